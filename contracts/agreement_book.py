@@ -1,0 +1,107 @@
+"""All working agreements, every version, and which one governs a moment.
+
+Old versions are kept forever: replay decides again under the version an
+audit record names.
+"""
+
+import tomllib
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from contracts.agreement import Agreement
+from contracts.registry import ContractRegistry
+from gateway.errors import ConfigError
+from gateway.types import PartnerId
+
+DEFAULT_DIR = Path(__file__).parent / "agreements"
+
+
+class AgreementBook:
+    """Agreements by partner, sorted by the start of their ``in_force`` interval."""
+
+    def __init__(self, agreements: list[Agreement]) -> None:
+        self._by_partner: dict[PartnerId, list[Agreement]] = {}
+        for agreement in sorted(agreements, key=lambda a: a.in_force.from_):
+            self._by_partner.setdefault(agreement.partner_id, []).append(agreement)
+
+    @classmethod
+    def load(cls, directory: Path, registry: ContractRegistry) -> "AgreementBook":
+        if not directory.is_dir():
+            raise ConfigError(f"{directory}: agreements directory does not exist")
+        agreements = [_load_file(path, registry) for path in sorted(directory.glob("*/*.toml"))]
+        if not agreements:
+            raise ConfigError(f"{directory}: no agreements found (expected <partner>/<version>.toml)")
+        book = cls(agreements)
+        book._check_no_overlap(directory)
+        return book
+
+    def _check_no_overlap(self, directory: Path) -> None:
+        for partner, versions in self._by_partner.items():
+            for earlier, later in zip(versions, versions[1:], strict=False):
+                if earlier.in_force.until is None or earlier.in_force.until > later.in_force.from_:
+                    raise ConfigError(
+                        f"{directory / partner / (later.version + '.toml')}: in_force: overlaps "
+                        f"version {earlier.version} (intervals of one partner must not overlap)"
+                    )
+
+    def partners(self) -> list[PartnerId]:
+        return sorted(self._by_partner)
+
+    def __iter__(self) -> Iterator[Agreement]:
+        for versions in self._by_partner.values():
+            yield from versions
+
+    def in_force(self, partner: PartnerId, moment: datetime) -> Agreement | None:
+        return next((a for a in self._by_partner.get(partner, []) if a.in_force.contains(moment)), None)
+
+    def governing(self, partner: PartnerId, moment: datetime) -> Agreement | None:
+        """The agreement in force at ``moment``, else the nearest one.
+
+        Authentication needs a partner's keys even when no agreement is in force,
+        so that a properly signed late report is told ``AGREEMENT_NOT_IN_FORCE``
+        rather than ``KEY_UNKNOWN``: the last one that ended before ``moment``,
+        or else the first one still to come.
+        """
+        versions = self._by_partner.get(partner, [])
+        current = self.in_force(partner, moment)
+        if current is not None:
+            return current
+        ended = [a for a in versions if a.in_force.from_ <= moment]
+        return ended[-1] if ended else (versions[0] if versions else None)
+
+    def version(self, partner: PartnerId, version: str) -> Agreement | None:
+        return next((a for a in self._by_partner.get(partner, []) if a.version == version), None)
+
+
+def _load_file(path: Path, registry: ContractRegistry) -> Agreement:
+    try:
+        content = path.read_bytes()
+        agreement = Agreement.from_toml(content)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    except ValidationError as exc:
+        error = exc.errors(include_input=False)[0]
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {field}: {message}") from exc
+    if path.parent.name != agreement.partner:
+        raise ConfigError(f"{path}: partner: {agreement.partner!r} does not match folder {path.parent.name!r}")
+    if path.stem != agreement.version:
+        raise ConfigError(f"{path}: version: {agreement.version!r} does not match file name {path.stem!r}")
+    for index, report_type in enumerate(agreement.report_types):
+        known = registry.versions(report_type.type)
+        if not known:
+            raise ConfigError(f"{path}: report_types.{index}.type: unknown report type {report_type.type!r}")
+        for version in report_type.versions:
+            if version not in known:
+                raise ConfigError(
+                    f"{path}: report_types.{index}.versions: {report_type.type} has no version {version!r}"
+                )
+    return agreement

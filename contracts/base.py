@@ -1,0 +1,122 @@
+"""What every report-type contract is: a model, a version, and a mapping to the signal.
+
+A contract module under ``contracts/reports/`` defines one ``CONTRACT``; the
+registry finds it. Validation returns reasons with JSON pointers into the
+event (``/data/...``), never the offending values.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
+
+from contracts.fields import IDENTIFIER_ERROR
+from gateway.reasons import Reason, ReasonCode
+
+
+class ContractModel(BaseModel):
+    """Base of every report model: unknown fields are refused everywhere."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    def subject(self, received_on: date) -> "ReportSubject":
+        """Map a whole report to what the signal needs; top-level report models override it."""
+        raise NotImplementedError(f"{type(self).__name__} is not a top-level report")
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A business in the signal: client or intermediary."""
+
+    kvk_nummer: str
+    naam: str
+    rol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSubject:
+    """The part of a report that every contract version maps to the signal."""
+
+    referentie: str
+    opdrachtgever: dict[str, str | None]
+    keten: list[Party]
+    aantal_opdrachtnemers: int
+    bsns: list[str]
+    kvk_nummers: list[str]
+    periode_van: date
+    periode_tot: date
+    indicatoren: list[str]
+    oordeel: str
+    kwaadwillendheid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContract:
+    """One report type at one ``MAJOR.MINOR`` version."""
+
+    type: str
+    version: str
+    model: type[ContractModel]
+    summary: str = ""
+    status: str = "published"
+    accepted_indicators: frozenset[str] | None = field(default=None)
+
+    KEY_SEPARATOR: ClassVar[str] = ":"
+
+    @property
+    def key(self) -> str:
+        """``<type>:<version>``, as the audit record's ``versions.contract`` names it."""
+        return f"{self.type}{self.KEY_SEPARATOR}{self.version}"
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    def validate(self, data: Any, received_on: date) -> tuple[ContractModel | None, list[Reason]]:
+        """Validate ``data``; all violations are returned, not just the first."""
+        try:
+            report = self.model.model_validate(data, context={"received_on": received_on})
+        except ValidationError as exc:
+            return None, [_reason(error) for error in exc.errors(include_input=False)]
+        return report, []
+
+
+
+def _reason(error: ErrorDetails) -> Reason:
+    code = (
+        ReasonCode.IDENTIFIER_INVALID
+        if error["type"] == IDENTIFIER_ERROR
+        else ReasonCode.CONTRACT_VIOLATION
+    )
+    return Reason(code, pointer("data", *error["loc"]), error["msg"])
+
+
+def pointer(*parts: str | int) -> str:
+    """An RFC 6901 JSON pointer from path parts."""
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "/" + "/".join(escaped)
+
+
+def walk_present_optional(
+    model: BaseModel, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], bool]]:
+    """Yield ``(path, is_optional)`` for every field the sender actually sent.
+
+    Used by the agreement stage: an optional field that was sent must be agreed.
+    Descends into objects and arrays of objects.
+    """
+    for name, info in type(model).model_fields.items():
+        if name not in model.model_fields_set:
+            continue
+        here = (*path, name)
+        yield here, not info.is_required()
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from walk_present_optional(value, here)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from walk_present_optional(item, (*here, index))

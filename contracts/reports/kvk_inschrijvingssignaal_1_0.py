@@ -1,0 +1,87 @@
+"""``nl.kvk.inschrijvingssignaal`` 1.0: a starter names its former employer as sole client."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from contracts.base import ContractModel, ReportContract, ReportSubject
+from contracts.fields import IsoDate, KvkNummer, Oordeel, distinct_codes, text
+
+KvkIndicator = Literal[
+    "EEN_OPDRACHTGEVER",
+    "EERDER_IN_DIENST",
+    "GEEN_ONDERNEMERSGEDRAG",
+    "LANGDURIG",
+    "TARIEF_EENZIJDIG",
+]
+
+
+class Inschrijving(ContractModel):
+    kvkNummer: KvkNummer
+    datum: IsoDate
+    rechtsvorm: Literal["eenmanszaak", "vof", "maatschap"]
+    sbiCode: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,5}$")] | None = None
+
+    @field_validator("datum")
+    @classmethod
+    def _not_after_receipt(cls, value: date, info: ValidationInfo) -> date:
+        # Our choice where the spec is silent: the signal's period runs from this
+        # date to the day of receipt, so a later date cannot make a period.
+        received_on = (info.context or {}).get("received_on")
+        if received_on is not None and value > received_on:
+            raise PydanticCustomError("date_in_future", "must not be after the day of receipt")
+        return value
+
+
+class KvkOpdrachtgever(ContractModel):
+    kvkNummer: KvkNummer
+    naam: text(1, 200)  # type: ignore[valid-type]
+
+
+class KvkReport10(ContractModel):
+    signaalReferentie: text(1, 64)  # type: ignore[valid-type]
+    inschrijving: Inschrijving
+    opdrachtgever: KvkOpdrachtgever
+    indicatoren: Annotated[list[KvkIndicator], Field(min_length=1, max_length=12)]
+    oordeel: Oordeel
+    toelichting: text(0, 4000) | None = None  # type: ignore[valid-type]
+
+    @field_validator("indicatoren")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        return distinct_codes(value, str)
+
+
+    def subject(self, received_on: date) -> ReportSubject:
+        # spec/contracts.md: the period runs from registration to the day of receipt,
+        # and the registered business is the one worker, known by its KVK-nummer.
+        return ReportSubject(
+            referentie=self.signaalReferentie,
+            opdrachtgever={
+                "kvkNummer": self.opdrachtgever.kvkNummer,
+                "naam": self.opdrachtgever.naam,
+                "rsin": None,
+                "loonheffingennummer": None,
+                "vestigingsnummer": None,
+                "btwId": None,
+            },
+            keten=[],
+            aantal_opdrachtnemers=1,
+            bsns=[],
+            kvk_nummers=[self.inschrijving.kvkNummer],
+            periode_van=self.inschrijving.datum,
+            periode_tot=received_on,
+            indicatoren=list(self.indicatoren),
+            oordeel=self.oordeel,
+            kwaadwillendheid=False,
+        )
+
+
+CONTRACT = ReportContract(
+    type="nl.kvk.inschrijvingssignaal",
+    version="1.0",
+    model=KvkReport10,
+    summary="Registration signal of the Kamer van Koophandel",
+)

@@ -1,0 +1,120 @@
+"""Parts of the NLA report (``nl.nla.schijnzelfstandigheid``) shared by its versions."""
+
+from datetime import date
+from typing import Self
+
+from pydantic import StrictBool, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from contracts.base import ContractModel, Party, ReportSubject
+from contracts.fields import (
+    BtwId,
+    Bsn,
+    IndicatorCode,
+    IsoDate,
+    KvkNummer,
+    Loonheffingennummer,
+    Oordeel,
+    Rsin,
+    Vestigingsnummer,
+    distinct_codes,
+    text,
+)
+
+REPORT_TYPE = "nl.nla.schijnzelfstandigheid"
+
+
+class Opdrachtgever(ContractModel):
+    kvkNummer: KvkNummer
+    naam: text(1, 200)  # type: ignore[valid-type]
+    vestigingsnummer: Vestigingsnummer | None = None
+    rsin: Rsin | None = None
+    loonheffingennummer: Loonheffingennummer | None = None
+    btwId: BtwId | None = None
+
+    def as_signal(self) -> dict[str, str | None]:
+        return {
+            "kvkNummer": self.kvkNummer,
+            "naam": self.naam,
+            "rsin": self.rsin,
+            "loonheffingennummer": self.loonheffingennummer,
+            "vestigingsnummer": self.vestigingsnummer,
+            "btwId": self.btwId,
+        }
+
+
+class Opdrachtnemer(ContractModel):
+    functie: text(1, 100)  # type: ignore[valid-type]
+    bsn: Bsn | None = None
+    kvkNummer: KvkNummer | None = None
+
+
+class Periode(ContractModel):
+    van: IsoDate
+    tot: IsoDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.van > self.tot:
+            raise PydanticCustomError("period_order", "van must not be after tot")
+        return self
+
+
+class IndicatorEntry(ContractModel):
+    code: IndicatorCode
+    toelichting: text(0, 1000) | None = None  # type: ignore[valid-type]
+
+
+class NlaReportBase(ContractModel):
+    """Fields of 1.0; later versions extend this."""
+
+    zaakReferentie: text(1, 64)  # type: ignore[valid-type]
+    inspectieDatum: IsoDate
+    opdrachtgever: Opdrachtgever
+    opdrachtnemers: list[Opdrachtnemer]
+    periode: Periode
+    indicatoren: list[IndicatorEntry]
+    oordeel: Oordeel
+    kwaadwillendheid: StrictBool = False
+    toelichting: text(0, 4000) | None = None  # type: ignore[valid-type]
+
+    @field_validator("inspectieDatum")
+    @classmethod
+    def _not_after_receipt(cls, value: date, info: ValidationInfo) -> date:
+        received_on = (info.context or {}).get("received_on")
+        if received_on is not None and value > received_on:
+            raise PydanticCustomError("date_in_future", "must not be after the day of receipt")
+        return value
+
+    @field_validator("opdrachtnemers")
+    @classmethod
+    def _opdrachtnemers_count(cls, value: list[Opdrachtnemer]) -> list[Opdrachtnemer]:
+        if not 1 <= len(value) <= 1000:
+            raise PydanticCustomError("list_length", "must hold 1 to 1000 items")
+        return value
+
+    @field_validator("indicatoren")
+    @classmethod
+    def _indicatoren(cls, value: list[IndicatorEntry]) -> list[IndicatorEntry]:
+        if not 1 <= len(value) <= 12:
+            raise PydanticCustomError("list_length", "must hold 1 to 12 items")
+        return distinct_codes(value, lambda entry: entry.code.value)
+
+    def keten(self) -> list[Party]:
+        """The intermediaries between client and worker; none in 1.0."""
+        return []
+
+    def subject(self, received_on: date) -> ReportSubject:
+        return ReportSubject(
+            referentie=self.zaakReferentie,
+            opdrachtgever=self.opdrachtgever.as_signal(),
+            keten=self.keten(),
+            aantal_opdrachtnemers=len(self.opdrachtnemers),
+            bsns=[n.bsn for n in self.opdrachtnemers if n.bsn is not None],
+            kvk_nummers=[n.kvkNummer for n in self.opdrachtnemers if n.kvkNummer is not None],
+            periode_van=self.periode.van,
+            periode_tot=self.periode.tot,
+            indicatoren=[entry.code.value for entry in self.indicatoren],
+            oordeel=self.oordeel,
+            kwaadwillendheid=self.kwaadwillendheid,
+        )

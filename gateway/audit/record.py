@@ -1,0 +1,88 @@
+"""Building, hashing and signing audit records; one chain per inbound partition.
+
+``hash`` = SHA-256 over the RFC 8785 canonical JSON of the record without
+``hash`` and ``sig``; ``prev`` links to the previous record of the chain.
+The record holds digests and codes, never report content (G7).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway import __version__
+from gateway.decision import Decision
+from gateway.jsonio import canonical, sha256_digest, utc_iso
+from gateway.reasons import Outcome
+from gateway.signing import Signer
+from gateway.types import ChainId
+
+GENESIS = "sha256:" + "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last record of a chain: where the next one continues."""
+
+    chain: ChainId
+    seq: int  # seq of the last record; -1 for an empty chain
+    hash: str
+    offset: int  # inbound offset of the last decided record; -1 for none
+
+    @classmethod
+    def empty(cls, chain: ChainId) -> "ChainHead":
+        return cls(chain, -1, GENESIS, -1)
+
+    def next(self, record: dict[str, Any]) -> "ChainHead":
+        return ChainHead(self.chain, int(record["seq"]), str(record["hash"]), int(record["inbound"]["offset"]))
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    body = {k: v for k, v in record.items() if k not in ("hash", "sig")}
+    return sha256_digest(canonical(body))
+
+
+def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> dict[str, Any]:
+    """The unsealed record (no ``hash``/``sig``) for ``decision``, next in ``head``'s chain."""
+    read, record = decision.read, decision.record
+    attrs = read.attributes or {}
+
+    def attr(name: str) -> str | None:
+        value = attrs.get(name)
+        return value if isinstance(value, str) and read.event is not None else None
+
+    destination = None
+    if decision.outcome is Outcome.ROUTED:
+        destination = {"topic": decision.destination, "signal_id": decision.signal_id}
+    elif decision.outcome is Outcome.QUARANTINED:
+        destination = {"topic": decision.destination, "signal_id": None}
+    return {
+        "chain": head.chain,
+        "seq": head.seq + 1,
+        "prev": head.hash,
+        "decided_at": utc_iso(decided_at),
+        "inbound": {**decision.position.as_dict(), "timestamp": utc_iso(record.received_at)},
+        "event": {
+            "id": read.id,
+            "source": read.source,
+            "type": attr("type"),
+            "dataschema": attr("dataschema"),
+            "digest": record.digest,
+            "kid": decision.kid,
+        },
+        "outcome": decision.outcome.value,
+        "reasons": [r.as_audit() for r in decision.reasons],
+        "original": decision.original.as_dict() if decision.original else None,
+        "destination": destination,
+        "versions": {
+            "gateway": __version__,
+            "contract": decision.contract.key if decision.contract else None,
+            "agreement": decision.agreement.ref if decision.agreement else None,
+            "policy": decision.policy.ref if decision.policy else None,
+        },
+    }
+
+
+def seal(record: dict[str, Any], signer: Signer) -> dict[str, Any]:
+    """Add ``hash`` and the gateway's detached JWS ``sig`` over the hash bytes."""
+    digest = record_hash(record)
+    return {**record, "hash": digest, "sig": signer.sign(digest.encode("ascii"))}

@@ -1,0 +1,1 @@
+"""Sample data for ``gkt demo`` and the tests: keys, reference data, reports."""

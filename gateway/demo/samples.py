@@ -1,0 +1,93 @@
+"""Sample partners, keys and reports: the demo's inputs and the tests' building blocks."""
+
+import copy
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import ECKey, OKPKey
+
+from gateway.jsonio import dumps
+from gateway.signing import sign_detached
+
+KEYS_DIR = Path(__file__).parent / "keys"
+REFERENCE_FILE = Path(__file__).parent / "reference.jsonl"
+
+NLA_SOURCE = "urn:nld:oin:00000099111222333000"
+KVK_SOURCE = "urn:nld:oin:00000099444555666000:handelsregister"
+NLA_TYPE = "nl.nla.schijnzelfstandigheid"
+KVK_TYPE = "nl.kvk.inschrijvingssignaal"
+
+KNOWN_CLIENT_MKB = "12345678"
+KNOWN_CLIENT_GO = "23456789"
+KNOWN_CLIENT_HT = "34567890"
+UNKNOWN_CLIENT = "87654321"
+
+_ALG_BY_KID = {"nla-2025-01": "EdDSA", "nla-2024-01": "EdDSA", "kvk-2025-01": "ES256"}
+
+
+def partner_key(kid: str) -> OKPKey | ECKey:
+    """A demo partner's private key (gateway/demo/keys)."""
+    pem = (KEYS_DIR / f"{kid}.pem").read_bytes()
+    return OKPKey.import_key(pem) if _ALG_BY_KID[kid] == "EdDSA" else ECKey.import_key(pem)
+
+
+def sign(value: bytes, kid: str) -> bytes:
+    """The ``gkt-signature`` header value for ``value``, by a demo partner key."""
+    return sign_detached(value, partner_key(kid), kid, _ALG_BY_KID[kid]).encode("ascii")
+
+
+def nla_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "zaakReferentie": "NLA-2025-000123",
+        "inspectieDatum": "2025-03-10",
+        "opdrachtgever": {"kvkNummer": client, "naam": "Bouwbedrijf De Vries B.V.", "rsin": "111222333"},
+        "opdrachtnemers": [
+            {"functie": "timmerman", "bsn": "123456782"},
+            {"functie": "timmerman", "kvkNummer": "76543210"},
+        ],
+        "periode": {"van": "2024-09-01", "tot": "2025-03-10"},
+        "indicatoren": [{"code": "GEZAG"}, {"code": "INBEDDING"}, {"code": "LOON"}],
+        "oordeel": "zwaar_vermoeden",
+        "kwaadwillendheid": False,
+    }
+    report.update(changes)
+    return report
+
+
+def kvk_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "signaalReferentie": "KVK-2025-004711",
+        "inschrijving": {"kvkNummer": "65432109", "datum": "2025-02-03", "rechtsvorm": "eenmanszaak"},
+        "opdrachtgever": {"kvkNummer": client, "naam": "Logistiek Noord B.V."},
+        "indicatoren": ["EERDER_IN_DIENST", "EEN_OPDRACHTGEVER"],
+        "oordeel": "zwaar_vermoeden",
+    }
+    report.update(changes)
+    return report
+
+
+def event(
+    data: dict[str, Any],
+    *,
+    time: datetime,
+    source: str = NLA_SOURCE,
+    report_type: str = NLA_TYPE,
+    version: str = "1.0",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "type": report_type,
+        "dataschema": f"urn:gkt:contract:{report_type}:{version}",
+        "time": time.isoformat(),
+        "datacontenttype": "application/json",
+        "data": copy.deepcopy(data),
+    }
+
+
+def encode(event_obj: dict[str, Any]) -> bytes:
+    return dumps(event_obj)

@@ -1,0 +1,67 @@
+"""JSON in and out: strict parsing, canonical bytes, digests, timestamps.
+
+One place for these so every record the gateway writes is encoded the same way.
+"""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+
+class DuplicateMemberError(ValueError):
+    """A JSON object repeats a member name (spec/wire.md: EVENT_UNREADABLE)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"duplicate member name {name!r}")
+        self.name = name
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in obj:
+            raise DuplicateMemberError(name)
+        obj[name] = value
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259); Python's parser accepts them by default.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def strict_loads(data: bytes) -> Any:
+    """Parse UTF-8 JSON, refusing duplicate member names and non-standard constants."""
+    return json.loads(
+        data.decode("utf-8"),
+        object_pairs_hook=_no_duplicates,
+        parse_constant=_reject_constant,
+    )
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON for the records the gateway writes."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 (JCS) canonical JSON: the bytes the audit hash is taken over."""
+    return bytes(rfc8785.dumps(value))
+
+
+def sha256_digest(data: bytes) -> str:
+    """``sha256:<hex>``, the digest notation of the spec."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def utc_iso(moment: datetime) -> str:
+    """RFC 3339 in UTC with milliseconds and ``Z``, as in the spec's examples."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_millis(millis: int) -> datetime:
+    """A Kafka timestamp (ms since the epoch) as an aware UTC datetime."""
+    return datetime.fromtimestamp(millis / 1000, tz=UTC)

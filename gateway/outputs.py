@@ -1,0 +1,185 @@
+"""What one decision writes: signal, receipt, quarantine or dead-letter record.
+
+Every message is signed by the gateway (header ``gkt-signature``) over its
+exact value bytes. Receipts never reveal destination or quarantine (art. 67
+AWR); dead letters and audit records never carry personal data (G7).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.decision import Decision
+from gateway.inbound import SIGNATURE_HEADER
+from gateway.jsonio import dumps, utc_iso
+from gateway.reasons import Outcome, Stage
+from gateway.signing import Signer
+from gateway.topics import Topics
+from gateway.types import ChainId
+
+SIGNAL_TYPE = "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"
+SIGNAL_DATASCHEMA = "urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class OutMessage:
+    """One Kafka record to write."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def signed(topic: str, key: str | None, value: bytes, signer: Signer, extra: tuple[tuple[str, bytes], ...] = ()) -> OutMessage:
+    headers = ((SIGNATURE_HEADER, signer.sign(value).encode("ascii")), *extra)
+    return OutMessage(topic, key.encode("utf-8") if key is not None else None, value, headers)
+
+
+def receipt(decision: Decision, decided_at: datetime) -> dict[str, object]:
+    """The partner's proof of delivery; routed and quarantined are both ``accepted``."""
+    read = decision.read
+    accepted = decision.outcome in (Outcome.ROUTED, Outcome.QUARANTINED)
+    return {
+        "id": read.id,
+        "source": read.source,
+        "inbound": decision.position.as_dict(),
+        "event_digest": decision.record.digest,
+        "outcome": decision.outcome.receipt_outcome,
+        "reasons": [r.as_dict() for r in decision.reasons] if decision.outcome is Outcome.REJECTED else [],
+        "signal_id": decision.signal_id if accepted else None,
+        "original": decision.original.as_dict() if decision.original else None,
+        "decided_at": utc_iso(decided_at),
+    }
+
+
+def receipt_key(decision: Decision) -> str:
+    return decision.read.id or str(decision.position)
+
+
+def signal_data(decision: Decision, chain: ChainId, seq: int) -> dict[str, object]:
+    """The signal 1.0 ``data`` (spec/contracts.md), whatever the partner and contract version."""
+    event, subject, enforcement = decision.event, decision.subject, decision.enforcement
+    assert event and subject and enforcement and decision.contract and decision.partner and decision.agreement
+    terms = decision.agreement.report_type(event.type)
+    bsns_agreed = terms is not None and terms.field_agreed(("opdrachtnemers", 0, "bsn"))
+    return {
+        "signaalId": decision.signal_id,
+        "melding": {
+            "partner": decision.partner,
+            "bron": event.source,
+            "id": event.id,
+            "type": event.type,
+            "contractversie": decision.contract.version,
+            "referentie": subject.referentie,
+            "ontvangenOp": utc_iso(decision.record.received_at),
+        },
+        "opdrachtgever": subject.opdrachtgever,
+        "keten": [{"kvkNummer": p.kvk_nummer, "naam": p.naam, "rol": p.rol} for p in subject.keten],
+        "opdrachtnemers": {
+            "aantal": subject.aantal_opdrachtnemers,
+            "bsns": list(subject.bsns) if bsns_agreed else [],
+            "kvkNummers": list(subject.kvk_nummers),
+        },
+        "periode": {"van": subject.periode_van.isoformat(), "tot": subject.periode_tot.isoformat()},
+        "indicatoren": list(subject.indicatoren),
+        "oordeel": subject.oordeel,
+        "kwaadwillendheid": subject.kwaadwillendheid,
+        "handhaving": enforcement.as_signal(),
+        "audit": {"chain": chain, "seq": seq},
+    }
+
+
+def signal_event(decision: Decision, data: dict[str, object], gateway_source: str) -> dict[str, object]:
+    """The signal as a CloudEvent in structured mode."""
+    return {
+        "specversion": "1.0",
+        "id": decision.signal_id,
+        "source": gateway_source,
+        "type": SIGNAL_TYPE,
+        "dataschema": SIGNAL_DATASCHEMA,
+        "time": utc_iso(decision.record.received_at),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def quarantine_record(decision: Decision, decided_at: datetime) -> dict[str, object]:
+    """For human review: the whole event, why it is held, and the rules it was decided under.
+
+    This topic holds report content by design (reviewers need it); its ACLs
+    allow only the review team to read it.
+    """
+    assert decision.read.attributes is not None
+    return {
+        "id": decision.read.id,
+        "source": decision.read.source,
+        "partner": decision.partner,
+        "inbound": decision.position.as_dict(),
+        "event_digest": decision.record.digest,
+        "signal_id": decision.signal_id,
+        "reasons": [r.as_dict() for r in decision.reasons],
+        "received_at": utc_iso(decision.record.received_at),
+        "decided_at": utc_iso(decided_at),
+        "agreement": decision.agreement.ref if decision.agreement else None,
+        "contract": decision.contract.key if decision.contract else None,
+        "event": decision.read.attributes,
+    }
+
+
+def mask(value: bytes) -> bytes:
+    """The shape of unreadable bytes without their content.
+
+    Letters become ``x``, digits ``9`` and non-ASCII bytes ``?``; punctuation and
+    white space stay, so an operator still sees where the JSON breaks, at the
+    same byte offset, but no BSN or name survives. The original bytes stay on
+    the inbound topic, under its retention and ACLs.
+    """
+    return value.translate(_MASK)
+
+
+_MASK = bytes(
+    ord("x") if chr(b).isascii() and chr(b).isalpha()
+    else ord("9") if chr(b).isdigit() and b < 128
+    else ord("?") if b >= 128
+    else b
+    for b in range(256)
+)
+
+
+def dead_letter(decision: Decision, topics: Topics, decided_at: datetime) -> OutMessage:
+    """An unreadable record for operators: masked bytes, with its position and reasons as headers."""
+    assert decision.stage is Stage.READ
+    record, value = decision.record, decision.record.value or b""
+    headers = (
+        ("gkt-reason", ",".join(r.code.value for r in decision.reasons).encode()),
+        ("gkt-reason-detail", "; ".join(r.detail for r in decision.reasons).encode()),
+        ("gkt-inbound", str(record.position).encode()),
+        ("gkt-event-digest", record.digest.encode()),
+        ("gkt-value-length", str(len(value)).encode()),
+        ("gkt-received-at", utc_iso(record.received_at).encode()),
+        ("gkt-decided-at", utc_iso(decided_at).encode()),
+    )
+    return OutMessage(topics.deadletter, None, mask(value[: 262_144]), headers)
+
+
+def messages_for(
+    decision: Decision,
+    chain: ChainId,
+    seq: int,
+    decided_at: datetime,
+    topics: Topics,
+    signer: Signer,
+    gateway_source: str,
+) -> list[OutMessage]:
+    """Everything one decision writes besides its audit record."""
+    out: list[OutMessage] = []
+    if decision.outcome is Outcome.ROUTED and decision.destination:
+        data = signal_data(decision, chain, seq)
+        out.append(signed(decision.destination, decision.signal_id, dumps(signal_event(decision, data, gateway_source)), signer))
+    elif decision.outcome is Outcome.QUARANTINED:
+        out.append(signed(topics.quarantine, decision.read.id, dumps(quarantine_record(decision, decided_at)), signer))
+    elif decision.stage is Stage.READ:
+        out.append(dead_letter(decision, topics, decided_at))
+    if decision.partner is not None:
+        out.append(signed(topics.feedback(decision.partner), receipt_key(decision), dumps(receipt(decision, decided_at)), signer))
+    return out

@@ -1,0 +1,123 @@
+"""Reason codes, stages and outcomes of spec/wire.md, as data.
+
+Every stage reports problems as ``Reason`` values with a code from here; no
+code is spelled as a string literal anywhere else.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Decision stages, in the order they run."""
+
+    READ = "read"
+    AUTHENTICATE = "authenticate"
+    DEDUPLICATE = "deduplicate"
+    SCREEN = "screen"
+    CONTRACT = "contract"
+    AGREEMENT = "agreement"
+    ROUTE = "route"
+
+
+class Outcome(StrEnum):
+    """What the gateway decided for one inbound record."""
+
+    ROUTED = "routed"
+    QUARANTINED = "quarantined"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+    @property
+    def receipt_outcome(self) -> str:
+        """What the partner is told: routed and quarantined are both ``accepted`` (art. 67 AWR)."""
+        if self in (Outcome.ROUTED, Outcome.QUARANTINED):
+            return "accepted"
+        return self.value
+
+
+class ReasonCode(StrEnum):
+    """Every reason code of spec/wire.md."""
+
+    EVENT_TOO_LARGE = "EVENT_TOO_LARGE"
+    EVENT_UNREADABLE = "EVENT_UNREADABLE"
+    EVENT_INVALID = "EVENT_INVALID"
+    SIGNATURE_MISSING = "SIGNATURE_MISSING"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    KEY_UNKNOWN = "KEY_UNKNOWN"
+    KEY_NOT_VALID = "KEY_NOT_VALID"
+    SENDER_MISMATCH = "SENDER_MISMATCH"
+    EVENT_STALE = "EVENT_STALE"
+    DUPLICATE = "DUPLICATE"
+    PROHIBITED_ATTRIBUTE = "PROHIBITED_ATTRIBUTE"
+    CONTRACT_UNKNOWN = "CONTRACT_UNKNOWN"
+    CONTRACT_VIOLATION = "CONTRACT_VIOLATION"
+    IDENTIFIER_INVALID = "IDENTIFIER_INVALID"
+    AGREEMENT_NOT_IN_FORCE = "AGREEMENT_NOT_IN_FORCE"
+    REPORT_TYPE_NOT_AGREED = "REPORT_TYPE_NOT_AGREED"
+    FIELD_NOT_AGREED = "FIELD_NOT_AGREED"
+    EVIDENCE_INSUFFICIENT = "EVIDENCE_INSUFFICIENT"
+    REVIEW_REQUIRED = "REVIEW_REQUIRED"
+    REFERENCE_UNKNOWN = "REFERENCE_UNKNOWN"
+
+    @property
+    def stage(self) -> Stage:
+        return _STAGE_OF[self]
+
+
+_STAGE_OF: dict[ReasonCode, Stage] = {
+    **dict.fromkeys(
+        [ReasonCode.EVENT_TOO_LARGE, ReasonCode.EVENT_UNREADABLE, ReasonCode.EVENT_INVALID],
+        Stage.READ,
+    ),
+    **dict.fromkeys(
+        [
+            ReasonCode.SIGNATURE_MISSING,
+            ReasonCode.SIGNATURE_INVALID,
+            ReasonCode.KEY_UNKNOWN,
+            ReasonCode.KEY_NOT_VALID,
+            ReasonCode.SENDER_MISMATCH,
+            ReasonCode.EVENT_STALE,
+        ],
+        Stage.AUTHENTICATE,
+    ),
+    ReasonCode.DUPLICATE: Stage.DEDUPLICATE,
+    ReasonCode.PROHIBITED_ATTRIBUTE: Stage.SCREEN,
+    **dict.fromkeys(
+        [
+            ReasonCode.CONTRACT_UNKNOWN,
+            ReasonCode.CONTRACT_VIOLATION,
+            ReasonCode.IDENTIFIER_INVALID,
+        ],
+        Stage.CONTRACT,
+    ),
+    **dict.fromkeys(
+        [
+            ReasonCode.AGREEMENT_NOT_IN_FORCE,
+            ReasonCode.REPORT_TYPE_NOT_AGREED,
+            ReasonCode.FIELD_NOT_AGREED,
+            ReasonCode.EVIDENCE_INSUFFICIENT,
+        ],
+        Stage.AGREEMENT,
+    ),
+    **dict.fromkeys([ReasonCode.REVIEW_REQUIRED, ReasonCode.REFERENCE_UNKNOWN], Stage.ROUTE),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One problem: a code, a JSON pointer into the event, and human text.
+
+    ``detail`` never contains the offending value (it may be personal data).
+    """
+
+    code: ReasonCode
+    path: str | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code.value, "path": self.path, "detail": self.detail}
+
+    def as_audit(self) -> dict[str, str | None]:
+        """Audit records keep codes and paths only: detail text is for the partner."""
+        return {"code": self.code.value, "path": self.path}

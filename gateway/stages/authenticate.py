@@ -1,0 +1,67 @@
+"""Stage 2, authenticate: who sent this, with which key, and when.
+
+G3: a report is only routed when its signature verifies with a key of the
+partner that owns the topic, valid at ``received_at``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from contracts.agreement import Agreement
+from gateway.inbound import SIGNATURE_HEADER, CloudEvent, InboundRecord
+from gateway.reasons import Reason, ReasonCode
+from gateway.signing import SignatureFormatError, read_protected_header, verify_detached
+from gateway.types import KeyId
+
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    reasons: list[Reason]
+    kid: KeyId | None = None
+
+
+def authenticate(record: InboundRecord, event: CloudEvent, agreement: Agreement | None) -> AuthResult:
+    """Check signature, key, sender and freshness; every problem of the stage is listed."""
+    signature_reasons, kid = _signature(record, agreement)
+    reasons = list(signature_reasons)
+    if agreement is None or event.oin != agreement.oin:
+        reasons.append(
+            Reason(ReasonCode.SENDER_MISMATCH, "/source", "source is not the partner that owns this topic")
+        )
+    if agreement is not None:
+        reasons += _freshness(event.time, record.received_at, agreement.max_event_age_days)
+    return AuthResult(reasons, kid)
+
+
+def _signature(record: InboundRecord, agreement: Agreement | None) -> tuple[list[Reason], KeyId | None]:
+    values = record.headers_named(SIGNATURE_HEADER)
+    if not values:
+        return [Reason(ReasonCode.SIGNATURE_MISSING, None, f"header {SIGNATURE_HEADER} is missing")], None
+    if len(values) > 1:
+        return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"header {SIGNATURE_HEADER} occurs more than once")], None
+    try:
+        token = values[0].decode("ascii")
+        header = read_protected_header(token)
+    except (UnicodeDecodeError, SignatureFormatError) as exc:
+        detail = str(exc) if isinstance(exc, SignatureFormatError) else "not ASCII"
+        return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"signature: {detail}")], None
+    key = agreement.key(header.kid) if agreement is not None else None
+    if key is None:
+        return [Reason(ReasonCode.KEY_UNKNOWN, None, "the partner's agreement lists no key with this kid")], header.kid
+    if header.alg != key.alg:
+        return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"alg must be {key.alg} for this kid")], header.kid
+    if not key.valid_at(record.received_at):
+        return [Reason(ReasonCode.KEY_NOT_VALID, None, "the key is not valid at the time of receipt")], header.kid
+    if not verify_detached(token, record.value or b"", key.key, key.alg):
+        return [Reason(ReasonCode.SIGNATURE_INVALID, None, "the signature does not verify")], header.kid
+    return [], header.kid
+
+
+def _freshness(event_time: datetime, received_at: datetime, max_age_days: int) -> list[Reason]:
+    if event_time - received_at > MAX_CLOCK_AHEAD:
+        return [Reason(ReasonCode.EVENT_STALE, "/time", "time is more than 5 minutes after receipt")]
+    if received_at - event_time > timedelta(days=max_age_days):
+        return [Reason(ReasonCode.EVENT_STALE, "/time", f"time is more than {max_age_days} days before receipt")]
+    return []

@@ -1,0 +1,143 @@
+"""Stage 1, read: size, JSON, and the CloudEvent attributes."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from contracts.registry import parse_dataschema
+from gateway.inbound import CloudEvent, InboundRecord
+from gateway.jsonio import DuplicateMemberError, strict_loads
+from gateway.reasons import Reason, ReasonCode
+from validators import is_oin
+
+MAX_EVENT_BYTES = 262_144
+# No contract nests deeper than a few levels; a limit keeps every later walk
+# over the event (screen, contract) safe from hostile nesting.
+MAX_DEPTH = 64
+REQUIRED = ("specversion", "id", "source", "type", "dataschema", "time", "datacontenttype", "data")
+OPTIONAL = ("traceparent", "tracestate")
+
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_SOURCE = re.compile(r"urn:nld:oin:([0-9]{20})(?::[A-Za-z0-9._-]{1,64})?")
+_TYPE = re.compile(r"[a-z][a-z0-9]*(?:\.[a-z][a-z0-9]*)+")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """The event when readable; else the reasons, and whatever id/source could be read."""
+
+    event: CloudEvent | None
+    reasons: list[Reason]
+    id: str | None = None
+    source: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+def read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int = MAX_EVENT_BYTES) -> ReadResult:
+    value = record.value
+    if value is None:
+        return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "the record has no value")])
+    if len(value) > max_bytes:
+        return ReadResult(
+            None,
+            [Reason(ReasonCode.EVENT_TOO_LARGE, None, f"{len(value)} bytes, at most {max_bytes} allowed")],
+        )
+    try:
+        parsed = strict_loads(value)
+    except DuplicateMemberError:
+        return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "an object repeats a member name")])
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "not UTF-8 JSON")])
+    if not isinstance(parsed, dict):
+        return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "not one JSON object")])
+    if _deeper_than(parsed, MAX_DEPTH):
+        return ReadResult(
+            None, [Reason(ReasonCode.EVENT_UNREADABLE, None, f"nested deeper than {MAX_DEPTH} levels")]
+        )
+    return _attributes(parsed, allow_test_oins=allow_test_oins)
+
+
+def _invalid(name: str, detail: str) -> Reason:
+    return Reason(ReasonCode.EVENT_INVALID, f"/{name}", detail)
+
+
+def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
+    reasons = [_invalid(name, f"attribute {name} is missing") for name in REQUIRED if name not in attrs]
+    reasons += [
+        _invalid(name, f"attribute {name} is not allowed")
+        for name in attrs
+        if name not in REQUIRED and name not in OPTIONAL
+    ]
+
+    def text(name: str) -> str | None:
+        value = attrs.get(name)
+        if name in attrs and not isinstance(value, str):
+            reasons.append(_invalid(name, f"{name} must be a string"))
+            return None
+        return value
+
+    specversion, event_id, source = text("specversion"), text("id"), text("source")
+    report_type, dataschema, time_text = text("type"), text("dataschema"), text("time")
+    content_type = text("datacontenttype")
+    for name in OPTIONAL:
+        text(name)
+
+    if specversion is not None and specversion != "1.0":
+        reasons.append(_invalid("specversion", "specversion must be 1.0"))
+    if event_id is not None and not _ID.fullmatch(event_id):
+        reasons.append(_invalid("id", "id must be 1-128 characters of A-Z a-z 0-9 . _ : -"))
+        event_id = None
+    oin = None
+    if source is not None:
+        match = _SOURCE.fullmatch(source)
+        if match is None or not is_oin(match.group(1), allow_test_oins=allow_test_oins):
+            reasons.append(_invalid("source", "source must be urn:nld:oin:<a valid OIN>[:<system>]"))
+            source = None
+        else:
+            oin = match.group(1)
+    if report_type is not None and not _TYPE.fullmatch(report_type):
+        reasons.append(_invalid("type", "type must be a dotted lower-case name"))
+        report_type = None
+    version = None
+    if dataschema is not None and report_type is not None:
+        version = parse_dataschema(dataschema, report_type)
+        if version is None:
+            reasons.append(
+                _invalid("dataschema", "dataschema must be urn:gkt:contract:<type>:<MAJOR>.<MINOR> of this type")
+            )
+    time = _parse_time(time_text)
+    if time_text is not None and time is None:
+        reasons.append(_invalid("time", "time must be RFC 3339 with an offset"))
+    if content_type is not None and content_type != "application/json":
+        reasons.append(_invalid("datacontenttype", "datacontenttype must be application/json"))
+
+    if reasons:
+        return ReadResult(None, reasons, event_id, source, attrs)
+    assert event_id and source and oin and report_type and dataschema and version and time
+    event = CloudEvent(event_id, source, oin, report_type, dataschema, version, time, attrs["data"])
+    return ReadResult(event, [], event_id, source, attrs)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None or not _TIME.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    level: list[Any] = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True

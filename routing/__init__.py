@@ -1,0 +1,1 @@
+"""Enforcement policy, reference data and destinations (spec/policy.md, agreements.md)."""

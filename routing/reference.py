@@ -1,0 +1,79 @@
+"""Reference data about clients (``bd.ref.opdrachtgevers``), kept in memory.
+
+The same table is filled from the compacted topic by the service and from a
+JSON Lines file offline (``gkt check``, tests). A compacted topic may still
+return every version of a key (tansu never compacts), so the last one wins.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+
+from contracts.fields import IsoDate, KvkNummer
+from gateway.errors import ConfigError
+from gateway.jsonio import strict_loads
+
+
+class ReferenceRecord(BaseModel):
+    """What the Belastingdienst knows of one client, as the gateway may use it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    kvkNummer: KvkNummer
+    segment: Literal["mkb", "go"]
+    horizontaalToezichtLoonheffingen: StrictBool
+    aanwijzingDatum: IsoDate | None = None
+    modelovereenkomstTot: IsoDate | None = None
+
+
+class ReferenceTable:
+    """Client reference records by KVK-nummer."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, ReferenceRecord] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def get(self, kvk_nummer: str) -> ReferenceRecord | None:
+        return self._records.get(kvk_nummer)
+
+    def apply(self, key: bytes | None, value: bytes | None) -> bool:
+        """Apply one topic record (``None`` value deletes); False when it is unusable.
+
+        A bad record is skipped, not fatal: the table must follow the topic even
+        when one producer write was wrong. The caller counts and logs the skip.
+        """
+        if key is None:
+            return False
+        kvk_nummer = key.decode("utf-8", errors="replace")
+        if value is None:
+            self._records.pop(kvk_nummer, None)
+            return True
+        try:
+            record = ReferenceRecord.model_validate(strict_loads(value))
+        except (ValueError, ValidationError):
+            return False
+        if record.kvkNummer != kvk_nummer:
+            return False
+        self._records[kvk_nummer] = record
+        return True
+
+    @classmethod
+    def from_jsonl(cls, path: Path) -> "ReferenceTable":
+        """Load a JSON Lines file; every line must be a valid record (fails naming the line)."""
+        table = cls()
+        try:
+            lines = path.read_bytes().splitlines()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read reference data ({exc.strerror})") from exc
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = ReferenceRecord.model_validate(strict_loads(line))
+            except (ValueError, ValidationError) as exc:
+                raise ConfigError(f"{path}:{number}: not a valid reference record") from exc
+            table._records[record.kvkNummer] = record
+        return table
