@@ -107,9 +107,9 @@ def quarantine_record(decision: Decision, decided_at: datetime) -> dict[str, obj
     """For human review: the whole event, why it is held, and the rules it was decided under.
 
     This topic holds report content by design (reviewers need it); its ACLs
-    allow only the review team to read it.
+    allow only the review team to read it. ``event`` is null when the event
+    could not be read (a record the gateway failed to decide).
     """
-    assert decision.read.attributes is not None
     return {
         "id": decision.read.id,
         "source": decision.read.source,

@@ -140,3 +140,20 @@ class Signer:
 
     def public_pem(self) -> bytes:
         return bytes(self.key.as_pem(private=False))
+
+
+def load_private_key(path: Path, kid: str) -> tuple[PublicKey, Algorithm]:
+    """A partner's private key from PEM, with the alg its type implies (Ed25519, P-256, RSA)."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read key ({exc.strerror})") from exc
+    algs: tuple[Algorithm, ...] = ("EdDSA", "ES256", "PS256")
+    for alg in algs:
+        try:
+            key = _key_class(alg).import_key(content, parameters={"kid": kid})
+        except (JoseError, ValueError, TypeError):
+            continue
+        if key.is_private:
+            return key, alg
+    raise ConfigError(f"{path}: not an Ed25519, P-256 or RSA private key in PEM form")

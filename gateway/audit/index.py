@@ -1,0 +1,55 @@
+"""What the audit log says so far: each chain's head, and who sent which report first.
+
+Filled from ``gkt.audit`` at start and kept up to date by the service, this
+is the memory that makes decisions exactly-once (G1: offsets already decided
+are skipped) and duplicates detectable across restarts and partition moves.
+"""
+
+from typing import Any
+
+from gateway.audit.record import ChainHead
+from gateway.inbound import Position
+from gateway.reasons import ReasonCode, Stage
+from gateway.types import ChainId
+
+_BEFORE_AUTHENTICATED = {Stage.READ, Stage.AUTHENTICATE}
+
+
+def authenticated(record: dict[str, Any]) -> bool:
+    """Whether the decision got past authentication: only those take part in deduplication."""
+    if record.get("outcome") != "rejected":
+        return True
+    codes = [ReasonCode(reason["code"]) for reason in record.get("reasons", [])]
+    return bool(codes) and all(code.stage not in _BEFORE_AUTHENTICATED for code in codes)
+
+
+class AuditIndex:
+    """Chain heads and first positions of ``(source, id)``; the service's DedupMemory."""
+
+    def __init__(self) -> None:
+        self._heads: dict[ChainId, ChainHead] = {}
+        self._first: dict[tuple[str, str], Position] = {}
+
+    def head(self, chain: ChainId) -> ChainHead:
+        return self._heads.get(chain) or ChainHead.empty(chain)
+
+    def first(self, source: str, event_id: str) -> Position | None:
+        return self._first.get((source, event_id))
+
+    def remember(self, source: str, event_id: str, position: Position) -> None:
+        self._first.setdefault((source, event_id), position)
+
+    def apply(self, record: dict[str, Any]) -> None:
+        """Take one audit record as read from the log (any chain, any order of chains)."""
+        chain = ChainId(str(record["chain"]))
+        current = self.head(chain)
+        if int(record["seq"]) > current.seq:
+            self._heads[chain] = current.next(record)
+        event = record.get("event") or {}
+        if authenticated(record) and event.get("source") and event.get("id"):
+            inbound = record.get("original") or record["inbound"]
+            position = Position(str(inbound["topic"]), int(inbound["partition"]), int(inbound["offset"]))
+            self.remember(str(event["source"]), str(event["id"]), position)
+
+    def __len__(self) -> int:
+        return len(self._first)

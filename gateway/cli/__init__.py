@@ -1,0 +1,1 @@
+"""The ``gkt`` command line (spec/cli.md)."""

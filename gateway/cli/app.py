@@ -1,0 +1,278 @@
+"""``gkt``: one entry point for partners, consumers, auditors and operators.
+
+Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from gateway.cli.options import AllowTestOins, Agreements, Bootstrap, Config, Reference, TopicPrefix
+from gateway.errors import GatewayError, UsageError
+from gateway.types import PartnerId
+
+app = typer.Typer(
+    name="gkt",
+    help="GKT signal gateway: partner reports of false self-employment, authenticated, checked and routed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+topics_app = typer.Typer(help="Kafka topics of the gateway.", no_args_is_help=True)
+keys_app = typer.Typer(help="Signing keys: partners' key pairs and the gateway's public keys.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+app.add_typer(keys_app, name="keys")
+
+
+def _settings(config: Path | None = None, **flags: object):  # type: ignore[no-untyped-def]
+    from gateway.settings import load_settings
+
+    return load_settings(config, **flags)
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise UsageError(f"--received-at {value!r}: expected RFC 3339 with an offset, e.g. 2025-03-14T09:30:00+01:00")
+    return moment
+
+
+@app.command()
+def demo() -> None:
+    """Run the whole flow on the embedded broker and check every sample's outcome.
+
+    Example: gkt demo
+    """
+    from gateway import logs
+    from gateway.cli.render import print_demo
+    from gateway.demo.run import run_demo
+
+    logs.configure("warning", json=False)  # the table is the demo's output, not the service's log
+    result = asyncio.run(run_demo())
+    print_demo(result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def run(
+    config: Config = None,
+    bootstrap: Bootstrap = None,
+    topic_prefix: TopicPrefix = None,
+    agreements: Agreements = None,
+    reference: Reference = None,
+    allow_test_oins: AllowTestOins = None,
+    http_port: Annotated[int | None, typer.Option("--http-port", help="port of /healthz, /readyz, /metrics")] = None,
+) -> None:
+    """Run the gateway service until SIGTERM or Ctrl-C.
+
+    Example: GKT_SIGNING_KEY=keys/gw.pem gkt run --bootstrap kafka:9092 --http-port 8080
+    """
+    from gateway.cli.service import run_service
+
+    settings = _settings(
+        config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements, reference=reference,
+        allow_test_oins=allow_test_oins, http_port=http_port,
+    )
+    run_service(settings)
+
+
+@app.command()
+def broker(port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 9092) -> None:
+    """Run the embedded Kafka-protocol broker (tansu, memory only) in the foreground.
+
+    Example: gkt broker --port 9092
+    """
+    from gateway.kafka.embedded import EmbeddedBroker
+
+    with EmbeddedBroker(port=port) as running:
+        typer.echo(f"embedded broker on {running.bootstrap}; Ctrl-C stops it (its data is lost)")
+        try:
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        except KeyboardInterrupt:
+            pass
+
+
+@topics_app.command("create")
+def topics_create(
+    config: Config = None,
+    bootstrap: Bootstrap = None,
+    topic_prefix: TopicPrefix = None,
+    agreements: Agreements = None,
+    partitions: Annotated[int | None, typer.Option("--partitions", help="partitions per topic")] = None,
+) -> None:
+    """Create every topic of the spec for the partners that have an agreement.
+
+    Example: gkt topics create --bootstrap kafka:9092 --partitions 6
+    """
+    from gateway.kafka.admin import ensure_topics, topic_specs
+    from gateway.rules_loader import load_rules
+
+    settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements,
+                         partitions=partitions)
+    if not settings.bootstrap:
+        raise UsageError("--bootstrap is required (the embedded broker forgets topics when it stops)")
+    rules = load_rules(settings)
+    destinations = sorted({t for p in rules.policies.all() for t in p.topics})
+    specs = topic_specs(rules.topics, rules.agreements.partners(), destinations, settings.partitions)
+    created = asyncio.run(ensure_topics(settings.bootstrap, specs, settings.replication_factor))
+    for spec in specs:
+        typer.echo(f"{'created' if spec.name in created else 'exists '}  {spec.name}  ({spec.partitions} partitions)")
+
+
+@keys_app.command("new")
+def keys_new(
+    kid: Annotated[str, typer.Option("--kid", help="key id to put in the agreement")],
+    out: Annotated[Path, typer.Option("--out", help="directory for KID.pem, KID.pub.pem, KID.jwk.json")],
+) -> None:
+    """Make an Ed25519 key pair: private PEM (mode 600), public PEM and public JWK.
+
+    Example: gkt keys new --kid nla-2026-01 --out keys/
+    """
+    from gateway.signing import Signer
+
+    signer = Signer.generate(kid)
+    out.mkdir(parents=True, exist_ok=True)
+    private = out / f"{kid}.pem"
+    if private.exists():
+        raise UsageError(f"{private}: exists already; choose another --kid or --out")
+    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(signer.private_pem())
+    (out / f"{kid}.pub.pem").write_bytes(signer.public_pem())
+    (out / f"{kid}.jwk.json").write_text(json.dumps(signer.public_jwk(), indent=2) + "\n")
+    typer.echo(f"wrote {private} (keep it secret), {out / (kid + '.pub.pem')} and {out / (kid + '.jwk.json')}")
+
+
+@keys_app.command("show")
+def keys_show(config: Config = None) -> None:
+    """Print the gateway's public keys as a JWK set.
+
+    Example: GKT_SIGNING_KEY=keys/gw.pem gkt keys show
+    """
+    from gateway.rules_loader import load_signer
+
+    signer = load_signer(_settings(config))
+    typer.echo(json.dumps({"keys": [signer.public_jwk()]}, indent=2))
+
+
+@app.command()
+def sign(
+    file: Annotated[Path, typer.Argument(help="the event JSON, exactly as it will be sent")],
+    key: Annotated[Path, typer.Option("--key", help="private key PEM")],
+    kid: Annotated[str, typer.Option("--kid", help="key id listed in the agreement")],
+) -> None:
+    """Print the gkt-signature header value for the event in FILE.
+
+    Example: gkt sign event.json --key keys/nla-2026-01.pem --kid nla-2026-01
+    """
+    from gateway.signing import load_private_key, sign_detached
+
+    private, alg = load_private_key(key, kid)
+    typer.echo(sign_detached(_read_file(file), private, kid, alg))
+
+
+@app.command()
+def publish(
+    file: Annotated[Path, typer.Argument(help="the event JSON")],
+    partner: Annotated[str, typer.Option("--partner", help="your short name, e.g. nla")],
+    key: Annotated[Path, typer.Option("--key", help="private key PEM")],
+    kid: Annotated[str, typer.Option("--kid", help="key id listed in the agreement")],
+    config: Config = None,
+    bootstrap: Bootstrap = None,
+    topic_prefix: TopicPrefix = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for the receipt")] = 60.0,
+) -> None:
+    """Sign, publish, wait for the receipt and print it; exit 0 when accepted.
+
+    Example: gkt publish event.json --partner nla --key keys/nla.pem --kid nla-2026-01 --bootstrap kafka:9092
+    """
+    from gateway.cli.partner import publish_and_wait
+    from gateway.signing import load_private_key, sign_detached
+
+    settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
+    if not settings.bootstrap:
+        raise UsageError("--bootstrap is required: the gateway you publish to runs somewhere")
+    value = _read_file(file)
+    private, alg = load_private_key(key, kid)
+    signature = sign_detached(value, private, kid, alg).encode("ascii")
+    got = asyncio.run(publish_and_wait(settings, PartnerId(partner), value, signature, timeout))
+    typer.echo(json.dumps(got, indent=2, ensure_ascii=False))
+    raise typer.Exit(0 if got["outcome"] == "accepted" else 1)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="the event JSON, exactly as it will be sent")],
+    partner: Annotated[str, typer.Option("--partner", help="partner whose topic it is sent to")],
+    key: Annotated[Path | None, typer.Option("--key", help="private key PEM to sign with")] = None,
+    kid: Annotated[str | None, typer.Option("--kid", help="key id, with --key")] = None,
+    signature: Annotated[str | None, typer.Option("--signature", help="a gkt-signature value instead")] = None,
+    received_at: Annotated[str | None, typer.Option("--received-at", help="RFC 3339; default now")] = None,
+    config: Config = None,
+    agreements: Agreements = None,
+    reference: Reference = None,
+    allow_test_oins: AllowTestOins = None,
+) -> None:
+    """Decide one event offline and print outcome, reasons, destination, receipt and signal as JSON.
+
+    Exit 0 routed, 1 any other outcome, 2 usage error.
+    Example: gkt check event.json --partner nla --key keys/nla.pem --kid nla-2026-01 --reference ref.jsonl
+    """
+    from gateway.cli.offline import check_event
+    from gateway.rules_loader import load_rules
+    from gateway.signing import load_private_key, sign_detached
+
+    if (key is None) == (signature is None) or (key is not None and not kid):
+        raise UsageError("give either --key with --kid, or --signature")
+    settings = _settings(config, agreements=agreements, reference=reference, allow_test_oins=allow_test_oins)
+    value = _read_file(file)
+    if key is not None and kid:
+        private, alg = load_private_key(key, kid)
+        signature = sign_detached(value, private, kid, alg)
+    moment = _parse_time(received_at) if received_at else datetime.now(UTC)
+    rules = load_rules(settings)
+    if settings.reference is None:
+        typer.echo("gkt: note: no --reference given, so every client is unknown to routing", err=True)
+    decision, result = check_event(
+        value, PartnerId(partner), signature.encode("ascii") if signature else None, rules, moment, datetime.now(UTC)
+    )
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    raise typer.Exit(0 if result["outcome"] == "routed" else 1)
+
+
+def main() -> None:
+    """Console entry point: one line on stderr for every error, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except UsageError as exc:
+        print(f"gkt: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except GatewayError as exc:
+        print(f"gkt: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)

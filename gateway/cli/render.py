@@ -1,0 +1,39 @@
+"""Tables for people: what the demo did, one row per sample."""
+
+from rich.console import Console
+from rich.table import Table
+
+from gateway.demo.run import DemoResult
+
+
+def print_demo(result: DemoResult, console: Console | None = None) -> None:
+    # Piped into a file or CI log, rich assumes 80 columns; the table needs more.
+    console = console or Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    table = Table(title="gkt demo: every sample report and what the gateway decided", show_lines=False)
+    for column in ("#", "report", "partner", "outcome", "reasons", "destination", "ok"):
+        table.add_column(column)
+    for number, row in enumerate(result.rows, start=1):
+        table.add_row(
+            str(number),
+            row.sample.label,
+            row.sample.partner,
+            row.outcome or "(none)",
+            ", ".join(row.codes) or "-",
+            row.destination or "-",
+            "[green]yes[/green]" if row.as_expected else "[red]NO[/red]",
+        )
+    console.print(table)
+    audit = result.audit
+    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(audit.outcomes.items()))
+    if audit.ok:
+        console.print(f"audit log verified: {len(audit.chains)} chains, {audit.records} records ({outcomes})")
+    else:
+        for problem in audit.problems:
+            console.print(f"[red]audit problem[/red] {problem.chain} seq {problem.seq}: {problem.kind}: {problem.what}")
+    wrong = sum(not row.as_expected for row in result.rows)
+    if result.ok:
+        console.print(f"[green]all {len(result.rows)} samples got their expected outcome[/green]")
+    else:
+        console.print(f"[red]{wrong} of {len(result.rows)} samples did not get their expected outcome[/red]")

@@ -1,0 +1,151 @@
+"""``gkt demo``: the whole flow on the embedded broker, checked against the expected outcomes."""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway.audit.verify import VerifyReport, verify
+from gateway.demo import samples as s
+from gateway.demo.scenario import Sample, samples
+from gateway.errors import BrokerError
+from gateway.inbound import Position
+from gateway.jsonio import strict_loads
+from gateway.kafka.admin import ensure_topics, topic_specs
+from gateway.kafka.embedded import EmbeddedBroker
+from gateway.kafka.runner import new_partner_producer, read_topic, running_gateway
+from gateway.pipeline import Rules
+from gateway.rules_loader import load_rules
+from gateway.settings import Settings
+from gateway.signing import Signer
+
+
+@dataclass
+class Row:
+    sample: Sample
+    position: Position
+    audit: dict[str, Any] | None = None
+    receipt: dict[str, Any] | None = None
+
+    @property
+    def outcome(self) -> str | None:
+        return self.audit["outcome"] if self.audit else None
+
+    @property
+    def codes(self) -> list[str]:
+        return [r["code"] for r in self.audit["reasons"]] if self.audit else []
+
+    @property
+    def destination(self) -> str | None:
+        dest = self.audit.get("destination") if self.audit else None
+        return dest["topic"] if dest else None
+
+    @property
+    def as_expected(self) -> bool:
+        return (
+            self.outcome == self.sample.outcome.value
+            and self.codes == [c.value for c in self.sample.codes]
+            and self.destination == self.sample.destination
+            and self.receipt is not None
+            and self.receipt["outcome"] == self.sample.outcome.receipt_outcome
+        )
+
+
+@dataclass
+class DemoResult:
+    rows: list[Row]
+    audit: VerifyReport
+
+    @property
+    def ok(self) -> bool:
+        return self.audit.ok and all(row.as_expected for row in self.rows)
+
+
+def demo_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "allow_test_oins": True,
+        "session_timeout_ms": 2000,
+        "heartbeat_interval_ms": 300,
+        "http_port": 0,
+        "partitions": 2,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def publish_reference(bootstrap: str, rules: Rules) -> None:
+    producer = new_partner_producer(bootstrap)
+    await producer.start()
+    try:
+        for line in s.REFERENCE_FILE.read_bytes().splitlines():
+            record = strict_loads(line)
+            await producer.send_and_wait(rules.topics.reference, line, key=record["kvkNummer"].encode())
+    finally:
+        await producer.stop()
+
+
+async def publish_samples(bootstrap: str, rules: Rules, batch: list[Sample]) -> list[Position]:
+    producer = new_partner_producer(bootstrap)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(
+                rules.topics.inbound(sample.partner),
+                sample.value,
+                key=sample.key or None,
+                headers=list(sample.headers),
+                timestamp_ms=int(sample.timestamp.timestamp() * 1000) if sample.timestamp else None,
+            )
+            for sample in batch
+        ]
+        metadata = await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return [Position(m.topic, m.partition, m.offset) for m in metadata]
+
+
+async def collect(bootstrap: str, rules: Rules, rows: list[Row], timeout: float = 60.0) -> None:
+    """Wait until every row has its audit record and its receipt."""
+    wanted = {row.position: row for row in rows}
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        for record in await read_topic(bootstrap, rules.topics.audit):
+            audit = strict_loads(record.value)
+            inbound = audit["inbound"]
+            row = wanted.get(Position(inbound["topic"], inbound["partition"], inbound["offset"]))
+            if row is not None:
+                row.audit = audit
+        for partner in {row.sample.partner for row in rows}:
+            for record in await read_topic(bootstrap, rules.topics.feedback(partner)):
+                receipt = strict_loads(record.value)
+                inbound = receipt["inbound"]
+                row = wanted.get(Position(inbound["topic"], inbound["partition"], inbound["offset"]))
+                if row is not None:
+                    row.receipt = receipt
+        if all(row.audit and row.receipt for row in rows):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise BrokerError("not every sample got its decision in time")
+        await asyncio.sleep(0.2)
+
+
+async def verify_audit(bootstrap: str, rules: Rules, signer: Signer) -> VerifyReport:
+    records = [strict_loads(r.value) for r in await read_topic(bootstrap, rules.topics.audit)]
+    return verify(records, {signer.kid: signer.key})
+
+
+async def run_demo(now: datetime | None = None) -> DemoResult:
+    with EmbeddedBroker() as broker:
+        settings = demo_settings()
+        rules = load_rules(settings)
+        signer = Signer.generate("gkt-demo-1")
+        destinations = sorted({t for p in rules.policies.all() for t in p.topics})
+        await ensure_topics(broker.bootstrap, topic_specs(rules.topics, rules.agreements.partners(), destinations, 2))
+        await publish_reference(broker.bootstrap, rules)
+        async with running_gateway(settings, rules, signer, broker.bootstrap):
+            batch = samples(now or datetime.now(UTC))
+            positions = await publish_samples(broker.bootstrap, rules, batch)
+            rows = [Row(sample, position) for sample, position in zip(batch, positions, strict=True)]
+            await collect(broker.bootstrap, rules, rows)
+            report = await verify_audit(broker.bootstrap, rules, signer)
+        return DemoResult(rows, report)

@@ -1,0 +1,57 @@
+"""``/healthz``, ``/readyz`` and Prometheus ``/metrics`` as a small ASGI app served by uvicorn."""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway.metrics import REGISTRY
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def health_app(ready: Callable[[], bool]) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path == "/healthz":
+            status, body, ctype = 200, b"ok\n", b"text/plain"
+        elif path == "/readyz":
+            is_ready = ready()
+            status, body, ctype = (200, b"ready\n", b"text/plain") if is_ready else (503, b"not ready\n", b"text/plain")
+        elif path == "/metrics":
+            status, body, ctype = 200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST.encode()
+        else:
+            status, body, ctype = 404, b"not found\n", b"text/plain"
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype)]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+class HttpServer:
+    """Runs the health app on 127.0.0.1 or 0.0.0.0 in the service's event loop."""
+
+    def __init__(self, ready: Callable[[], bool], port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - probes come from outside the container
+        config = uvicorn.Config(health_app(ready), host=host, port=port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve(), name="http")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

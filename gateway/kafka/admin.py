@@ -1,0 +1,55 @@
+"""Creates every topic of spec/wire.md with its partitions and configs."""
+
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from gateway.errors import BrokerError
+from gateway.topics import Topics
+from gateway.types import PartnerId
+
+_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    configs: dict[str, str]
+
+
+def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[str], partitions: int) -> list[TopicSpec]:
+    """Every topic the gateway reads or writes, for these partners and destinations."""
+    specs = [TopicSpec(topics.inbound(p), partitions, {}) for p in partners]
+    specs += [TopicSpec(topics.feedback(p), partitions, {}) for p in partners]
+    specs += [TopicSpec(topics.destination(d), partitions, {}) for d in destinations]
+    specs += [
+        TopicSpec(topics.quarantine, partitions, {}),
+        TopicSpec(topics.deadletter, 1, {}),
+        # The audit log is never deleted: auditors answer questions years later.
+        TopicSpec(topics.audit, partitions, dict(_FOREVER)),
+        TopicSpec(topics.reference, partitions, {"cleanup.policy": "compact"}),
+    ]
+    return specs
+
+
+async def ensure_topics(bootstrap: str, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="gkt-admin")
+    try:
+        await admin.start()
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        for spec in missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(spec.name, spec.partitions, replication_factor, topic_configs=spec.configs)]
+                )
+            except TopicAlreadyExistsError:
+                pass  # another gateway process created it a moment ago
+        return [s.name for s in missing]
+    except KafkaError as exc:
+        raise BrokerError(f"cannot create topics on {bootstrap}: {exc}") from exc
+    finally:
+        await admin.close()

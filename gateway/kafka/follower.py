@@ -1,0 +1,92 @@
+"""Reads a whole topic from its start and keeps following it: reference data, the audit log.
+
+"Caught up" is judged from fetch responses, never from ListOffsets: tansu
+answers ListOffsets "latest" wrongly, while the high watermark in a fetch
+response is right there and on Apache Kafka alike.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from gateway.errors import BrokerError
+
+
+class TopicFollower:
+    """Applies every record of ``topic`` (all partitions, from offset 0) to ``apply``."""
+
+    def __init__(self, bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None]) -> None:
+        self._topic = topic
+        self._apply = apply
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            client_id=f"gkt-follow-{topic}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=100,
+            max_partition_fetch_bytes=4_194_304,
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._polls = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self.applied = 0
+
+    async def start(self) -> None:
+        try:
+            await self._consumer.start()
+            await self._consumer.topics()  # refreshes metadata for every topic
+            partitions = self._consumer.partitions_for_topic(self._topic) or set()
+            if not partitions:
+                raise BrokerError(f"topic {self._topic} does not exist")
+            tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+            self._consumer.assign(tps)
+            await self._consumer.seek_to_beginning(*tps)
+        except KafkaError as exc:
+            raise BrokerError(f"cannot follow {self._topic}: {exc}") from exc
+        self._task = asyncio.create_task(self._run(), name=f"follow-{self._topic}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+
+    async def caught_up(self, timeout: float = 60.0) -> None:
+        """Return once everything written to the topic before this call has been applied."""
+        if self._task is not None and self._task.done():
+            self._task.result()  # re-raise why following stopped
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((self._polls, future))
+        await asyncio.wait_for(future, timeout)
+
+    async def _at_end(self, fetched: int) -> bool:
+        if fetched == 0:
+            return True
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None or await self._consumer.position(tp) < highwater:
+                return False
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            started = self._polls
+            batches = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
+            fetched = 0
+            for records in batches.values():
+                for record in records:
+                    self._apply(record)
+                fetched += len(records)
+            self.applied += fetched
+            self._polls += 1
+            if self._waiters and await self._at_end(fetched):
+                # Only waiters registered before this poll began are surely served by it.
+                ready = [(n, f) for n, f in self._waiters if n <= started]
+                self._waiters = [(n, f) for n, f in self._waiters if n > started]
+                for _, future in ready:
+                    if not future.done():
+                        future.set_result(None)

@@ -1,0 +1,60 @@
+"""Runs the gateway service as a task: ready when it can decide, always stopped on exit."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+
+from gateway.errors import BrokerError
+from gateway.kafka.follower import TopicFollower
+from gateway.kafka.service import GatewayService
+from gateway.pipeline import Rules
+from gateway.settings import Settings
+from gateway.signing import Signer
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    settings: Settings, rules: Rules, signer: Signer, bootstrap: str, ready_timeout: float = 60.0
+) -> AsyncIterator[GatewayService]:
+    """Start the service, wait until it is ready (partitions assigned), stop it on exit."""
+    service = GatewayService(settings, rules, signer, bootstrap)
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop), name="gateway")
+    try:
+        deadline = asyncio.get_running_loop().time() + ready_timeout
+        while not service.ready():
+            if task.done():
+                task.result()
+                raise BrokerError("the gateway stopped before it was ready")
+            if asyncio.get_running_loop().time() > deadline:
+                raise BrokerError("the gateway did not become ready in time")
+            await asyncio.sleep(0.05)
+        yield service
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, 30)
+        except TimeoutError:
+            task.cancel()
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
+    """Every record of ``topic`` written so far (all partitions)."""
+    records: list[ConsumerRecord] = []
+    follower = TopicFollower(bootstrap, topic, records.append)
+    await follower.start()
+    try:
+        await follower.caught_up()
+    finally:
+        await follower.stop()
+    return records
+
+
+def new_partner_producer(bootstrap: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="gkt-partner", acks="all", linger_ms=2,
+                            max_request_size=2_097_152)
+
+
+

@@ -1,0 +1,220 @@
+"""The gateway service: consume inbound batches, decide, write, and only then commit.
+
+Per batch: decide every record (gateway.processor), write signals, receipts,
+quarantine and dead-letter records and wait for all acknowledgements, then
+write the audit records and wait again, then commit the inbound offsets. A
+crash at any point leaves the offsets uncommitted; the next owner of the
+partition reads the chain head from ``gkt.audit`` and skips what was already
+decided (G1), and every output carries a deterministic id (G2).
+
+The consume loop is plain aiokafka rather than a FastStream subscriber:
+FastStream's batch parser decodes every header as UTF-8 before the handler
+runs, so one hostile header would fail a whole batch, and with manual acks
+the next batch's commit would then skip it (docs/architecture.md).
+"""
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from gateway.audit.index import AuditIndex
+from gateway.audit.record import ChainHead
+from gateway.errors import BrokerError
+from gateway.inbound import InboundRecord, Position
+from gateway.jsonio import strict_loads
+from gateway.kafka.admin import ensure_topics, topic_specs
+from gateway.kafka.follower import TopicFollower
+from gateway.kafka.writer import Writer, new_producer
+from gateway.metrics import (
+    BATCH_SECONDS,
+    CHAIN_SEQ,
+    DECISIONS,
+    READY,
+    REASONS,
+    REFERENCE_RECORDS,
+    REFERENCE_SKIPPED,
+    SKIPPED,
+)
+from gateway.pipeline import Rules
+from gateway.processor import BatchResult, Processor
+from gateway.settings import Settings
+from gateway.signing import Signer
+from gateway.types import ChainId
+
+log = structlog.get_logger("gkt.service")
+
+
+def inbound_record(record: ConsumerRecord) -> InboundRecord:
+    return InboundRecord(
+        position=Position(record.topic, record.partition, record.offset),
+        timestamp_ms=record.timestamp,
+        value=record.value,
+        headers=tuple(record.headers or ()),
+        key=record.key,
+    )
+
+
+class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Forgets chain heads of partitions that move, so they are read again from the log."""
+
+    def __init__(self, heads: dict[ChainId, ChainHead]) -> None:
+        self._heads = heads
+
+    def _forget(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            self._heads.pop(ChainId(f"{tp.topic}/{tp.partition}"), None)
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._forget(revoked)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self._forget(assigned)
+        log.info("partitions_assigned", partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
+
+
+class GatewayService:
+    def __init__(self, settings: Settings, rules: Rules, signer: Signer, bootstrap: str) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.bootstrap = bootstrap
+        self.index = AuditIndex()
+        self.processor = Processor(rules, signer, self.index, settings.gateway_source)
+        self.heads: dict[ChainId, ChainHead] = {}
+        self.decided = 0
+        self._consumer: AIOKafkaConsumer | None = None
+        self._followers: list[TopicFollower] = []
+        self._reference_loaded = settings.reference is not None
+        self._audit: TopicFollower | None = None
+
+    def ready(self) -> bool:
+        """Broker answered, reference data loaded, partitions assigned."""
+        consumer = self._consumer
+        return self._reference_loaded and consumer is not None and bool(consumer.assignment())
+
+    @property
+    def inbound_topics(self) -> list[str]:
+        return [self.rules.topics.inbound(p) for p in self.rules.agreements.partners()]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        topics = self.rules.topics
+        if self.settings.create_topics:
+            destinations = sorted({t for p in self.rules.policies.all() for t in p.topics})
+            specs = topic_specs(topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
+            await ensure_topics(self.bootstrap, specs, self.settings.replication_factor)
+        producer = new_producer(self.bootstrap)
+        try:
+            await producer.start()
+        except KafkaError as exc:
+            raise BrokerError(f"cannot reach Kafka at {self.bootstrap}: {exc}") from exc
+        writer = Writer(producer)
+        try:
+            await self._start_followers()
+            await self._consume(writer, stop)
+        finally:
+            READY.set(0)
+            if self._consumer is not None:
+                await self._consumer.stop()
+            for follower in self._followers:
+                await follower.stop()
+            await producer.stop()
+
+    async def _start_followers(self) -> None:
+        topics = self.rules.topics
+        self._audit = TopicFollower(self.bootstrap, topics.audit, self._apply_audit)
+        self._followers.append(self._audit)
+        if self.settings.reference is None:
+            self._followers.append(TopicFollower(self.bootstrap, topics.reference, self._apply_reference))
+        for follower in self._followers:
+            await follower.start()
+        for follower in self._followers:
+            await follower.caught_up()
+        self._reference_loaded = True
+        log.info("caught_up", audit_identities=len(self.index), reference=len(self.rules.reference))
+
+    def _apply_audit(self, record: ConsumerRecord) -> None:
+        try:
+            self.index.apply(strict_loads(record.value))
+        except (ValueError, KeyError, TypeError):
+            log.error("audit_record_unreadable", position=f"{record.topic}/{record.partition}/{record.offset}")
+
+    def _apply_reference(self, record: ConsumerRecord) -> None:
+        if not self.rules.reference.apply(record.key, record.value):
+            REFERENCE_SKIPPED.inc()
+            log.warning("reference_record_invalid", position=f"{record.topic}/{record.partition}/{record.offset}")
+        REFERENCE_RECORDS.set(len(self.rules.reference))
+
+    async def _consume(self, writer: Writer, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.settings.group_id,
+            client_id="gkt-gateway",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.settings.session_timeout_ms,
+            heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
+            max_poll_records=self.settings.batch_size,
+            max_partition_fetch_bytes=4_194_304,
+        )
+        self._consumer = consumer
+        consumer.subscribe(self.inbound_topics, listener=_ChainLoader(self.heads))
+        try:
+            await consumer.start()
+        except KafkaError as exc:
+            raise BrokerError(f"cannot join consumer group at {self.bootstrap}: {exc}") from exc
+        log.info("consuming", topics=self.inbound_topics, group=self.settings.group_id)
+        while not stop.is_set():
+            READY.set(1 if self.ready() else 0)
+            batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
+            if batches:
+                await self._handle(consumer, writer, batches)
+
+    async def _handle(
+        self, consumer: AIOKafkaConsumer, writer: Writer, batches: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        started = time.perf_counter()
+        for tp in batches:
+            chain = ChainId(f"{tp.topic}/{tp.partition}")
+            if chain not in self.heads:
+                assert self._audit is not None
+                await self._audit.caught_up()  # includes whatever the previous owner wrote
+                self.heads[chain] = self.index.head(chain)
+        records = [inbound_record(r) for records in batches.values() for r in records]
+        result = self.processor.process(records, self.heads)
+        decided = time.perf_counter()
+        await writer.write(result.outputs)
+        await writer.write(result.audits)
+        written = time.perf_counter()
+        try:
+            await consumer.commit({TopicPartition(t, p): offset for (t, p), offset in result.commit.items()})
+        except CommitFailedError:
+            # The partitions moved while we worked. Everything is written and audited;
+            # the new owner reads the chain head and skips these records.
+            log.warning("commit_failed_after_rebalance", partitions=len(result.commit))
+        self._observe(result, started, decided, written)
+
+    def _observe(self, result: BatchResult, started: float, decided: float, written: float) -> None:
+        BATCH_SECONDS.labels("decide").observe(decided - started)
+        BATCH_SECONDS.labels("write").observe(written - decided)
+        SKIPPED.inc(result.skipped)
+        for decision in result.decisions:
+            partner = decision.partner or "unknown"
+            DECISIONS.labels(partner, decision.outcome.value).inc()
+            for reason in decision.reasons:
+                REASONS.labels(partner, reason.code.value).inc()
+            log.debug(
+                "decided",
+                inbound=str(decision.position),
+                event_id=decision.read.id,
+                partner=partner,
+                stage=decision.stage.value if decision.stage else None,
+                outcome=decision.outcome.value,
+                reasons=[r.code.value for r in decision.reasons],
+            )
+        for chain, head in self.heads.items():
+            CHAIN_SEQ.labels(chain).set(head.seq)
+        self.decided += len(result.decisions)
+        log.info("batch", decided=len(result.decisions), skipped=result.skipped, total=self.decided)

@@ -1,0 +1,83 @@
+"""One settings model: ``GKT_*`` environment variables, a TOML file (``--config``), CLI flags.
+
+Precedence: command-line flag, then environment, then the TOML file, then the
+default. Everything is checked at start; an error names the setting.
+"""
+
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from contracts.agreement_book import DEFAULT_DIR as DEFAULT_AGREEMENTS
+from gateway.errors import ConfigError
+from routing.policy import DEFAULT_DIR as DEFAULT_POLICIES
+
+_config_file: ContextVar[Path | None] = ContextVar("gkt_config_file", default=None)
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway and the ``gkt`` commands."""
+
+    model_config = SettingsConfigDict(env_prefix="GKT_", extra="forbid", validate_default=True)
+
+    bootstrap: str | None = Field(None, description="HOST:PORT of Kafka; none starts the embedded broker")
+    topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$", description="deployment prefix of every topic")
+    agreements: Path = Field(DEFAULT_AGREEMENTS, description="directory of working agreements")
+    policies: Path = Field(DEFAULT_POLICIES, description="directory of enforcement policy versions")
+    reference: Path | None = Field(None, description="reference data as JSON Lines instead of the topic")
+    allow_test_oins: bool = Field(False, description="accept test OINs (prefix 99): demo and tests only")
+    signing_key: Path | None = Field(None, description="the gateway's Ed25519 private key (PEM)")
+    signing_kid: str = Field("gkt-gateway-1", min_length=1, description="kid of the gateway's key")
+    gateway_source: str = Field(
+        "urn:nld:oin:00000001003214345000:gkt", description="CloudEvents source of the gateway's signals"
+    )
+    group_id: str = Field("gkt-gateway", min_length=1, description="consumer group of the gateway processes")
+    partitions: int = Field(3, ge=1, le=1000, description="partitions of topics the gateway creates")
+    replication_factor: int = Field(1, ge=1, le=10)
+    create_topics: bool = Field(True, description="create missing topics at start")
+    batch_size: int = Field(500, ge=1, le=10_000, description="records per consume batch")
+    session_timeout_ms: int = Field(10_000, ge=1_000)
+    heartbeat_interval_ms: int = Field(3_000, ge=100)
+    http_port: int = Field(8080, ge=0, le=65535, description="health and metrics; 0 turns it off")
+    log_level: str = Field("info", pattern=r"^(debug|info|warning|error)$")
+    sasl_password: SecretStr | None = Field(None, description="reserved for SASL on Apache Kafka")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file.get()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """Settings from flags (``None`` means not given), environment and ``config_file``."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"{config_file}: config file does not exist")
+    token = _config_file.set(config_file)
+    try:
+        return Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as exc:
+        error = exc.errors(include_input=False)[0]
+        name = ".".join(str(part) for part in error["loc"])
+        raise ConfigError(f"setting {name} (GKT_{name.upper()}): {error['msg']}") from exc
+    except ValueError as exc:  # a TOML file that does not parse
+        raise ConfigError(f"{config_file}: {exc}") from exc
+    finally:
+        _config_file.reset(token)
