@@ -109,8 +109,7 @@ class ReportTypeAgreement(_Strict):
         for pattern in self.optional_fields:
             parts = pattern.split("/")[1:]
             if len(parts) <= len(path) and all(
-                p == "*" and isinstance(seg, int) or p == str(seg)
-                for p, seg in zip(parts, path, strict=False)
+                (p == "*" and isinstance(seg, int)) or p == str(seg) for p, seg in zip(parts, path, strict=False)
             ):
                 return True
         return False

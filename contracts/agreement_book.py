@@ -4,6 +4,7 @@ Old versions are kept forever: replay decides again under the version an
 audit record names.
 """
 
+import itertools
 import tomllib
 from collections.abc import Iterator
 from datetime import datetime
@@ -40,7 +41,7 @@ class AgreementBook:
 
     def _check_no_overlap(self, directory: Path) -> None:
         for partner, versions in self._by_partner.items():
-            for earlier, later in zip(versions, versions[1:], strict=False):
+            for earlier, later in itertools.pairwise(versions):
                 if earlier.in_force.until is None or earlier.in_force.until > later.in_force.from_:
                     raise ConfigError(
                         f"{directory / partner / (later.version + '.toml')}: in_force: overlaps "

@@ -5,6 +5,7 @@ registry finds it. Validation returns reasons with JSON pointers into the
 event (``/data/...``), never the offending values.
 """
 
+import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,7 +60,7 @@ class ReportContract:
 
     type: str
     version: str
-    model: type[ContractModel]
+    model: builtins.type[ContractModel]  # the field "type" shadows the builtin here
     summary: str = ""
     status: str = "published"
     accepted_indicators: frozenset[str] | None = field(default=None)
@@ -84,13 +85,8 @@ class ReportContract:
         return report, []
 
 
-
 def _reason(error: ErrorDetails) -> Reason:
-    code = (
-        ReasonCode.IDENTIFIER_INVALID
-        if error["type"] == IDENTIFIER_ERROR
-        else ReasonCode.CONTRACT_VIOLATION
-    )
+    code = ReasonCode.IDENTIFIER_INVALID if error["type"] == IDENTIFIER_ERROR else ReasonCode.CONTRACT_VIOLATION
     return Reason(code, pointer("data", *error["loc"]), error["msg"])
 
 

@@ -43,9 +43,7 @@ def _identifier(
 Bsn = _identifier(is_bsn, "BSN (9 digits, 11-proof)", r"^[0-9]{9}$")
 Rsin = _identifier(is_rsin, "RSIN (9 digits, 11-proof)", r"^[0-9]{9}$")
 KvkNummer = _identifier(is_kvk_nummer, "KVK-nummer (8 digits)", r"^[0-9]{8}$")
-Vestigingsnummer = _identifier(
-    is_vestigingsnummer, "vestigingsnummer (12 digits)", r"^[0-9]{12}$"
-)
+Vestigingsnummer = _identifier(is_vestigingsnummer, "vestigingsnummer (12 digits)", r"^[0-9]{12}$")
 Loonheffingennummer = _identifier(
     is_loonheffingennummer, "loonheffingennummer (9 digits, L, 2 digits)", r"^[0-9]{9}L[0-9]{2}$"
 )
@@ -70,9 +68,7 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 def text(min_length: int, max_length: int) -> Any:
     """A strict string of bounded length."""
-    return Annotated[
-        StrictStr, StringConstraints(min_length=min_length, max_length=max_length)
-    ]
+    return Annotated[StrictStr, StringConstraints(min_length=min_length, max_length=max_length)]
 
 
 class Indicator(StrEnum):

@@ -5,22 +5,30 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 DECISIONS = Counter(
-    "gkt_decisions_total", "Decisions by partner and outcome", ["partner", "outcome"], registry=REGISTRY
+    "gkt_decisions_total",
+    "Decisions by partner and outcome",
+    ["partner", "outcome"],
+    registry=REGISTRY,
 )
 REASONS = Counter(
-    "gkt_reasons_total", "Reason codes given, by partner and code", ["partner", "code"], registry=REGISTRY
+    "gkt_reasons_total",
+    "Reason codes given, by partner and code",
+    ["partner", "code"],
+    registry=REGISTRY,
 )
 SKIPPED = Counter(
-    "gkt_already_decided_total", "Inbound records skipped because the audit log already decided them",
+    "gkt_already_decided_total",
+    "Inbound records skipped because the audit log already decided them",
     registry=REGISTRY,
 )
 BATCH_SECONDS = Histogram(
-    "gkt_batch_seconds", "Time to decide, write and commit one batch", ["phase"], registry=REGISTRY,
+    "gkt_batch_seconds",
+    "Time to decide, write and commit one batch",
+    ["phase"],
+    registry=REGISTRY,
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 CHAIN_SEQ = Gauge("gkt_audit_chain_seq", "Seq of the last audit record per chain", ["chain"], registry=REGISTRY)
 REFERENCE_RECORDS = Gauge("gkt_reference_records", "Clients in the reference table", registry=REGISTRY)
-REFERENCE_SKIPPED = Counter(
-    "gkt_reference_invalid_total", "Reference records skipped as invalid", registry=REGISTRY
-)
+REFERENCE_SKIPPED = Counter("gkt_reference_invalid_total", "Reference records skipped as invalid", registry=REGISTRY)
 READY = Gauge("gkt_ready", "1 when the gateway is ready", registry=REGISTRY)

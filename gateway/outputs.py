@@ -30,7 +30,13 @@ class OutMessage:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-def signed(topic: str, key: str | None, value: bytes, signer: Signer, extra: tuple[tuple[str, bytes], ...] = ()) -> OutMessage:
+def signed(
+    topic: str,
+    key: str | None,
+    value: bytes,
+    signer: Signer,
+    extra: tuple[tuple[str, bytes], ...] = (),
+) -> OutMessage:
     headers = ((SIGNATURE_HEADER, signer.sign(value).encode("ascii")), *extra)
     return OutMessage(topic, key.encode("utf-8") if key is not None else None, value, headers)
 
@@ -59,7 +65,11 @@ def receipt_key(decision: Decision) -> str:
 def signal_data(decision: Decision, chain: ChainId, seq: int) -> dict[str, object]:
     """The signal 1.0 ``data`` (spec/contracts.md), whatever the partner and contract version."""
     event, subject, enforcement = decision.event, decision.subject, decision.enforcement
-    assert event and subject and enforcement and decision.contract and decision.partner and decision.agreement
+    assert event is not None, "a routed decision has an event"
+    assert subject is not None, "a routed decision has a subject"
+    assert enforcement is not None, "a routed decision has its enforcement"
+    assert decision.contract is not None, "a routed decision has a contract"
+    assert decision.agreement is not None, "a routed decision has an agreement"
     terms = decision.agreement.report_type(event.type)
     bsns_agreed = terms is not None and terms.field_agreed(("opdrachtnemers", 0, "bsn"))
     return {
@@ -138,9 +148,12 @@ def mask(value: bytes) -> bytes:
 
 
 _MASK = bytes(
-    ord("x") if chr(b).isascii() and chr(b).isalpha()
-    else ord("9") if chr(b).isdigit() and b < 128
-    else ord("?") if b >= 128
+    ord("x")
+    if chr(b).isascii() and chr(b).isalpha()
+    else ord("9")
+    if chr(b).isdigit() and b < 128
+    else ord("?")
+    if b >= 128
     else b
     for b in range(256)
 )
@@ -159,7 +172,7 @@ def dead_letter(decision: Decision, topics: Topics, decided_at: datetime) -> Out
         ("gkt-received-at", utc_iso(record.received_at).encode()),
         ("gkt-decided-at", utc_iso(decided_at).encode()),
     )
-    return OutMessage(topics.deadletter, None, mask(value[: 262_144]), headers)
+    return OutMessage(topics.deadletter, None, mask(value[:262_144]), headers)
 
 
 def messages_for(
@@ -175,11 +188,32 @@ def messages_for(
     out: list[OutMessage] = []
     if decision.outcome is Outcome.ROUTED and decision.destination:
         data = signal_data(decision, chain, seq)
-        out.append(signed(decision.destination, decision.signal_id, dumps(signal_event(decision, data, gateway_source)), signer))
+        out.append(
+            signed(
+                decision.destination,
+                decision.signal_id,
+                dumps(signal_event(decision, data, gateway_source)),
+                signer,
+            )
+        )
     elif decision.outcome is Outcome.QUARANTINED:
-        out.append(signed(topics.quarantine, decision.read.id, dumps(quarantine_record(decision, decided_at)), signer))
+        out.append(
+            signed(
+                topics.quarantine,
+                decision.read.id,
+                dumps(quarantine_record(decision, decided_at)),
+                signer,
+            )
+        )
     elif decision.stage is Stage.READ:
         out.append(dead_letter(decision, topics, decided_at))
     if decision.partner is not None:
-        out.append(signed(topics.feedback(decision.partner), receipt_key(decision), dumps(receipt(decision, decided_at)), signer))
+        out.append(
+            signed(
+                topics.feedback(decision.partner),
+                receipt_key(decision),
+                dumps(receipt(decision, decided_at)),
+                signer,
+            )
+        )
     return out

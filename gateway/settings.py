@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     signing_key: Path | None = Field(None, description="the gateway's Ed25519 private key (PEM)")
     signing_kid: str = Field("gkt-gateway-1", min_length=1, description="kid of the gateway's key")
     gateway_source: str = Field(
-        "urn:nld:oin:00000001003214345000:gkt", description="CloudEvents source of the gateway's signals"
+        "urn:nld:oin:00000001003214345000:gkt",
+        description="CloudEvents source of the gateway's signals",
     )
     group_id: str = Field("gkt-gateway", min_length=1, description="consumer group of the gateway processes")
     partitions: int = Field(3, ge=1, le=1000, description="partitions of topics the gateway creates")

@@ -82,8 +82,11 @@ def sign_detached(payload: bytes, key: PublicKey, kid: str, alg: str) -> str:
     return f"{protected}..{signature}"
 
 
+_KEY_CLASSES: dict[str, type[PublicKey]] = {"EdDSA": OKPKey, "ES256": ECKey, "PS256": RSAKey}
+
+
 def _key_class(alg: str) -> type[PublicKey]:
-    return {"EdDSA": OKPKey, "ES256": ECKey, "PS256": RSAKey}[alg]
+    return _KEY_CLASSES[alg]
 
 
 def import_public_key(pem: str, alg: str, kid: str) -> PublicKey:

@@ -76,9 +76,7 @@ class Enforcement:
             "correctieMogelijkVanaf": self.correctie_mogelijk_vanaf.isoformat(),
             "periodeCorrigeerbaar": self.periode_corrigeerbaar,
             "boeteMogelijk": self.boete_mogelijk,
-            "modelovereenkomstTot": (
-                self.modelovereenkomst_tot.isoformat() if self.modelovereenkomst_tot else None
-            ),
+            "modelovereenkomstTot": (self.modelovereenkomst_tot.isoformat() if self.modelovereenkomst_tot else None),
             "beleid": self.beleid,
         }
 
@@ -113,8 +111,7 @@ class Policy(_Strict):
         received_on = received_at.date()
         soft = self.soft_landing
         plain = subject.kwaadwillendheid or (
-            reference.aanwijzingDatum is not None
-            and reference.aanwijzingDatum < soft.plain_when_designated_before
+            reference.aanwijzingDatum is not None and reference.aanwijzingDatum < soft.plain_when_designated_before
         )
         vanaf = date(received_on.year - soft.lookback_years, 1, 1)
         if not plain:

@@ -53,7 +53,6 @@ class KvkReport10(ContractModel):
     def _distinct(cls, value: list[str]) -> list[str]:
         return distinct_codes(value, str)
 
-
     def subject(self, received_on: date) -> ReportSubject:
         # spec/contracts.md: the period runs from registration to the day of receipt,
         # and the registered business is the one worker, known by its KVK-nummer.

@@ -8,8 +8,8 @@ from pydantic_core import PydanticCustomError
 
 from contracts.base import ContractModel, Party, ReportSubject
 from contracts.fields import (
-    BtwId,
     Bsn,
+    BtwId,
     IndicatorCode,
     IsoDate,
     KvkNummer,

@@ -4,6 +4,7 @@ Errors are one line on stderr and a non-zero exit, never a traceback.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from typing import Annotated
 import click
 import typer
 
-from gateway.cli.options import AllowTestOins, Agreements, Bootstrap, Config, Reference, TopicPrefix
+from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, TopicPrefix
 from gateway.errors import GatewayError, UsageError
 from gateway.types import PartnerId
 
@@ -88,8 +89,13 @@ def run(
     from gateway.cli.service import run_service
 
     settings = _settings(
-        config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements, reference=reference,
-        allow_test_oins=allow_test_oins, http_port=http_port,
+        config,
+        bootstrap=bootstrap,
+        topic_prefix=topic_prefix,
+        agreements=agreements,
+        reference=reference,
+        allow_test_oins=allow_test_oins,
+        http_port=http_port,
     )
     run_service(settings)
 
@@ -104,10 +110,8 @@ def broker(port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")
 
     with EmbeddedBroker(port=port) as running:
         typer.echo(f"embedded broker on {running.bootstrap}; Ctrl-C stops it (its data is lost)")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
-        except KeyboardInterrupt:
-            pass
 
 
 @topics_app.command("create")
@@ -125,8 +129,13 @@ def topics_create(
     from gateway.kafka.admin import ensure_topics, topic_specs
     from gateway.rules_loader import load_rules
 
-    settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements,
-                         partitions=partitions)
+    settings = _settings(
+        config,
+        bootstrap=bootstrap,
+        topic_prefix=topic_prefix,
+        agreements=agreements,
+        partitions=partitions,
+    )
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required (the embedded broker forgets topics when it stops)")
     rules = load_rules(settings)
@@ -251,8 +260,13 @@ def check(
     rules = load_rules(settings)
     if settings.reference is None:
         typer.echo("gkt: note: no --reference given, so every client is unknown to routing", err=True)
-    decision, result = check_event(
-        value, PartnerId(partner), signature.encode("ascii") if signature else None, rules, moment, datetime.now(UTC)
+    _, result = check_event(
+        value,
+        PartnerId(partner),
+        signature.encode("ascii") if signature else None,
+        rules,
+        moment,
+        datetime.now(UTC),
     )
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     raise typer.Exit(0 if result["outcome"] == "routed" else 1)

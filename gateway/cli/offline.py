@@ -19,7 +19,12 @@ class _NoHistory:
 
 
 def check_event(
-    value: bytes, partner: PartnerId, signature: bytes | None, rules: Rules, received_at: datetime, decided_at: datetime
+    value: bytes,
+    partner: PartnerId,
+    signature: bytes | None,
+    rules: Rules,
+    received_at: datetime,
+    decided_at: datetime,
 ) -> tuple[Decision, dict[str, Any]]:
     """Decide ``value`` as if it arrived on the partner's topic (partition 0, offset 0)."""
     position = Position(rules.topics.inbound(partner), 0, 0)

@@ -7,15 +7,19 @@ import typer
 
 Config = Annotated[Path | None, typer.Option("--config", help="TOML settings file (same names as GKT_* variables)")]
 Bootstrap = Annotated[
-    str | None, typer.Option("--bootstrap", help="Kafka HOST:PORT; default: start the embedded broker")
+    str | None,
+    typer.Option("--bootstrap", help="Kafka HOST:PORT; default: start the embedded broker"),
 ]
 TopicPrefix = Annotated[str | None, typer.Option("--topic-prefix", help="deployment prefix of every topic")]
 Agreements = Annotated[
-    Path | None, typer.Option("--agreements", help="working agreements directory (default: contracts/agreements)")
+    Path | None,
+    typer.Option("--agreements", help="working agreements directory (default: contracts/agreements)"),
 ]
 Reference = Annotated[
-    Path | None, typer.Option("--reference", help="reference data as JSON Lines (default: the reference topic)")
+    Path | None,
+    typer.Option("--reference", help="reference data as JSON Lines (default: the reference topic)"),
 ]
 AllowTestOins = Annotated[
-    bool | None, typer.Option("--allow-test-oins/--no-allow-test-oins", help="accept test OINs (demo and tests)")
+    bool | None,
+    typer.Option("--allow-test-oins/--no-allow-test-oins", help="accept test OINs (demo and tests)"),
 ]

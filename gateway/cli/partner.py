@@ -12,7 +12,7 @@ from gateway.types import PartnerId
 
 
 async def publish_and_wait(
-    settings: Settings, partner: PartnerId, value: bytes, signature: bytes, timeout: float
+    settings: Settings, partner: PartnerId, value: bytes, signature: bytes, limit_seconds: float
 ) -> dict[str, Any]:
     topics = Topics(settings.topic_prefix)
     assert settings.bootstrap
@@ -22,14 +22,16 @@ async def publish_and_wait(
         sent = await producer.send_and_wait(topics.inbound(partner), value, headers=[("gkt-signature", signature)])
     finally:
         await producer.stop()
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + limit_seconds
     while asyncio.get_running_loop().time() < deadline:
         for record in await read_topic(settings.bootstrap, topics.feedback(partner)):
             receipt = strict_loads(record.value)
             inbound = receipt.get("inbound", {})
             if (inbound.get("topic"), inbound.get("partition"), inbound.get("offset")) == (
-                sent.topic, sent.partition, sent.offset,
+                sent.topic,
+                sent.partition,
+                sent.offset,
             ):
                 return dict(receipt)
         await asyncio.sleep(0.5)
-    raise BrokerError(f"no receipt within {timeout:g} s for {sent.topic}/{sent.partition}/{sent.offset}")
+    raise BrokerError(f"no receipt within {limit_seconds:g} s for {sent.topic}/{sent.partition}/{sent.offset}")

@@ -104,10 +104,10 @@ async def publish_samples(bootstrap: str, rules: Rules, batch: list[Sample]) -> 
     return [Position(m.topic, m.partition, m.offset) for m in metadata]
 
 
-async def collect(bootstrap: str, rules: Rules, rows: list[Row], timeout: float = 60.0) -> None:
+async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: float = 60.0) -> None:
     """Wait until every row has its audit record and its receipt."""
     wanted = {row.position: row for row in rows}
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + limit_seconds
     while True:
         for record in await read_topic(bootstrap, rules.topics.audit):
             audit = strict_loads(record.value)
@@ -140,7 +140,10 @@ async def run_demo(now: datetime | None = None) -> DemoResult:
         rules = load_rules(settings)
         signer = Signer.generate("gkt-demo-1")
         destinations = sorted({t for p in rules.policies.all() for t in p.topics})
-        await ensure_topics(broker.bootstrap, topic_specs(rules.topics, rules.agreements.partners(), destinations, 2))
+        await ensure_topics(
+            broker.bootstrap,
+            topic_specs(rules.topics, rules.agreements.partners(), destinations, 2),
+        )
         await publish_reference(broker.bootstrap, rules)
         async with running_gateway(settings, rules, signer, broker.bootstrap):
             batch = samples(now or datetime.now(UTC))

@@ -42,7 +42,11 @@ def nla_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]
     report: dict[str, Any] = {
         "zaakReferentie": "NLA-2025-000123",
         "inspectieDatum": "2025-03-10",
-        "opdrachtgever": {"kvkNummer": client, "naam": "Bouwbedrijf De Vries B.V.", "rsin": "111222333"},
+        "opdrachtgever": {
+            "kvkNummer": client,
+            "naam": "Bouwbedrijf De Vries B.V.",
+            "rsin": "111222333",
+        },
         "opdrachtnemers": [
             {"functie": "timmerman", "bsn": "123456782"},
             {"functie": "timmerman", "kvkNummer": "76543210"},
@@ -59,7 +63,11 @@ def nla_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]
 def kvk_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]:
     report: dict[str, Any] = {
         "signaalReferentie": "KVK-2025-004711",
-        "inschrijving": {"kvkNummer": "65432109", "datum": "2025-02-03", "rechtsvorm": "eenmanszaak"},
+        "inschrijving": {
+            "kvkNummer": "65432109",
+            "datum": "2025-02-03",
+            "rechtsvorm": "eenmanszaak",
+        },
         "opdrachtgever": {"kvkNummer": client, "naam": "Logistiek Noord B.V."},
         "indicatoren": ["EERDER_IN_DIENST", "EEN_OPDRACHTGEVER"],
         "oordeel": "zwaar_vermoeden",

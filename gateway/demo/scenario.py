@@ -12,7 +12,11 @@ from typing import Any
 from gateway.demo import samples as s
 from gateway.reasons import Outcome, ReasonCode
 from gateway.signing import sign_detached
+
 from gateway.types import PartnerId
+
+ROUTED, QUARANTINED = Outcome.ROUTED, Outcome.QUARANTINED
+REJECTED, DUPLICATE = Outcome.REJECTED, Outcome.DUPLICATE
 
 
 @dataclass(frozen=True)
@@ -28,18 +32,33 @@ class Sample:
     key: bytes | None = field(default=None)
 
 
-def _signed(label: str, partner: str, event: dict[str, Any], kid: str, outcome: Outcome, *codes: ReasonCode,
-            destination: str | None = None, timestamp: datetime | None = None) -> Sample:
+def _signed(
+    label: str,
+    partner: str,
+    event: dict[str, Any],
+    kid: str,
+    outcome: Outcome,
+    *codes: ReasonCode,
+    destination: str | None = None,
+    timestamp: datetime | None = None,
+) -> Sample:
     value = s.encode(event)
-    return Sample(label, PartnerId(partner), value, (("gkt-signature", s.sign(value, kid)),), outcome, codes,
-                  destination, timestamp, str(event["data"].get("opdrachtgever", {}).get("kvkNummer", "")).encode())
+    return Sample(
+        label,
+        PartnerId(partner),
+        value,
+        (("gkt-signature", s.sign(value, kid)),),
+        outcome,
+        codes,
+        destination,
+        timestamp,
+        str(event["data"].get("opdrachtgever", {}).get("kvkNummer", "")).encode(),
+    )
 
 
 def samples(now: datetime | None = None) -> list[Sample]:
     """Every demo sample, timed around ``now`` (the moment of publishing)."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    R, Q, X, D = Outcome.ROUTED, Outcome.QUARANTINED, Outcome.REJECTED, Outcome.DUPLICATE
-    C = ReasonCode
     nla, kvk = "nla", "kvk"
     first = s.event(s.nla_report(), time=now, event_id="nla-demo-0001")
     pilot = datetime(2025, 2, 10, 10, 0, tzinfo=UTC)
@@ -61,49 +80,160 @@ def samples(now: datetime | None = None) -> list[Sample]:
     btw = s.nla_report()
     btw["opdrachtgever"]["btwId"] = "NL004495445B01"
     return [
-        _signed("NLA report, MKB client", nla, first, "nla-2025-01", R, destination="bd.detectie.mkb"),
-        _signed("NLA report, GO client", nla, s.event(s.nla_report(s.KNOWN_CLIENT_GO), time=now), "nla-2025-01", R,
-                destination="bd.detectie.go"),
-        _signed("NLA report, client in horizontal supervision", nla,
-                s.event(s.nla_report(s.KNOWN_CLIENT_HT), time=now), "nla-2025-01", R,
-                destination="bd.ht.kwaliteitsgesprek"),
-        _signed("KVK registration signal", kvk,
-                s.event(s.kvk_report(), time=now, source=s.KVK_SOURCE, report_type=s.KVK_TYPE), "kvk-2025-01", R,
-                destination="bd.detectie.mkb"),
-        _signed("NLA report, client unknown", nla, s.event(s.nla_report(s.UNKNOWN_CLIENT), time=now), "nla-2025-01",
-                Q, C.REFERENCE_UNKNOWN, destination="gkt.quarantine"),
-        _signed("KVK signal in the pilot weeks", kvk,
-                s.event(s.kvk_report(inschrijving={"kvkNummer": "65432109", "datum": "2025-02-03",
-                                                   "rechtsvorm": "vof"}),
-                        time=pilot, source=s.KVK_SOURCE, report_type=s.KVK_TYPE),
-                "kvk-2025-01", Q, C.REVIEW_REQUIRED, destination="gkt.quarantine", timestamp=pilot),
-        Sample("oversized record", PartnerId(nla), b"{" + b" " * 262_144 + b"}", (), X, (C.EVENT_TOO_LARGE,)),
-        Sample("not JSON", PartnerId(nla), b"BSN 123456782, name and all \xff", (), X, (C.EVENT_UNREADABLE,)),
-        _signed("unknown CloudEvents attribute", nla, unknown_attribute, "nla-2025-01", X, C.EVENT_INVALID),
-        Sample("unsigned report", PartnerId(nla), s.encode(nla_event()), (), X, (C.SIGNATURE_MISSING,)),
-        Sample("tampered report", PartnerId(nla), tampered.replace(b"NLA-2025", b"NLA-2024"),
-               (("gkt-signature", s.sign(tampered, "nla-2025-01")),), X, (C.SIGNATURE_INVALID,)),
-        Sample("unknown key id", PartnerId(nla), tampered, (("gkt-signature", _with_kid(tampered, "nla-2099-01")),),
-               X, (C.KEY_UNKNOWN,)),
-        _signed("retired key", nla, nla_event(), "nla-2024-01", X, C.KEY_NOT_VALID),
-        _signed("sender speaks for KVK", nla, {**nla_event(), "source": s.KVK_SOURCE}, "nla-2025-01", X,
-                C.SENDER_MISMATCH),
-        _signed("stale report", nla, s.event(s.nla_report(), time=now - timedelta(days=40)), "nla-2025-01", X,
-                C.EVENT_STALE),
-        _signed("retry of the first report", nla, first, "nla-2025-01", D, C.DUPLICATE),
-        _signed("prohibited attribute", nla, s.event(prohibited, time=now), "nla-2025-01", X,
-                C.PROHIBITED_ATTRIBUTE),
-        _signed("unknown contract version", nla, wrong_version, "nla-2025-01", X, C.CONTRACT_UNKNOWN),
-        _signed("missing required field", nla, s.event(missing, time=now), "nla-2025-01", X, C.CONTRACT_VIOLATION),
-        _signed("invalid BSN", nla, s.event(bad_bsn, time=now), "nla-2025-01", X, C.IDENTIFIER_INVALID),
-        _signed("before the agreement", nla, s.event(s.nla_report(inspectieDatum="2024-12-01",
-                                                                  periode={"van": "2024-06-01", "tot": "2024-12-01"}),
-                                                    time=before), "nla-2024-01", X, C.AGREEMENT_NOT_IN_FORCE,
-                timestamp=before),
-        _signed("report type not agreed", nla, other_type, "nla-2025-01", X, C.REPORT_TYPE_NOT_AGREED),
-        _signed("field not agreed", nla, s.event(btw, time=now), "nla-2025-01", X, C.FIELD_NOT_AGREED),
-        _signed("only a suspicion", nla, nla_event(oordeel="vermoeden"), "nla-2025-01", X,
-                C.EVIDENCE_INSUFFICIENT),
+        _signed("NLA report, MKB client", nla, first, "nla-2025-01", ROUTED, destination="bd.detectie.mkb"),
+        _signed(
+            "NLA report, GO client",
+            nla,
+            s.event(s.nla_report(s.KNOWN_CLIENT_GO), time=now),
+            "nla-2025-01",
+            ROUTED,
+            destination="bd.detectie.go",
+        ),
+        _signed(
+            "NLA report, client in horizontal supervision",
+            nla,
+            s.event(s.nla_report(s.KNOWN_CLIENT_HT), time=now),
+            "nla-2025-01",
+            ROUTED,
+            destination="bd.ht.kwaliteitsgesprek",
+        ),
+        _signed(
+            "KVK registration signal",
+            kvk,
+            s.event(s.kvk_report(), time=now, source=s.KVK_SOURCE, report_type=s.KVK_TYPE),
+            "kvk-2025-01",
+            ROUTED,
+            destination="bd.detectie.mkb",
+        ),
+        _signed(
+            "NLA report, client unknown",
+            nla,
+            s.event(s.nla_report(s.UNKNOWN_CLIENT), time=now),
+            "nla-2025-01",
+            QUARANTINED,
+            ReasonCode.REFERENCE_UNKNOWN,
+            destination="gkt.quarantine",
+        ),
+        _signed(
+            "KVK signal in the pilot weeks",
+            kvk,
+            s.event(
+                s.kvk_report(
+                    inschrijving={
+                        "kvkNummer": "65432109",
+                        "datum": "2025-02-03",
+                        "rechtsvorm": "vof",
+                    }
+                ),
+                time=pilot,
+                source=s.KVK_SOURCE,
+                report_type=s.KVK_TYPE,
+            ),
+            "kvk-2025-01",
+            QUARANTINED,
+            ReasonCode.REVIEW_REQUIRED,
+            destination="gkt.quarantine",
+            timestamp=pilot,
+        ),
+        Sample(
+            "oversized record",
+            PartnerId(nla),
+            b"{" + b" " * 262_144 + b"}",
+            (),
+            REJECTED,
+            (ReasonCode.EVENT_TOO_LARGE,),
+        ),
+        Sample(
+            "not JSON",
+            PartnerId(nla),
+            b"BSN 123456782, name and all \xff",
+            (),
+            REJECTED,
+            (ReasonCode.EVENT_UNREADABLE,),
+        ),
+        _signed(
+            "unknown CloudEvents attribute",
+            nla,
+            unknown_attribute,
+            "nla-2025-01",
+            REJECTED,
+            ReasonCode.EVENT_INVALID,
+        ),
+        Sample("unsigned report", PartnerId(nla), s.encode(nla_event()), (), REJECTED, (ReasonCode.SIGNATURE_MISSING,)),
+        Sample(
+            "tampered report",
+            PartnerId(nla),
+            tampered.replace(b"NLA-2025", b"NLA-2024"),
+            (("gkt-signature", s.sign(tampered, "nla-2025-01")),),
+            REJECTED,
+            (ReasonCode.SIGNATURE_INVALID,),
+        ),
+        Sample(
+            "unknown key id",
+            PartnerId(nla),
+            tampered,
+            (("gkt-signature", _with_kid(tampered, "nla-2099-01")),),
+            REJECTED,
+            (ReasonCode.KEY_UNKNOWN,),
+        ),
+        _signed("retired key", nla, nla_event(), "nla-2024-01", REJECTED, ReasonCode.KEY_NOT_VALID),
+        _signed(
+            "sender speaks for KVK",
+            nla,
+            {**nla_event(), "source": s.KVK_SOURCE},
+            "nla-2025-01",
+            REJECTED,
+            ReasonCode.SENDER_MISMATCH,
+        ),
+        _signed(
+            "stale report",
+            nla,
+            s.event(s.nla_report(), time=now - timedelta(days=40)),
+            "nla-2025-01",
+            REJECTED,
+            ReasonCode.EVENT_STALE,
+        ),
+        _signed("retry of the first report", nla, first, "nla-2025-01", DUPLICATE, ReasonCode.DUPLICATE),
+        _signed(
+            "prohibited attribute",
+            nla,
+            s.event(prohibited, time=now),
+            "nla-2025-01",
+            REJECTED,
+            ReasonCode.PROHIBITED_ATTRIBUTE,
+        ),
+        _signed("unknown contract version", nla, wrong_version, "nla-2025-01", REJECTED, ReasonCode.CONTRACT_UNKNOWN),
+        _signed(
+            "missing required field",
+            nla,
+            s.event(missing, time=now),
+            "nla-2025-01",
+            REJECTED,
+            ReasonCode.CONTRACT_VIOLATION,
+        ),
+        _signed("invalid BSN", nla, s.event(bad_bsn, time=now), "nla-2025-01", REJECTED, ReasonCode.IDENTIFIER_INVALID),
+        _signed(
+            "before the agreement",
+            nla,
+            s.event(
+                s.nla_report(inspectieDatum="2024-12-01", periode={"van": "2024-06-01", "tot": "2024-12-01"}),
+                time=before,
+            ),
+            "nla-2024-01",
+            REJECTED,
+            ReasonCode.AGREEMENT_NOT_IN_FORCE,
+            timestamp=before,
+        ),
+        _signed("report type not agreed", nla, other_type, "nla-2025-01", REJECTED, ReasonCode.REPORT_TYPE_NOT_AGREED),
+        _signed("field not agreed", nla, s.event(btw, time=now), "nla-2025-01", REJECTED, ReasonCode.FIELD_NOT_AGREED),
+        _signed(
+            "only a suspicion",
+            nla,
+            nla_event(oordeel="vermoeden"),
+            "nla-2025-01",
+            REJECTED,
+            ReasonCode.EVIDENCE_INSUFFICIENT,
+        ),
     ]
 
 

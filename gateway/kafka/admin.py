@@ -1,5 +1,6 @@
 """Creates every topic of spec/wire.md with its partitions and configs."""
 
+import contextlib
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -42,12 +43,18 @@ async def ensure_topics(bootstrap: str, specs: list[TopicSpec], replication_fact
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         for spec in missing:
-            try:
+            # Another gateway process may have created it a moment ago.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(spec.name, spec.partitions, replication_factor, topic_configs=spec.configs)]
+                    [
+                        NewTopic(
+                            spec.name,
+                            spec.partitions,
+                            replication_factor,
+                            topic_configs=spec.configs,
+                        )
+                    ]
                 )
-            except TopicAlreadyExistsError:
-                pass  # another gateway process created it a moment ago
         return [s.name for s in missing]
     except KafkaError as exc:
         raise BrokerError(f"cannot create topics on {bootstrap}: {exc}") from exc

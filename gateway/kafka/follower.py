@@ -55,13 +55,13 @@ class TopicFollower:
                 await self._task
         await self._consumer.stop()
 
-    async def caught_up(self, timeout: float = 60.0) -> None:
+    async def caught_up(self, limit_seconds: float = 60.0) -> None:
         """Return once everything written to the topic before this call has been applied."""
         if self._task is not None and self._task.done():
             self._task.result()  # re-raise why following stopped
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((self._polls, future))
-        await asyncio.wait_for(future, timeout)
+        await asyncio.wait_for(future, limit_seconds)
 
     async def _at_end(self, fetched: int) -> bool:
         if fetched == 0:

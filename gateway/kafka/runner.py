@@ -53,8 +53,10 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
 
 
 def new_partner_producer(bootstrap: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="gkt-partner", acks="all", linger_ms=2,
-                            max_request_size=2_097_152)
-
-
-
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id="gkt-partner",
+        acks="all",
+        linger_ms=2,
+        max_request_size=2_097_152,
+    )

@@ -73,7 +73,10 @@ class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._forget(assigned)
-        log.info("partitions_assigned", partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
+        log.info(
+            "partitions_assigned",
+            partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in assigned),
+        )
 
 
 class GatewayService:
@@ -139,12 +142,19 @@ class GatewayService:
         try:
             self.index.apply(strict_loads(record.value))
         except (ValueError, KeyError, TypeError):
-            log.error("audit_record_unreadable", position=f"{record.topic}/{record.partition}/{record.offset}")
+            # The exception text may quote the record: log its position only.
+            log.error(  # noqa: TRY400
+                "audit_record_unreadable",
+                position=f"{record.topic}/{record.partition}/{record.offset}",
+            )
 
     def _apply_reference(self, record: ConsumerRecord) -> None:
         if not self.rules.reference.apply(record.key, record.value):
             REFERENCE_SKIPPED.inc()
-            log.warning("reference_record_invalid", position=f"{record.topic}/{record.partition}/{record.offset}")
+            log.warning(
+                "reference_record_invalid",
+                position=f"{record.topic}/{record.partition}/{record.offset}",
+            )
         REFERENCE_RECORDS.set(len(self.rules.reference))
 
     async def _consume(self, writer: Writer, stop: asyncio.Event) -> None:
@@ -173,7 +183,10 @@ class GatewayService:
                 await self._handle(consumer, writer, batches)
 
     async def _handle(
-        self, consumer: AIOKafkaConsumer, writer: Writer, batches: dict[TopicPartition, list[ConsumerRecord]]
+        self,
+        consumer: AIOKafkaConsumer,
+        writer: Writer,
+        batches: dict[TopicPartition, list[ConsumerRecord]],
     ) -> None:
         started = time.perf_counter()
         for tp in batches:

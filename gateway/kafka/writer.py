@@ -36,8 +36,7 @@ class Writer:
             return
         try:
             pending = [
-                await self._producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
-                for m in messages
+                await self._producer.send(m.topic, m.value, key=m.key, headers=list(m.headers)) for m in messages
             ]
             await asyncio.gather(*pending)
         except KafkaError as exc:

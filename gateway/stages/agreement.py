@@ -16,7 +16,13 @@ def check_agreement(
     received_at: datetime,
 ) -> list[Reason]:
     if agreement is None or not agreement.in_force.contains(received_at):
-        return [Reason(ReasonCode.AGREEMENT_NOT_IN_FORCE, None, "no working agreement is in force at the time of receipt")]
+        return [
+            Reason(
+                ReasonCode.AGREEMENT_NOT_IN_FORCE,
+                None,
+                "no working agreement is in force at the time of receipt",
+            )
+        ]
     terms = agreement.report_type(event.type)
     if terms is None:
         return [Reason(ReasonCode.REPORT_TYPE_NOT_AGREED, "/type", "this report type is not agreed")]
@@ -68,6 +74,10 @@ def _evidence(terms: ReportTypeAgreement, subject: ReportSubject) -> list[Reason
     if rule.requires_any and not codes & {code.value for code in rule.requires_any}:
         names = ", ".join(code.value for code in rule.requires_any)
         reasons.append(
-            Reason(ReasonCode.EVIDENCE_INSUFFICIENT, "/data/indicatoren", f"at least one of {names} is needed")
+            Reason(
+                ReasonCode.EVIDENCE_INSUFFICIENT,
+                "/data/indicatoren",
+                f"at least one of {names} is needed",
+            )
         )
     return reasons

@@ -28,7 +28,11 @@ def authenticate(record: InboundRecord, event: CloudEvent, agreement: Agreement 
     reasons = list(signature_reasons)
     if agreement is None or event.oin != agreement.oin:
         reasons.append(
-            Reason(ReasonCode.SENDER_MISMATCH, "/source", "source is not the partner that owns this topic")
+            Reason(
+                ReasonCode.SENDER_MISMATCH,
+                "/source",
+                "source is not the partner that owns this topic",
+            )
         )
     if agreement is not None:
         reasons += _freshness(event.time, record.received_at, agreement.max_event_age_days)
@@ -40,7 +44,13 @@ def _signature(record: InboundRecord, agreement: Agreement | None) -> tuple[list
     if not values:
         return [Reason(ReasonCode.SIGNATURE_MISSING, None, f"header {SIGNATURE_HEADER} is missing")], None
     if len(values) > 1:
-        return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"header {SIGNATURE_HEADER} occurs more than once")], None
+        return [
+            Reason(
+                ReasonCode.SIGNATURE_INVALID,
+                None,
+                f"header {SIGNATURE_HEADER} occurs more than once",
+            )
+        ], None
     try:
         token = values[0].decode("ascii")
         header = read_protected_header(token)
@@ -63,5 +73,11 @@ def _freshness(event_time: datetime, received_at: datetime, max_age_days: int) -
     if event_time - received_at > MAX_CLOCK_AHEAD:
         return [Reason(ReasonCode.EVENT_STALE, "/time", "time is more than 5 minutes after receipt")]
     if received_at - event_time > timedelta(days=max_age_days):
-        return [Reason(ReasonCode.EVENT_STALE, "/time", f"time is more than {max_age_days} days before receipt")]
+        return [
+            Reason(
+                ReasonCode.EVENT_STALE,
+                "/time",
+                f"time is more than {max_age_days} days before receipt",
+            )
+        ]
     return []

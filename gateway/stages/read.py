@@ -42,7 +42,13 @@ def read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int = MAX_E
     if len(value) > max_bytes:
         return ReadResult(
             None,
-            [Reason(ReasonCode.EVENT_TOO_LARGE, None, f"{len(value)} bytes, at most {max_bytes} allowed")],
+            [
+                Reason(
+                    ReasonCode.EVENT_TOO_LARGE,
+                    None,
+                    f"{len(value)} bytes, at most {max_bytes} allowed",
+                )
+            ],
         )
     try:
         parsed = strict_loads(value)
@@ -54,7 +60,8 @@ def read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int = MAX_E
         return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "not one JSON object")])
     if _deeper_than(parsed, MAX_DEPTH):
         return ReadResult(
-            None, [Reason(ReasonCode.EVENT_UNREADABLE, None, f"nested deeper than {MAX_DEPTH} levels")]
+            None,
+            [Reason(ReasonCode.EVENT_UNREADABLE, None, f"nested deeper than {MAX_DEPTH} levels")],
         )
     return _attributes(parsed, allow_test_oins=allow_test_oins)
 
@@ -105,7 +112,10 @@ def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
         version = parse_dataschema(dataschema, report_type)
         if version is None:
             reasons.append(
-                _invalid("dataschema", "dataschema must be urn:gkt:contract:<type>:<MAJOR>.<MINOR> of this type")
+                _invalid(
+                    "dataschema",
+                    "dataschema must be urn:gkt:contract:<type>:<MAJOR>.<MINOR> of this type",
+                )
             )
     time = _parse_time(time_text)
     if time_text is not None and time is None:
@@ -115,7 +125,14 @@ def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
 
     if reasons:
         return ReadResult(None, reasons, event_id, source, attrs)
-    assert event_id and source and oin and report_type and dataschema and version and time
+    # With no reason found, every attribute above was read; the asserts say so to mypy.
+    assert event_id is not None, "id was read"
+    assert source is not None, "source was read"
+    assert oin is not None, "oin was read"
+    assert report_type is not None, "type was read"
+    assert dataschema is not None, "dataschema was read"
+    assert version is not None, "version was read"
+    assert time is not None, "time was read"
     event = CloudEvent(event_id, source, oin, report_type, dataschema, version, time, attrs["data"])
     return ReadResult(event, [], event_id, source, attrs)
 

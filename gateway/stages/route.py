@@ -29,11 +29,21 @@ def route(
 ) -> RouteResult:
     reasons = []
     if terms.review:
-        reasons.append(Reason(ReasonCode.REVIEW_REQUIRED, None, "the agreement asks for review of this report type"))
+        reasons.append(
+            Reason(
+                ReasonCode.REVIEW_REQUIRED,
+                None,
+                "the agreement asks for review of this report type",
+            )
+        )
     client = reference.get(str(subject.opdrachtgever["kvkNummer"]))
     if client is None:
         reasons.append(
-            Reason(ReasonCode.REFERENCE_UNKNOWN, "/data/opdrachtgever/kvkNummer", "the client is not in the reference data")
+            Reason(
+                ReasonCode.REFERENCE_UNKNOWN,
+                "/data/opdrachtgever/kvkNummer",
+                "the client is not in the reference data",
+            )
         )
     if reasons or client is None:
         return RouteResult(reasons)

@@ -30,7 +30,11 @@ PROHIBITED = frozenset(
 
 def screen(data: Any) -> list[Reason]:
     return [
-        Reason(ReasonCode.PROHIBITED_ATTRIBUTE, pointer("data", *path), "a prohibited attribute is present")
+        Reason(
+            ReasonCode.PROHIBITED_ATTRIBUTE,
+            pointer("data", *path),
+            "a prohibited attribute is present",
+        )
         for path in _prohibited_paths(data, ())
     ]
 
