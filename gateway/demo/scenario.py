@@ -12,7 +12,6 @@ from typing import Any
 from gateway.demo import samples as s
 from gateway.reasons import Outcome, ReasonCode
 from gateway.signing import sign_detached
-
 from gateway.types import PartnerId
 
 ROUTED, QUARANTINED = Outcome.ROUTED, Outcome.QUARANTINED
