@@ -20,6 +20,8 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -64,10 +66,16 @@ class AgreementKey(_Strict):
     revoked_at: AwareDatetime | None = None
     _key: PublicKey = PrivateAttr()
 
-    @model_validator(mode="after")
-    def _load_key(self) -> Self:
+    @field_validator("public_key")
+    @classmethod
+    def _is_a_public_key(cls, value: str, info: ValidationInfo) -> str:
+        alg = info.data.get("alg")
+        if alg is not None:
+            import_public_key(value, alg, "check")  # raises ValueError naming the alg
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
         self._key = import_public_key(self.public_key, self.alg, self.kid)
-        return self
 
     @property
     def key(self) -> PublicKey:

@@ -1,0 +1,28 @@
+"""Fixtures: one embedded Kafka broker per session, a topic prefix per test."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from gateway.kafka.embedded import EmbeddedBroker
+from gateway.pipeline import Rules
+from tests.helpers import make_rules
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[str]:
+    """Bootstrap address of the embedded tansu broker, started once for the session."""
+    with EmbeddedBroker() as broker:
+        yield broker.bootstrap
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A topic prefix of this test's own, so tests never see each other's records."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture(scope="session")
+def rules() -> Rules:
+    return make_rules()

@@ -1,0 +1,67 @@
+"""Builders shared by the tests: rules, signed inbound records, a duplicate memory."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.agreement_book import DEFAULT_DIR, AgreementBook
+from contracts.registry import ContractRegistry
+from gateway.demo import samples as s
+from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
+from gateway.pipeline import Rules
+from gateway.topics import Topics
+from routing.policy import PolicyBook
+from routing.reference import ReferenceTable
+
+NOW = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
+
+
+def make_rules(prefix: str = "") -> Rules:
+    registry = ContractRegistry.discover()
+    return Rules(
+        contracts=registry,
+        agreements=AgreementBook.load(DEFAULT_DIR, registry),
+        policies=PolicyBook.load(),
+        reference=ReferenceTable.from_jsonl(s.REFERENCE_FILE),
+        topics=Topics(prefix),
+        allow_test_oins=True,
+    )
+
+
+def inbound(
+    value: bytes | None,
+    *,
+    partner: str = "nla",
+    kid: str | None = "nla-2025-01",
+    at: datetime = NOW,
+    offset: int = 0,
+    partition: int = 0,
+    headers: tuple[tuple[str, bytes], ...] | None = None,
+) -> InboundRecord:
+    """An inbound record on ``gkt.in.<partner>``, signed by ``kid`` unless headers are given."""
+    if headers is None:
+        headers = ((SIGNATURE_HEADER, s.sign(value, kid)),) if kid and value is not None else ()
+    return InboundRecord(Position(f"gkt.in.{partner}", partition, offset), int(at.timestamp() * 1000), value, headers)
+
+
+def nla(at: datetime = NOW, **changes: Any) -> bytes:
+    return s.encode(s.event(s.nla_report(**changes), time=at))
+
+
+def nla_event(data: dict[str, Any], at: datetime = NOW, **attrs: Any) -> bytes:
+    event = s.event(data, time=at)
+    event.update(attrs)
+    return s.encode(event)
+
+
+def kvk(at: datetime = NOW, **changes: Any) -> bytes:
+    return s.encode(s.event(s.kvk_report(**changes), time=at, source=s.KVK_SOURCE, report_type=s.KVK_TYPE))
+
+
+class Memory:
+    """A DedupMemory backed by a dict."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], Position] = {}
+
+    def first(self, source: str, event_id: str) -> Position | None:
+        return self.seen.get((source, event_id))

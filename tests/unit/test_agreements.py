@@ -1,0 +1,136 @@
+"""Working agreements: loading checks, versions in force, fields, evidence, sunset."""
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from contracts.agreement_book import DEFAULT_DIR, AgreementBook
+from contracts.registry import ContractRegistry
+from gateway.errors import ConfigError
+from gateway.types import PartnerId
+
+REGISTRY = ContractRegistry.discover()
+
+
+@pytest.fixture
+def agreements(tmp_path: Path) -> Path:
+    target = tmp_path / "agreements"
+    shutil.copytree(DEFAULT_DIR, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def load_error(directory: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        AgreementBook.load(directory, REGISTRY)
+    return str(caught.value)
+
+
+def test_sample_agreements_load() -> None:
+    book = AgreementBook.load(DEFAULT_DIR, REGISTRY)
+    assert book.partners() == ["kvk", "nla"]
+    nla = book.version(PartnerId("nla"), "2025.1")
+    assert nla is not None
+    assert nla.ref.startswith("nla:2025.1:sha256:")
+
+
+def test_version_in_force_by_interval(agreements: Path) -> None:
+    book = AgreementBook.load(agreements, REGISTRY)
+    kvk = PartnerId("kvk")
+    pilot = book.in_force(kvk, datetime(2025, 2, 28, 22, 59, 59, tzinfo=UTC))
+    after = book.in_force(kvk, datetime(2025, 2, 28, 23, 0, tzinfo=UTC))  # until is exclusive (01:00+01:00)
+    assert pilot is not None
+    assert pilot.version == "2025.1"
+    assert after is not None
+    assert after.version == "2025.2"
+    assert book.in_force(kvk, datetime(2024, 12, 31, tzinfo=UTC)) is None
+    governing = book.governing(kvk, datetime(2024, 12, 31, tzinfo=UTC))
+    assert governing is not None
+    assert governing.version == "2025.1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('legal_basis = "art. 64 Wet SUWI"\n', "", "nla/2025.1.toml: legal_basis: Field required"),
+        ("max_event_age_days = 30", "max_event_age_days = 30\ncolour = 1", "nla/2025.1.toml: colour: Extra inputs"),
+        (
+            'alg = "EdDSA"\npublic_key = "-----BEGIN',
+            'alg = "ES256"\npublic_key = "-----BEGIN',
+            "nla/2025.1.toml: keys.0.public_key: not a ES256 public key in PEM form",
+        ),
+        (
+            'public_key = "-----BEGIN PUBLIC KEY-----\\nMC',
+            'public_key = "-----BEGIN PUBLIC KEY-----\\nXX',
+            "nla/2025.1.toml: keys.0.public_key: not a EdDSA public key in PEM form",
+        ),
+        (
+            'versions = ["1.0"]',
+            'versions = ["1.0", "7.0"]',
+            "nla/2025.1.toml: report_types.0.versions: nl.nla.schijnzelfstandigheid has no version '7.0'",
+        ),
+        (
+            'type = "nl.nla.schijnzelfstandigheid"',
+            'type = "nl.nla.iets"',
+            "nla/2025.1.toml: report_types.0.type: unknown report type 'nl.nla.iets'",
+        ),
+        ('"/kwaadwillendheid",', '"kwaadwillendheid",', "nla/2025.1.toml: report_types.0.optional_fields.6"),
+        ('partner = "nla"', 'partner = "kvk"', "nla/2025.1.toml: partner: 'kvk' does not match folder 'nla'"),
+        ('version = "2025.1"', 'version = "2025.9"', "nla/2025.1.toml: version: '2025.9' does not match file name"),
+        (
+            "in_force = { from = 2025-01-01T00:00:00+01:00 }",
+            "in_force = { from = 2025-01-01T00:00:00 }",
+            "nla/2025.1.toml: in_force.from: Input should have timezone info",
+        ),
+        ("max_event_age_days = 30", "max_event_age_days = 30 30", "nla/2025.1.toml: not valid TOML"),
+    ],
+)
+def test_loading_errors_name_file_and_field(agreements: Path, old: str, new: str, message: str) -> None:
+    edit(agreements / "nla" / "2025.1.toml", old, new)
+    assert message in load_error(agreements)
+
+
+def test_overlapping_versions_fail(agreements: Path) -> None:
+    edit(agreements / "kvk" / "2025.2.toml", "from = 2025-03-01T00:00:00+01:00", "from = 2025-02-01T00:00:00+01:00")
+    assert "kvk/2025.2.toml: in_force: overlaps version 2025.1" in load_error(agreements)
+
+
+def test_open_ended_version_before_another_overlaps(agreements: Path) -> None:
+    edit(agreements / "kvk" / "2025.1.toml", ", until = 2025-03-01T00:00:00+01:00", "")
+    assert "overlaps version 2025.1" in load_error(agreements)
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    assert "agreements directory does not exist" in load_error(tmp_path / "nope")
+
+
+def test_field_patterns() -> None:
+    book = AgreementBook.load(DEFAULT_DIR, REGISTRY)
+    nla = book.version(PartnerId("nla"), "2025.1")
+    assert nla is not None
+    terms = nla.report_type("nl.nla.schijnzelfstandigheid")
+    assert terms is not None
+    assert terms.field_agreed(("opdrachtnemers", 3, "bsn"))
+    assert not terms.field_agreed(("opdrachtnemers", "x", "bsn"))
+    assert not terms.field_agreed(("opdrachtgever", "btwId"))
+    assert terms.field_agreed(("kwaadwillendheid",))
+    assert not terms.field_agreed(("toelichting",))
+
+
+def test_naming_an_object_agrees_everything_inside(agreements: Path) -> None:
+    book = AgreementBook.load(agreements, REGISTRY)
+    nla = book.version(PartnerId("nla"), "2025.1")
+    assert nla is not None
+    terms = nla.report_type("nl.nla.schijnzelfstandigheid")
+    assert terms is not None
+    patched = terms.model_copy(update={"optional_fields": ["/intermediair"]})
+    assert patched.field_agreed(("intermediair",))
+    assert patched.field_agreed(("intermediair", "kvkNummer"))
+    assert not patched.field_agreed(("intermediairs",))

@@ -1,0 +1,134 @@
+"""Stage 5, contract: NLA 1.0 and KVK 1.0, every violation listed with its JSON pointer."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from contracts.registry import ContractRegistry
+from gateway.demo import samples as s
+
+REGISTRY = ContractRegistry.discover()
+NLA = REGISTRY.get("nl.nla.schijnzelfstandigheid", "1.0")
+KVK = REGISTRY.get("nl.kvk.inschrijvingssignaal", "1.0")
+TODAY = date(2025, 6, 2)
+
+
+def problems(contract: Any, data: Any) -> list[tuple[str, str | None]]:
+    _, reasons = contract.validate(data, TODAY)
+    return sorted((r.code.value, r.path) for r in reasons)
+
+
+def test_registry_finds_both_report_types() -> None:
+    assert NLA is not None
+    assert KVK is not None
+    assert REGISTRY.get("nl.nla.schijnzelfstandigheid", "9.0") is None
+    assert REGISTRY.types() >= {"nl.nla.schijnzelfstandigheid", "nl.kvk.inschrijvingssignaal"}
+
+
+def test_valid_reports() -> None:
+    assert problems(NLA, s.nla_report()) == []
+    assert problems(KVK, s.kvk_report()) == []
+
+
+def test_every_violation_is_listed_not_just_the_first() -> None:
+    report = s.nla_report()
+    del report["zaakReferentie"]
+    report["opdrachtgever"]["kvkNummer"] = "1234"
+    report["opdrachtnemers"][0]["bsn"] = "111222334"
+    report["periode"] = {"van": "2025-02-01", "tot": "2025-01-01"}
+    report["oordeel"] = "misschien"
+    report["onbekend"] = True
+    assert problems(NLA, report) == [
+        ("CONTRACT_VIOLATION", "/data/onbekend"),
+        ("CONTRACT_VIOLATION", "/data/oordeel"),
+        ("CONTRACT_VIOLATION", "/data/periode"),
+        ("CONTRACT_VIOLATION", "/data/zaakReferentie"),
+        ("IDENTIFIER_INVALID", "/data/opdrachtgever/kvkNummer"),
+        ("IDENTIFIER_INVALID", "/data/opdrachtnemers/0/bsn"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"inspectieDatum": "2025-06-03"}, "/data/inspectieDatum"),  # after the day of receipt
+        ({"inspectieDatum": "2025-6-3"}, "/data/inspectieDatum"),
+        ({"inspectieDatum": 20250601}, "/data/inspectieDatum"),
+        ({"zaakReferentie": ""}, "/data/zaakReferentie"),
+        ({"zaakReferentie": "x" * 65}, "/data/zaakReferentie"),
+        ({"opdrachtnemers": []}, "/data/opdrachtnemers"),
+        ({"opdrachtnemers": [{"functie": "x"}] * 1001}, "/data/opdrachtnemers"),
+        ({"indicatoren": []}, "/data/indicatoren"),
+        ({"indicatoren": [{"code": "GEZAG"}, {"code": "GEZAG"}]}, "/data/indicatoren"),
+        ({"indicatoren": [{"code": "ONBEKEND"}]}, "/data/indicatoren/0/code"),
+        ({"kwaadwillendheid": "true"}, "/data/kwaadwillendheid"),
+        ({"kwaadwillendheid": 1}, "/data/kwaadwillendheid"),
+        ({"toelichting": "x" * 4001}, "/data/toelichting"),
+        ({"opdrachtgever": {"kvkNummer": "12345678"}}, "/data/opdrachtgever/naam"),
+        ({"opdrachtgever": {"kvkNummer": 12345678, "naam": "x"}}, "/data/opdrachtgever/kvkNummer"),
+    ],
+)
+def test_nla_rules(change: dict[str, Any], path: str) -> None:
+    assert [p for _, p in problems(NLA, s.nla_report(**change))] == [path]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("rsin", "111222334"),
+        ("vestigingsnummer", "00001234567"),
+        ("loonheffingennummer", "123456782L00"),
+        ("btwId", "NL123456789B90"),
+    ],
+)
+def test_nla_client_identifiers(field: str, value: str) -> None:
+    report = s.nla_report()
+    report["opdrachtgever"][field] = value
+    assert problems(NLA, report) == [("IDENTIFIER_INVALID", f"/data/opdrachtgever/{field}")]
+
+
+def test_data_that_is_not_an_object() -> None:
+    assert problems(NLA, [1, 2]) == [("CONTRACT_VIOLATION", "/data")]
+
+
+def test_violation_detail_never_quotes_the_value() -> None:
+    report = s.nla_report()
+    report["opdrachtnemers"][0]["bsn"] = "111222334"
+    _, reasons = NLA.validate(report, TODAY)  # type: ignore[union-attr]
+    assert reasons
+    assert all("111222334" not in r.detail for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"indicatoren": ["GEZAG"]}, "/data/indicatoren/0"),  # not in KVK's subset
+        (
+            {"inschrijving": {"kvkNummer": "65432109", "datum": "2025-02-03", "rechtsvorm": "bv"}},
+            "/data/inschrijving/rechtsvorm",
+        ),
+        (
+            {"inschrijving": {"kvkNummer": "65432109", "datum": "2025-06-03", "rechtsvorm": "vof"}},
+            "/data/inschrijving/datum",
+        ),
+        (
+            {"inschrijving": {"kvkNummer": "65432109", "datum": "2025-02-03", "rechtsvorm": "vof", "sbiCode": "1"}},
+            "/data/inschrijving/sbiCode",
+        ),
+        ({"opdrachtgever": {"kvkNummer": "12345678", "naam": "x", "rsin": "111222333"}}, "/data/opdrachtgever/rsin"),
+        ({"opdrachtnemers": [{"functie": "x", "bsn": "123456782"}]}, "/data/opdrachtnemers"),  # KVK never sends a BSN
+    ],
+)
+def test_kvk_rules(change: dict[str, Any], path: str) -> None:
+    assert [p for _, p in problems(KVK, s.kvk_report(**change))] == [path]
+
+
+def test_kvk_subject_runs_from_registration_to_receipt() -> None:
+    report, _ = KVK.validate(s.kvk_report(), TODAY)  # type: ignore[union-attr]
+    assert report is not None
+    subject = report.subject(TODAY)
+    assert (subject.periode_van, subject.periode_tot) == (date(2025, 2, 3), TODAY)
+    assert subject.kvk_nummers == ["65432109"]
+    assert subject.bsns == []
+    assert subject.keten == []

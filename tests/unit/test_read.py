@@ -1,0 +1,120 @@
+"""Stage 1, read: size, JSON and CloudEvents attributes."""
+
+import json
+
+import pytest
+
+from gateway.reasons import ReasonCode
+from gateway.stages.read import MAX_EVENT_BYTES, read
+from tests.helpers import NOW, inbound, nla
+
+
+def codes(value: bytes | None, test_oins: bool = True) -> list[tuple[str, str | None]]:
+    result = read(inbound(value, kid=None), allow_test_oins=test_oins)
+    return [(r.code.value, r.path) for r in result.reasons]
+
+
+def event(**changes: object) -> bytes:
+    obj = json.loads(nla())
+    for name, value in changes.items():
+        if value is None:
+            del obj[name]
+        else:
+            obj[name] = value
+    return json.dumps(obj).encode()
+
+
+def test_a_valid_event_is_read() -> None:
+    result = read(inbound(nla()), allow_test_oins=True)
+    assert result.reasons == []
+    assert result.event is not None
+    assert result.event.version == "1.0"
+    assert result.event.oin == "00000099111222333000"
+
+
+def test_size_limit_is_exact() -> None:
+    padded = nla()[:-1] + b" " * (MAX_EVENT_BYTES - len(nla())) + b"}"
+    assert len(padded) == MAX_EVENT_BYTES
+    assert codes(padded) == []
+    assert codes(padded[:-1] + b" }") == [("EVENT_TOO_LARGE", None)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        b"",
+        b"not json",
+        b"\xff\xfe",
+        b"[1,2]",
+        b'"text"',
+        b'{"a": NaN}',
+        b'{"a": 1, "a": 2}',
+        b'{"data": {"x": {"y": 1, "y": 2}}}',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"a":' * 100 + b"1" + b"}" * 100,
+    ],
+)
+def test_unreadable(value: bytes | None) -> None:
+    assert codes(value) == [("EVENT_UNREADABLE", None)]
+
+
+def test_every_missing_and_unknown_attribute_is_named() -> None:
+    got = codes(event(time=None, datacontenttype=None, nationaliteit="x", extra=1))
+    assert sorted(got) == [
+        ("EVENT_INVALID", "/datacontenttype"),
+        ("EVENT_INVALID", "/extra"),
+        ("EVENT_INVALID", "/nationaliteit"),
+        ("EVENT_INVALID", "/time"),
+    ]
+
+
+def test_tracing_attributes_are_allowed() -> None:
+    assert codes(event(traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate="a=b")) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("specversion", "0.3"),
+        ("id", ""),
+        ("id", "a" * 129),
+        ("id", "spaces not allowed"),
+        ("id", 12),
+        ("source", "urn:nld:oin:00000099111222333001"),
+        ("source", "urn:nld:oin:123"),
+        ("source", "nla"),
+        ("type", "NL.NLA.X"),
+        ("type", "single"),
+        ("dataschema", "urn:gkt:contract:nl.kvk.inschrijvingssignaal:1.0"),
+        ("dataschema", "urn:gkt:contract:nl.nla.schijnzelfstandigheid:1"),
+        ("time", "2025-06-02T10:00:00"),
+        ("time", "2025-06-02 10:00:00Z"),
+        ("time", "yesterday"),
+        ("datacontenttype", "text/plain"),
+    ],
+)
+def test_invalid_attribute(name: str, value: object) -> None:
+    assert codes(event(**{name: value})) == [("EVENT_INVALID", f"/{name}")]
+
+
+def test_test_oins_are_refused_unless_allowed() -> None:
+    assert codes(nla(), test_oins=False) == [("EVENT_INVALID", "/source")]
+
+
+def test_source_may_name_a_system() -> None:
+    assert codes(event(source="urn:nld:oin:00000099111222333000:inspectie-app")) == []
+
+
+def test_readable_id_and_source_are_kept_when_invalid() -> None:
+    result = read(inbound(event(extra=1), kid=None), allow_test_oins=True)
+    assert result.event is None
+    assert result.id is not None
+    assert result.source == "urn:nld:oin:00000099111222333000"
+    assert result.reasons[0].code is ReasonCode.EVENT_INVALID
+
+
+def test_time_with_offset_is_parsed() -> None:
+    result = read(inbound(nla(NOW)), allow_test_oins=True)
+    assert result.event is not None
+    assert result.event.time == NOW
