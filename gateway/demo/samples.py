@@ -45,7 +45,7 @@ def nla_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]
         "opdrachtgever": {
             "kvkNummer": client,
             "naam": "Bouwbedrijf De Vries B.V.",
-            "rsin": "111222333",
+            "rsin": "100000009",
         },
         "opdrachtnemers": [
             {"functie": "timmerman", "bsn": "123456782"},

@@ -1,0 +1,90 @@
+"""Audit records: hash chain, signatures, and verification of tampering (G4)."""
+
+import copy
+import json
+
+import pytest
+
+from gateway.audit.index import AuditIndex, authenticated
+from gateway.audit.record import GENESIS, record_hash
+from gateway.audit.verify import verify
+from gateway.pipeline import Rules
+from gateway.processor import Processor
+from gateway.signing import Signer
+from tests.helpers import inbound, nla
+
+SIGNER = Signer.generate("gw-audit-1")
+KEYS = {SIGNER.kid: SIGNER.key}
+
+
+@pytest.fixture
+def chain(rules: Rules) -> list[dict]:
+    index = AuditIndex()
+    processor = Processor(rules, SIGNER, index, "urn:x")
+    records = [inbound(nla(), offset=i) for i in range(4)] + [inbound(b"junk", kid=None, offset=4)]
+    heads = {records[0].position.chain: index.head(records[0].position.chain)}
+    return [json.loads(m.value) for m in processor.process(records, heads).audits]
+
+
+def test_a_fresh_chain_verifies(chain: list[dict]) -> None:
+    assert chain[0]["prev"] == GENESIS
+    assert [r["seq"] for r in chain] == [0, 1, 2, 3, 4]
+    report = verify(chain, KEYS)
+    assert report.ok
+    assert report.records == 5
+    assert report.outcomes == {"routed": 4, "rejected": 1}
+
+
+def test_hash_is_over_the_canonical_record(chain: list[dict]) -> None:
+    assert all(r["hash"] == record_hash(r) for r in chain)
+
+
+@pytest.mark.parametrize(
+    ("change", "seq", "what"),
+    [
+        (lambda c: c[2].__setitem__("outcome", "rejected"), 2, "hash does not match"),
+        (lambda c: c[1]["event"].__setitem__("kid", "other"), 1, "hash does not match"),
+        (lambda c: c.pop(2), 3, "seq 3 follows 1"),
+        (lambda c: c.insert(2, copy.deepcopy(c[1])), 1, "seq 1 follows 1"),
+        (lambda c: c.__setitem__(slice(1, 3), [c[2], c[1]]), 2, "seq 2 follows 0"),
+        (lambda c: c[3].__setitem__("sig", c[2]["sig"]), 3, "sig does not verify"),
+    ],
+)
+def test_tampering_is_detected_at_the_right_record(chain: list[dict], change, seq: int, what: str) -> None:  # type: ignore[no-untyped-def]
+    change(chain)
+    report = verify(chain, KEYS)
+    assert not report.ok
+    problem = report.problems[0]
+    assert (problem.seq, problem.kind) == (seq, "tampered")
+    assert what in problem.what
+
+
+def test_rehashed_edit_breaks_the_next_link(chain: list[dict]) -> None:
+    chain[1]["outcome"] = "rejected"
+    chain[1]["hash"] = record_hash(chain[1])
+    problem = verify(chain, KEYS).problems[0]
+    assert problem.seq == 1  # its signature no longer matches the new hash
+    assert "sig" in problem.what
+
+
+def test_unknown_key_is_unverifiable_not_tampered(chain: list[dict]) -> None:
+    report = verify(chain, {})
+    assert report.problems[0].kind == "unverifiable"
+
+
+def test_index_rebuilds_heads_and_identities(chain: list[dict]) -> None:
+    index = AuditIndex()
+    for record in chain:
+        index.apply(record)
+    head = index.head(chain[0]["chain"])
+    assert (head.seq, head.offset, head.hash) == (4, 4, chain[-1]["hash"])
+    assert len(index) == 4  # the junk record never authenticated
+    event = chain[0]["event"]
+    assert index.first(event["source"], event["id"]) is not None
+
+
+def test_authenticated_by_outcome_and_reasons() -> None:
+    assert authenticated({"outcome": "routed", "reasons": []})
+    assert authenticated({"outcome": "rejected", "reasons": [{"code": "CONTRACT_VIOLATION"}]})
+    assert not authenticated({"outcome": "rejected", "reasons": [{"code": "SIGNATURE_INVALID"}]})
+    assert not authenticated({"outcome": "rejected", "reasons": [{"code": "EVENT_STALE"}]})

@@ -1,0 +1,159 @@
+"""What a decision writes: receipts that reveal nothing, signals in the published shape, masked dead letters."""
+
+import json
+
+from contracts.signal import Signal
+from gateway.audit.index import AuditIndex
+from gateway.demo import samples as s
+from gateway.inbound import SIGNATURE_HEADER, Position
+from gateway.outputs import mask
+from gateway.pipeline import Rules
+from gateway.processor import Processor
+from gateway.signing import Signer, verify_detached
+from tests.helpers import inbound, nla
+
+SIGNER = Signer.generate("gw-test-1")
+SOURCE = "urn:nld:oin:00000001003214345000:gkt"
+
+
+def run(rules: Rules, *records):  # type: ignore[no-untyped-def]
+    index = AuditIndex()
+    processor = Processor(rules, SIGNER, index, SOURCE)
+    heads = {r.position.chain: index.head(r.position.chain) for r in records}
+    return processor.process(list(records), heads)
+
+
+def by_topic(result) -> dict[str, list[dict]]:  # type: ignore[no-untyped-def]
+    out: dict[str, list[dict]] = {}
+    for message in result.outputs:
+        out.setdefault(message.topic, []).append(
+            json.loads(message.value)
+            if message.topic != "gkt.deadletter"
+            else {"raw": message.value, "headers": dict(message.headers)}
+        )
+    return out
+
+
+def test_routed_signal_is_a_signed_cloudevent_in_the_published_shape(rules: Rules) -> None:
+    result = run(rules, inbound(nla()))
+    message = next(m for m in result.outputs if m.topic == "bd.detectie.mkb")
+    headers = dict(message.headers)
+    assert verify_detached(headers[SIGNATURE_HEADER].decode(), message.value, SIGNER.key, "EdDSA")
+    event = json.loads(message.value)
+    assert event["type"] == "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"
+    assert event["dataschema"] == "urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.0"
+    assert event["source"] == SOURCE
+    assert message.key == event["id"].encode()
+    signal = Signal.model_validate(event["data"], strict=False)
+    assert signal.signaalId == event["id"]
+    assert signal.melding.partner == "nla"
+    assert signal.opdrachtnemers.aantal == 2
+    assert signal.opdrachtnemers.bsns == ["123456782"]  # agreed for NLA
+    assert signal.opdrachtgever.rsin == "100000009"
+    assert signal.handhaving.beleid == "handhavingsplan-2025:1"
+    assert signal.audit.chain == "gkt.in.nla/0"
+    assert signal.audit.seq == 0
+
+
+def test_receipts_never_reveal_destination_or_quarantine(rules: Rules) -> None:
+    routed = inbound(nla(), offset=0)
+    quarantined = inbound(s.encode(s.event(s.nla_report(s.UNKNOWN_CLIENT), time=routed.received_at)), offset=1)
+    receipts = by_topic(run(rules, routed, quarantined))["gkt.feedback.nla"]
+    assert [r["outcome"] for r in receipts] == ["accepted", "accepted"]
+    for receipt in receipts:
+        text = json.dumps(receipt)
+        assert receipt["reasons"] == []
+        assert "quarantine" not in text
+        assert "bd." not in text
+        assert "REFERENCE_UNKNOWN" not in text
+        assert receipt["signal_id"] is not None
+        assert set(receipt) == {
+            "id",
+            "source",
+            "inbound",
+            "event_digest",
+            "outcome",
+            "reasons",
+            "signal_id",
+            "original",
+            "decided_at",
+        }
+
+
+def test_every_receipt_is_signed_by_the_gateway(rules: Rules) -> None:
+    result = run(rules, inbound(nla()), inbound(b"garbage", kid=None, offset=1))
+    receipts = [m for m in result.outputs if m.topic == "gkt.feedback.nla"]
+    assert len(receipts) == 2
+    for message in receipts:
+        token = dict(message.headers)[SIGNATURE_HEADER].decode()
+        assert verify_detached(token, message.value, SIGNER.key, "EdDSA")
+
+
+def test_rejection_receipt_lists_reasons_with_detail(rules: Rules) -> None:
+    receipt = by_topic(run(rules, inbound(nla(oordeel="vermoeden"))))["gkt.feedback.nla"][0]
+    assert receipt["outcome"] == "rejected"
+    assert receipt["signal_id"] is None
+    assert receipt["reasons"] == [
+        {"code": "EVIDENCE_INSUFFICIENT", "path": "/data/oordeel", "detail": "oordeel must be zwaar_vermoeden"}
+    ]
+
+
+def test_unreadable_record_receipt_and_masked_dead_letter(rules: Rules) -> None:
+    value = b'{"bsn": "123456782", "naam": "Jan Jansen", \xc3\xa9 broken'
+    result = run(rules, inbound(value, kid=None, offset=7))
+    topics = by_topic(result)
+    receipt = topics["gkt.feedback.nla"][0]
+    assert receipt["id"] is None
+    assert receipt["source"] is None
+    assert receipt["outcome"] == "rejected"
+    assert result.outputs[-1].key == b"gkt.in.nla/0/7"
+    dead = topics["gkt.deadletter"][0]
+    assert b"123456782" not in dead["raw"]
+    assert b"Jan" not in dead["raw"]
+    assert len(dead["raw"]) == len(value)
+    assert dead["raw"].startswith(b'{"xxx": "999999999", "xxxx": "xxx xxxxxx", ?? xxxxxx')
+    assert dead["headers"]["gkt-reason"] == b"EVENT_UNREADABLE"
+    assert dead["headers"]["gkt-inbound"] == b"gkt.in.nla/0/7"
+
+
+def test_prohibited_content_is_copied_nowhere(rules: Rules) -> None:
+    report = s.nla_report()
+    report["opdrachtnemers"][0]["nationaliteit"] = "Verwegistan"
+    result = run(rules, inbound(s.encode(s.event(report, time=inbound(b"").received_at))))
+    everything = b"".join(m.value for m in result.outputs + result.audits)
+    assert b"Verwegistan" not in everything
+    assert b"123456782" not in everything
+    assert [m.topic for m in result.outputs] == ["gkt.feedback.nla"]
+
+
+def test_quarantine_record_holds_the_event_for_review(rules: Rules) -> None:
+    value = s.encode(s.event(s.nla_report(s.UNKNOWN_CLIENT), time=inbound(b"").received_at))
+    record = by_topic(run(rules, inbound(value)))["gkt.quarantine"][0]
+    assert record["reasons"][0]["code"] == "REFERENCE_UNKNOWN"
+    assert record["event"] == json.loads(value)
+    assert record["agreement"].startswith("nla:2025.1:sha256:")
+
+
+def test_audit_records_hold_no_personal_data(rules: Rules) -> None:
+    result = run(rules, inbound(nla()), inbound(nla(oordeel="vermoeden"), offset=1))
+    for message in result.audits:
+        assert b"123456782" not in message.value  # BSN
+        assert b"100000009" not in message.value  # RSIN
+        assert b"De Vries" not in message.value  # a name
+        assert b"timmerman" not in message.value
+
+
+def test_mask_keeps_shape_only() -> None:
+    assert mask(b'{"a1": [true, "\xc3\xa9"]}') == b'{"x9": [xxxx, "??"]}'
+
+
+def test_chain_positions_per_partition(rules: Rules) -> None:
+    records = [
+        inbound(nla(), offset=0, partition=0),
+        inbound(nla(), offset=0, partition=1),
+        inbound(nla(), offset=1, partition=0),
+    ]
+    audits = [json.loads(m.value) for m in run(rules, *records).audits]
+    assert [(a["chain"], a["seq"]) for a in audits] == [("gkt.in.nla/0", 0), ("gkt.in.nla/1", 0), ("gkt.in.nla/0", 1)]
+    assert audits[2]["prev"] == audits[0]["hash"]
+    assert Position("gkt.in.nla", 1, 0).chain == "gkt.in.nla/1"

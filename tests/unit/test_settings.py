@@ -1,0 +1,51 @@
+"""Settings: flags over environment over TOML file over defaults; errors name the setting."""
+
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import ConfigError
+from gateway.settings import load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.topic_prefix == ""
+    assert settings.allow_test_oins is False
+
+
+def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "gkt.toml"
+    config.write_text('topic_prefix = "file."\ngroup_id = "from-file"\nbatch_size = 100\n')
+    monkeypatch.setenv("GKT_TOPIC_PREFIX", "env.")
+    monkeypatch.setenv("GKT_GROUP_ID", "from-env")
+    settings = load_settings(config, topic_prefix="flag.")
+    assert settings.topic_prefix == "flag."
+    assert settings.group_id == "from-env"
+    assert settings.batch_size == 100
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("batch_size = 0", "setting batch_size (GKT_BATCH_SIZE)"),
+        ("colour = 1", "setting colour"),
+        ('topic_prefix = "a b"', "setting topic_prefix"),
+    ],
+)
+def test_invalid_settings_name_the_setting(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "gkt.toml"
+    config.write_text(content)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(config)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file does not exist"):
+        load_settings(tmp_path / "none.toml")
+
+
+def test_invalid_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GKT_HTTP_PORT", "http")
+    with pytest.raises(ConfigError, match="GKT_HTTP_PORT"):
+        load_settings()
