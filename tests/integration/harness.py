@@ -1,0 +1,59 @@
+"""A gateway on the embedded broker with topics of the test's own."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiokafka import ConsumerRecord
+
+from gateway.demo.run import demo_settings, publish_reference, publish_samples
+from gateway.demo.scenario import Sample
+from gateway.inbound import Position
+from gateway.jsonio import strict_loads
+from gateway.kafka.admin import ensure_topics, topic_specs
+from gateway.kafka.runner import read_topic, running_gateway
+from gateway.kafka.service import GatewayService
+from gateway.rules_loader import load_rules
+from gateway.signing import Signer
+
+
+class Harness:
+    def __init__(self, bootstrap: str, prefix: str, **settings: Any) -> None:
+        self.bootstrap = bootstrap
+        self.settings = demo_settings(topic_prefix=prefix, group_id=f"{prefix}gateway", **settings)
+        self.rules = load_rules(self.settings)
+        self.topics = self.rules.topics
+        self.signer = Signer.generate("gw-test-1")
+
+    async def setup(self) -> "Harness":
+        destinations = sorted({t for p in self.rules.policies.all() for t in p.topics})
+        specs = topic_specs(self.topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
+        await ensure_topics(self.bootstrap, specs)
+        await publish_reference(self.bootstrap, self.rules)
+        return self
+
+    @contextlib.asynccontextmanager
+    async def gateway(self) -> AsyncIterator[GatewayService]:
+        async with running_gateway(self.settings, self.rules, self.signer, self.bootstrap) as service:
+            yield service
+
+    async def publish(self, samples: list[Sample]) -> list[Position]:
+        return await publish_samples(self.bootstrap, self.rules, samples)
+
+    async def records(self, topic: str) -> list[ConsumerRecord]:
+        return await read_topic(self.bootstrap, topic)
+
+    async def audit(self) -> list[dict[str, Any]]:
+        return [strict_loads(r.value) for r in await self.records(self.topics.audit)]
+
+    async def wait_for_audit(self, count: int, limit_seconds: float = 60.0) -> list[dict[str, Any]]:
+        """Wait until the audit log holds at least ``count`` records."""
+        deadline = asyncio.get_running_loop().time() + limit_seconds
+        while True:
+            audit = await self.audit()
+            if len(audit) >= count:
+                return audit
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"only {len(audit)} of {count} decisions in the audit log")
+            await asyncio.sleep(0.1)

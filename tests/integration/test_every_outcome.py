@@ -1,0 +1,110 @@
+"""Every outcome and reason code through the real broker: what lands on every topic."""
+
+import json
+from collections import Counter
+
+import pytest
+
+from contracts.signal import Signal
+from gateway.audit.verify import verify
+from gateway.demo.scenario import samples
+from gateway.inbound import SIGNATURE_HEADER, Position
+from gateway.reasons import Outcome
+from gateway.signing import verify_detached
+from tests.integration.harness import Harness
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
+    batch = samples()
+    async with harness.gateway():
+        positions = await harness.publish(batch)
+        audit = await harness.wait_for_audit(len(batch))
+    topics = harness.topics
+    expected = dict(zip(positions, batch, strict=True))
+
+    # G1: exactly one decision per inbound record, with the sample's outcome and codes.
+    decided = Counter(Position(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"])
+                      for a in audit)
+    assert decided == Counter(positions)
+    for record in audit:
+        inbound = record["inbound"]
+        sample = expected[Position(inbound["topic"], inbound["partition"], inbound["offset"])]
+        assert record["outcome"] == sample.outcome.value, sample.label
+        assert [r["code"] for r in record["reasons"]] == [c.value for c in sample.codes], sample.label
+        if sample.destination:
+            assert record["destination"]["topic"] == topics.destination(sample.destination), sample.label
+    assert verify(audit, {harness.signer.kid: harness.signer.key}).ok
+
+    # Signals: one per routed report, signed, in the published shape, keyed by signal_id.
+    routed = [s for s in batch if s.outcome is Outcome.ROUTED]
+    signals = []
+    for name in ("bd.detectie.mkb", "bd.detectie.go", "bd.ht.kwaliteitsgesprek"):
+        for record in await harness.records(topics.destination(name)):
+            token = dict(record.headers)[SIGNATURE_HEADER].decode()
+            assert verify_detached(token, record.value, harness.signer.key, "EdDSA")
+            event = json.loads(record.value)
+            assert record.key == event["id"].encode()
+            Signal.model_validate(event["data"], strict=False)
+            signals.append((name, event["data"]["melding"]["partner"]))
+    assert sorted(signals) == sorted((s.destination, s.partner) for s in routed)
+
+    # Receipts: exactly one per inbound record, on the sender's feedback topic.
+    receipts = []
+    for partner in ("nla", "kvk"):
+        for record in await harness.records(topics.feedback(partner)):  # type: ignore[arg-type]
+            receipts.append(json.loads(record.value))
+            token = dict(record.headers)[SIGNATURE_HEADER].decode()
+            assert verify_detached(token, record.value, harness.signer.key, "EdDSA")
+    by_position = {Position(**r["inbound"]): r for r in receipts}
+    assert len(receipts) == len(batch)
+    for position, sample in expected.items():
+        assert by_position[position]["outcome"] == sample.outcome.receipt_outcome, sample.label
+    duplicate = next(r for r in receipts if r["outcome"] == "duplicate")
+    assert Position(**duplicate["original"]) == positions[0]
+
+    # Quarantine: the two held reports, with their reasons, for reviewers.
+    quarantine = [json.loads(r.value) for r in await harness.records(topics.quarantine)]
+    assert sorted(q["reasons"][0]["code"] for q in quarantine) == ["REFERENCE_UNKNOWN", "REVIEW_REQUIRED"]
+
+    # Dead letters: the three unreadable records, masked, with their position in headers.
+    dead = await harness.records(topics.deadletter)
+    assert sorted(dict(r.headers)["gkt-reason"] for r in dead) == [b"EVENT_INVALID", b"EVENT_TOO_LARGE",
+                                                                    b"EVENT_UNREADABLE"]
+    for record in dead:
+        assert b"123456782" not in record.value
+        assert b"De Vries" not in record.value
+
+
+async def test_hostile_records_in_a_batch_do_not_stop_the_ones_after_them(harness: Harness) -> None:
+    all_samples = samples()
+    good = [s for s in all_samples if s.outcome is Outcome.ROUTED and s.partner == "nla"]
+    hostile = [s for s in all_samples if s.label in {"not JSON", "oversized record", "tampered report",
+                                                      "prohibited attribute", "unknown CloudEvents attribute"}]
+    batch = []
+    for record in hostile:  # each hostile record between good ones, in the same batch
+        batch += [_fresh(g) for g in good] + [record]
+    batch += [_fresh(g) for g in good]
+    positions = await harness.publish(batch)  # all waiting before the gateway starts: one batch per partition
+    async with harness.gateway() as service:
+        audit = await harness.wait_for_audit(len(batch))
+        assert service.decided == len(batch)
+    outcomes = Counter(a["outcome"] for a in audit)
+    assert outcomes == {"routed": (len(hostile) + 1) * len(good), "rejected": len(hostile)}
+    assert sorted((a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit) == sorted(
+        (p.partition, p.offset) for p in positions)
+
+
+def _fresh(sample):  # type: ignore[no-untyped-def]
+    """The same good report with a new id, so that repeats are not duplicates."""
+    import uuid
+
+    from gateway.demo import samples as s
+    from gateway.demo.scenario import Sample
+
+    event = json.loads(sample.value)
+    event["id"] = str(uuid.uuid4())
+    value = s.encode(event)
+    return Sample(sample.label, sample.partner, value, (("gkt-signature", s.sign(value, "nla-2025-01")),),
+                  sample.outcome, sample.codes, sample.destination, sample.timestamp, sample.key)
