@@ -1,13 +1,15 @@
 """Every outcome and reason code through the real broker: what lands on every topic."""
 
 import json
+import uuid
 from collections import Counter
 
 import pytest
 
 from contracts.signal import Signal
 from gateway.audit.verify import verify
-from gateway.demo.scenario import samples
+from gateway.demo import samples as s
+from gateway.demo.scenario import Sample, samples
 from gateway.inbound import SIGNATURE_HEADER, Position
 from gateway.reasons import Outcome
 from gateway.signing import verify_detached
@@ -25,8 +27,7 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
     expected = dict(zip(positions, batch, strict=True))
 
     # G1: exactly one decision per inbound record, with the sample's outcome and codes.
-    decided = Counter(Position(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"])
-                      for a in audit)
+    decided = Counter(Position(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit)
     assert decided == Counter(positions)
     for record in audit:
         inbound = record["inbound"]
@@ -70,8 +71,11 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
 
     # Dead letters: the three unreadable records, masked, with their position in headers.
     dead = await harness.records(topics.deadletter)
-    assert sorted(dict(r.headers)["gkt-reason"] for r in dead) == [b"EVENT_INVALID", b"EVENT_TOO_LARGE",
-                                                                    b"EVENT_UNREADABLE"]
+    assert sorted(dict(r.headers)["gkt-reason"] for r in dead) == [
+        b"EVENT_INVALID",
+        b"EVENT_TOO_LARGE",
+        b"EVENT_UNREADABLE",
+    ]
     for record in dead:
         assert b"123456782" not in record.value
         assert b"De Vries" not in record.value
@@ -80,8 +84,12 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
 async def test_hostile_records_in_a_batch_do_not_stop_the_ones_after_them(harness: Harness) -> None:
     all_samples = samples()
     good = [s for s in all_samples if s.outcome is Outcome.ROUTED and s.partner == "nla"]
-    hostile = [s for s in all_samples if s.label in {"not JSON", "oversized record", "tampered report",
-                                                      "prohibited attribute", "unknown CloudEvents attribute"}]
+    hostile = [
+        s
+        for s in all_samples
+        if s.label
+        in {"not JSON", "oversized record", "tampered report", "prohibited attribute", "unknown CloudEvents attribute"}
+    ]
     batch = []
     for record in hostile:  # each hostile record between good ones, in the same batch
         batch += [_fresh(g) for g in good] + [record]
@@ -93,18 +101,23 @@ async def test_hostile_records_in_a_batch_do_not_stop_the_ones_after_them(harnes
     outcomes = Counter(a["outcome"] for a in audit)
     assert outcomes == {"routed": (len(hostile) + 1) * len(good), "rejected": len(hostile)}
     assert sorted((a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit) == sorted(
-        (p.partition, p.offset) for p in positions)
+        (p.partition, p.offset) for p in positions
+    )
 
 
-def _fresh(sample):  # type: ignore[no-untyped-def]
+def _fresh(sample: Sample) -> Sample:
     """The same good report with a new id, so that repeats are not duplicates."""
-    import uuid
-
-    from gateway.demo import samples as s
-    from gateway.demo.scenario import Sample
-
     event = json.loads(sample.value)
     event["id"] = str(uuid.uuid4())
     value = s.encode(event)
-    return Sample(sample.label, sample.partner, value, (("gkt-signature", s.sign(value, "nla-2025-01")),),
-                  sample.outcome, sample.codes, sample.destination, sample.timestamp, sample.key)
+    return Sample(
+        sample.label,
+        sample.partner,
+        value,
+        (("gkt-signature", s.sign(value, "nla-2025-01")),),
+        sample.outcome,
+        sample.codes,
+        sample.destination,
+        sample.timestamp,
+        sample.key,
+    )

@@ -1,0 +1,135 @@
+"""Restarts through the real broker: chains continue, nothing is decided twice, duplicates are remembered."""
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from gateway.audit.verify import verify
+from gateway.demo import samples as s
+from gateway.demo.run import publish_samples
+from gateway.demo.scenario import Sample
+from gateway.kafka.runner import new_partner_producer
+from gateway.reasons import Outcome
+from gateway.types import PartnerId
+from tests.integration.harness import Harness
+
+pytestmark = pytest.mark.kafka
+
+
+def good(count: int, event_id: str | None = None) -> list[Sample]:
+    result = []
+    for _ in range(count):
+        value = s.encode(s.event(s.nla_report(), time=_now(), event_id=event_id or str(uuid.uuid4())))
+        result.append(
+            Sample(
+                "good",
+                PartnerId("nla"),
+                value,
+                (("gkt-signature", s.sign(value, "nla-2025-01")),),
+                Outcome.ROUTED,
+                key=str(uuid.uuid4()).encode(),
+            )
+        )
+    return result
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def offsets(audit: list[dict]) -> Counter[tuple[int, int]]:
+    return Counter((a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit)
+
+
+async def test_a_restarted_gateway_continues_every_chain(harness: Harness) -> None:
+    first = await harness.publish(good(20))
+    async with harness.gateway():
+        await harness.wait_for_audit(20)
+    second = await harness.publish(good(20))
+    async with harness.gateway():
+        audit = await harness.wait_for_audit(40)
+    assert offsets(audit) == Counter((p.partition, p.offset) for p in first + second)
+    assert verify(audit, {harness.signer.kid: harness.signer.key}).ok  # seq continues without a gap
+    assert max(offsets(audit).values()) == 1
+
+
+async def test_decided_but_uncommitted_records_are_not_decided_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the audit write but before the commit: the next owner skips those records."""
+    positions = await harness.publish(good(15))
+
+    async def no_commit(self, offsets=None):  # type: ignore[no-untyped-def]
+        return None
+
+    monkeypatch.setattr("aiokafka.AIOKafkaConsumer.commit", no_commit)
+    async with harness.gateway():
+        await harness.wait_for_audit(15)
+    monkeypatch.undo()
+    async with harness.gateway() as service:
+        more = await harness.publish(good(5))
+        audit = await harness.wait_for_audit(20)
+        assert service.decided == 5
+    assert offsets(audit) == Counter((p.partition, p.offset) for p in positions + more)
+    assert verify(audit, {harness.signer.kid: harness.signer.key}).ok
+
+
+async def test_a_retry_after_restart_is_a_duplicate(harness: Harness) -> None:
+    event_id = f"retry-{uuid.uuid4()}"
+    [report] = good(1, event_id)
+    await harness.publish([report])
+    async with harness.gateway():
+        await harness.wait_for_audit(1)
+    await harness.publish([report])  # the partner retries days later; the gateway restarted meanwhile
+    async with harness.gateway():
+        audit = await harness.wait_for_audit(2)
+    assert [a["outcome"] for a in audit] == ["routed", "duplicate"]
+    signals = await harness.records(harness.topics.destination("bd.detectie.mkb"))
+    assert len(signals) == 1
+    receipts = [json.loads(r.value) for r in await harness.records(harness.topics.feedback(PartnerId("nla")))]
+    first_position = {k: audit[0]["inbound"][k] for k in ("topic", "partition", "offset")}
+    assert receipts[1]["original"] == first_position
+
+
+async def test_reference_updates_are_followed_while_running(harness: Harness) -> None:
+    client = "56789012"
+    unknown = s.encode(s.event(s.nla_report(client), time=_now()))
+    sample = Sample(
+        "new client",
+        PartnerId("nla"),
+        unknown,
+        (("gkt-signature", s.sign(unknown, "nla-2025-01")),),
+        Outcome.QUARANTINED,
+    )
+    async with harness.gateway():
+        await publish_samples(harness.bootstrap, harness.rules, [sample])
+        await harness.wait_for_audit(1)
+        producer = new_partner_producer(harness.bootstrap)
+        await producer.start()
+        record = {
+            "kvkNummer": client,
+            "segment": "go",
+            "horizontaalToezichtLoonheffingen": False,
+            "aanwijzingDatum": None,
+            "modelovereenkomstTot": None,
+        }
+        await producer.send_and_wait(harness.topics.reference, json.dumps(record).encode(), key=client.encode())
+        await producer.stop()
+        for _ in range(100):  # the follower applies it within a poll or two
+            if harness.rules.reference.get(client) is not None:
+                break
+            await asyncio.sleep(0.05)
+        value = s.encode(s.event(s.nla_report(client), time=_now()))
+        again = Sample(
+            "known now", PartnerId("nla"), value, (("gkt-signature", s.sign(value, "nla-2025-01")),), Outcome.ROUTED
+        )
+        await publish_samples(harness.bootstrap, harness.rules, [again])
+        audit = await harness.wait_for_audit(2)
+    assert [(a["outcome"], (a["destination"] or {}).get("topic")) for a in audit] == [
+        ("quarantined", harness.topics.quarantine),
+        ("routed", harness.topics.destination("bd.detectie.go")),
+    ]
