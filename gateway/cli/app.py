@@ -4,7 +4,6 @@ Errors are one line on stderr and a non-zero exit, never a traceback.
 """
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -110,8 +109,12 @@ def broker(port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")
 
     with EmbeddedBroker(port=port) as running:
         typer.echo(f"embedded broker on {running.bootstrap}; Ctrl-C stops it (its data is lost)")
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        # Blocked signals wait for sigwait instead of killing us; the broker child,
+        # started before, keeps the default handling and stops with us.
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        signal.sigwait(stop_signals)
+        typer.echo("stopping the embedded broker")
 
 
 @topics_app.command("create")
@@ -233,7 +236,9 @@ def check(
     partner: Annotated[str, typer.Option("--partner", help="partner whose topic it is sent to")],
     key: Annotated[Path | None, typer.Option("--key", help="private key PEM to sign with")] = None,
     kid: Annotated[str | None, typer.Option("--kid", help="key id, with --key")] = None,
-    signature: Annotated[str | None, typer.Option("--signature", help="a gkt-signature value instead")] = None,
+    signature: Annotated[
+        str | None, typer.Option("--signature", help="a gkt-signature value instead; '' sends none")
+    ] = None,
     received_at: Annotated[str | None, typer.Option("--received-at", help="RFC 3339; default now")] = None,
     config: Config = None,
     agreements: Agreements = None,
@@ -275,7 +280,8 @@ def check(
 def main() -> None:
     """Console entry point: one line on stderr for every error, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -289,4 +295,4 @@ def main() -> None:
     except GatewayError as exc:
         print(f"gkt: {exc}", file=sys.stderr)
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,209 @@
+"""The other ``gkt`` commands, run as processes: keys, topics, broker, run, publish, demo."""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from gateway.demo import samples as s
+from gateway.kafka.embedded import answers_kafka, free_port
+from tests.e2e.conftest import GKT, gkt
+
+pytestmark = pytest.mark.kafka
+
+
+def test_every_console_script_target_imports() -> None:
+    scripts = [e for e in entry_points(group="console_scripts") if e.value.startswith("gateway.")]
+    assert [e.name for e in scripts] == ["gkt"]
+    for script in scripts:
+        assert callable(script.load())
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in (
+        ["demo"],
+        ["run"],
+        ["broker"],
+        ["topics", "create"],
+        ["keys", "new"],
+        ["keys", "show"],
+        ["sign"],
+        ["publish"],
+        ["check"],
+    ):
+        result = gkt(*command, "--help")
+        assert result.returncode == 0, command
+        assert "Example" in result.stdout, command
+
+
+def test_keys_new_writes_a_private_key_only_the_owner_reads(tmp_path: Path) -> None:
+    result = gkt("keys", "new", "--kid", "nla-2026-01", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    private = tmp_path / "nla-2026-01.pem"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert (tmp_path / "nla-2026-01.pub.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    jwk = json.loads((tmp_path / "nla-2026-01.jwk.json").read_text())
+    assert jwk["kty"] == "OKP"
+    assert jwk["crv"] == "Ed25519"
+    assert jwk["kid"] == "nla-2026-01"
+    assert "d" not in jwk
+    again = gkt("keys", "new", "--kid", "nla-2026-01", "--out", str(tmp_path))
+    assert again.returncode == 2
+    assert "exists already" in again.stderr
+
+
+def test_keys_show_prints_the_gateways_jwk_set(tmp_path: Path) -> None:
+    gkt("keys", "new", "--kid", "gw-1", "--out", str(tmp_path))
+    env = {**os.environ, "GKT_SIGNING_KEY": str(tmp_path / "gw-1.pem"), "GKT_SIGNING_KID": "gw-1"}
+    result = gkt("keys", "show", env=env)
+    assert result.returncode == 0, result.stderr
+    keys = json.loads(result.stdout)["keys"]
+    assert [(k["kid"], k["alg"], "d" in k) for k in keys] == [("gw-1", "EdDSA", False)]
+    missing = gkt("keys", "show", env={k: v for k, v in os.environ.items() if not k.startswith("GKT_")})
+    assert missing.returncode == 1
+    assert "GKT_SIGNING_KEY" in missing.stderr
+
+
+def test_topics_create_is_idempotent(kafka: str, prefix: str) -> None:
+    first = gkt("topics", "create", "--bootstrap", kafka, "--topic-prefix", prefix, "--partitions", "2")
+    assert first.returncode == 0, first.stderr
+    names = {line.split()[1] for line in first.stdout.splitlines()}
+    assert {
+        f"{prefix}gkt.in.nla",
+        f"{prefix}gkt.feedback.kvk",
+        f"{prefix}gkt.audit",
+        f"{prefix}bd.detectie.go",
+        f"{prefix}bd.ref.opdrachtgevers",
+        f"{prefix}gkt.deadletter",
+        f"{prefix}gkt.quarantine",
+    } <= names
+    assert all(line.startswith("created") for line in first.stdout.splitlines())
+    second = gkt("topics", "create", "--bootstrap", kafka, "--topic-prefix", prefix)
+    assert all(line.startswith("exists") for line in second.stdout.splitlines())
+
+
+def test_broker_runs_in_the_foreground_and_stops() -> None:
+    port = free_port()
+    process = subprocess.Popen([str(GKT), "broker", "--port", str(port)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if answers_kafka("127.0.0.1", port):
+                break
+            time.sleep(0.05)
+        assert answers_kafka("127.0.0.1", port)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert not answers_kafka("127.0.0.1", port)
+
+
+def test_demo_shows_every_sample_and_exits_0() -> None:
+    result = gkt("demo", timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all 24 samples got their expected outcome" in result.stdout
+    assert "audit log verified" in result.stdout
+    assert " NO " not in result.stdout
+    for code in ("REFERENCE_UNKNOWN", "EVENT_TOO_LARGE", "DUPLICATE", "EVIDENCE_INSUFFICIENT"):
+        assert code in result.stdout
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError:
+        return 0, ""
+
+
+def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, prefix: str, tmp_path: Path) -> None:
+    gkt("keys", "new", "--kid", "gw-run-1", "--out", str(tmp_path))
+    port = free_port()
+    env = {
+        **os.environ,
+        "GKT_SIGNING_KEY": str(tmp_path / "gw-run-1.pem"),
+        "GKT_SIGNING_KID": "gw-run-1",
+        "GKT_SESSION_TIMEOUT_MS": "2000",
+        "GKT_HEARTBEAT_INTERVAL_MS": "300",
+        "GKT_REFERENCE": str(s.REFERENCE_FILE),
+        "GKT_GROUP_ID": f"{prefix}gw",
+    }
+    process = subprocess.Popen(
+        [
+            str(GKT),
+            "run",
+            "--bootstrap",
+            kafka,
+            "--topic-prefix",
+            prefix,
+            "--http-port",
+            str(port),
+            "--allow-test-oins",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _get(f"http://127.0.0.1:{port}/readyz")[0] != 200:
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "gateway never became ready"
+            time.sleep(0.1)
+        assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+        event = tmp_path / "event.json"
+        event.write_bytes(s.encode(s.event(s.nla_report(), time=_now())))
+        published = gkt(
+            "publish",
+            str(event),
+            "--partner",
+            "nla",
+            "--key",
+            str(s.KEYS_DIR / "nla-2025-01.pem"),
+            "--kid",
+            "nla-2025-01",
+            "--bootstrap",
+            kafka,
+            "--topic-prefix",
+            prefix,
+            "--timeout",
+            "60",
+        )
+        assert published.returncode == 0, published.stderr
+        receipt = json.loads(published.stdout)
+        assert receipt["outcome"] == "accepted"
+        assert receipt["id"] == json.loads(event.read_bytes())["id"]
+        status, metrics = _get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200
+        assert 'gkt_decisions_total{outcome="routed",partner="nla"} 1.0' in metrics
+        assert _get(f"http://127.0.0.1:{port}/nope")[0] == 404
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, logs = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert '"event": "stopped"' in logs
+    assert "123456782" not in logs  # no BSN in the service's logs
+    assert "De Vries" not in logs
+
+
+def test_run_refuses_to_start_without_its_key(kafka: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GKT_")}
+    result = gkt("run", "--bootstrap", kafka, env=env)
+    assert result.returncode == 1
+    assert "GKT_SIGNING_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
