@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BeforeValidator, Field, Strict, StrictStr, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StrictStr, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from validators import (
@@ -64,6 +64,17 @@ def _iso_date(value: Any) -> date:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _not_after_receipt(value: date, info: ValidationInfo) -> date:
+    received_on = (info.context or {}).get("received_on")
+    if received_on is not None and value > received_on:
+        raise PydanticCustomError("date_in_future", "must not be after the day of receipt")
+    return value
+
+
+ReportDate = Annotated[IsoDate, AfterValidator(_not_after_receipt)]
+"""A date the report states as past: not after the day of ``received_at`` (validation context)."""
 
 
 def text(min_length: int, max_length: int) -> Any:

@@ -3,11 +3,10 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, StringConstraints, field_validator
 
 from contracts.base import ContractModel, ReportContract, ReportSubject
-from contracts.fields import IsoDate, KvkNummer, Oordeel, distinct_codes, text
+from contracts.fields import KvkNummer, Oordeel, ReportDate, distinct_codes, text
 
 KvkIndicator = Literal[
     "EEN_OPDRACHTGEVER",
@@ -20,19 +19,9 @@ KvkIndicator = Literal[
 
 class Inschrijving(ContractModel):
     kvkNummer: KvkNummer
-    datum: IsoDate
+    datum: ReportDate  # the signal period runs from here to the day of receipt
     rechtsvorm: Literal["eenmanszaak", "vof", "maatschap"]
     sbiCode: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,5}$")] | None = None
-
-    @field_validator("datum")
-    @classmethod
-    def _not_after_receipt(cls, value: date, info: ValidationInfo) -> date:
-        # Our choice where the spec is silent: the signal's period runs from this
-        # date to the day of receipt, so a later date cannot make a period.
-        received_on = (info.context or {}).get("received_on")
-        if received_on is not None and value > received_on:
-            raise PydanticCustomError("date_in_future", "must not be after the day of receipt")
-        return value
 
 
 class KvkOpdrachtgever(ContractModel):

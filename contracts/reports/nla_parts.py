@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Self
 
-from pydantic import StrictBool, ValidationInfo, field_validator, model_validator
+from pydantic import StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import ContractModel, Party, ReportSubject
@@ -15,6 +15,7 @@ from contracts.fields import (
     KvkNummer,
     Loonheffingennummer,
     Oordeel,
+    ReportDate,
     Rsin,
     Vestigingsnummer,
     distinct_codes,
@@ -69,7 +70,7 @@ class NlaReportBase(ContractModel):
     """Fields of 1.0; later versions extend this."""
 
     zaakReferentie: text(1, 64)  # type: ignore[valid-type]
-    inspectieDatum: IsoDate
+    inspectieDatum: ReportDate
     opdrachtgever: Opdrachtgever
     opdrachtnemers: list[Opdrachtnemer]
     periode: Periode
@@ -77,14 +78,6 @@ class NlaReportBase(ContractModel):
     oordeel: Oordeel
     kwaadwillendheid: StrictBool = False
     toelichting: text(0, 4000) | None = None  # type: ignore[valid-type]
-
-    @field_validator("inspectieDatum")
-    @classmethod
-    def _not_after_receipt(cls, value: date, info: ValidationInfo) -> date:
-        received_on = (info.context or {}).get("received_on")
-        if received_on is not None and value > received_on:
-            raise PydanticCustomError("date_in_future", "must not be after the day of receipt")
-        return value
 
     @field_validator("opdrachtnemers")
     @classmethod
