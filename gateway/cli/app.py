@@ -105,15 +105,19 @@ def broker(port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")
 
     Example: gkt broker --port 9092
     """
+    import threading
+
     from gateway.kafka.embedded import EmbeddedBroker
 
+    # Handlers are set before the broker starts, so a signal in between is not lost;
+    # unlike a blocked signal mask, handlers are not inherited by the broker process.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     with EmbeddedBroker(port=port) as running:
         typer.echo(f"embedded broker on {running.bootstrap}; Ctrl-C stops it (its data is lost)")
-        # Blocked signals wait for sigwait instead of killing us; the broker child,
-        # started before, keeps the default handling and stops with us.
-        stop_signals = {signal.SIGINT, signal.SIGTERM}
-        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
-        signal.sigwait(stop_signals)
+        while not stop.wait(0.2):
+            pass
         typer.echo("stopping the embedded broker")
 
 
