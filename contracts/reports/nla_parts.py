@@ -1,7 +1,8 @@
 """Parts of the NLA report (``nl.nla.schijnzelfstandigheid``) shared by its versions."""
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -66,6 +67,17 @@ class IndicatorEntry(ContractModel):
     toelichting: text(0, 1000) | None = None  # type: ignore[valid-type]
 
 
+class Intermediair(ContractModel):
+    """A business between client and worker (1.1: ``intermediair``; 2.0: each link of ``keten``)."""
+
+    kvkNummer: KvkNummer
+    naam: text(1, 200)  # type: ignore[valid-type]
+    rol: Literal["bemiddelaar", "uitlener", "platform"]
+
+    def as_party(self) -> Party:
+        return Party(self.kvkNummer, self.naam, self.rol)
+
+
 class NlaReportBase(ContractModel):
     """Fields of 1.0; later versions extend this."""
 
@@ -74,7 +86,8 @@ class NlaReportBase(ContractModel):
     opdrachtgever: Opdrachtgever
     opdrachtnemers: list[Opdrachtnemer]
     periode: Periode
-    indicatoren: list[IndicatorEntry]
+    # A Sequence, so that 2.0 can narrow it to indicators with a source.
+    indicatoren: Sequence[IndicatorEntry]
     oordeel: Oordeel
     kwaadwillendheid: StrictBool = False
     toelichting: text(0, 4000) | None = None  # type: ignore[valid-type]
@@ -88,12 +101,12 @@ class NlaReportBase(ContractModel):
 
     @field_validator("indicatoren")
     @classmethod
-    def _indicatoren(cls, value: list[IndicatorEntry]) -> list[IndicatorEntry]:
+    def _indicatoren(cls, value: Sequence[IndicatorEntry]) -> Sequence[IndicatorEntry]:
         if not 1 <= len(value) <= 12:
             raise PydanticCustomError("list_length", "must hold 1 to 12 items")
-        return distinct_codes(value, lambda entry: entry.code.value)
+        return distinct_codes(list(value), lambda entry: entry.code.value)
 
-    def keten(self) -> list[Party]:
+    def chain(self) -> list[Party]:
         """The intermediaries between client and worker; none in 1.0."""
         return []
 
@@ -101,7 +114,7 @@ class NlaReportBase(ContractModel):
         return ReportSubject(
             referentie=self.zaakReferentie,
             opdrachtgever=self.opdrachtgever.as_signal(),
-            keten=self.keten(),
+            keten=self.chain(),
             aantal_opdrachtnemers=len(self.opdrachtnemers),
             bsns=[n.bsn for n in self.opdrachtnemers if n.bsn is not None],
             kvk_nummers=[n.kvkNummer for n in self.opdrachtnemers if n.kvkNummer is not None],

@@ -60,6 +60,26 @@ def nla_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]
     return report
 
 
+def nla_report_11(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]:
+    """Version 1.1: the 1.0 report with the intermediary that hired the workers out."""
+    intermediair = {"kvkNummer": "11223344", "naam": "Flex Uitzendbureau B.V.", "rol": "uitlener"}
+    return nla_report(client, **{"intermediair": intermediair, **changes})
+
+
+def nla_report_20(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]:
+    """Version 2.0: the whole chain, and the source of every indicator."""
+    keten = [
+        {"kvkNummer": "11223344", "naam": "Flex Uitzendbureau B.V.", "rol": "uitlener"},
+        {"kvkNummer": "55667788", "naam": "Klusplatform B.V.", "rol": "platform"},
+    ]
+    indicatoren = [
+        {"code": "GEZAG", "bron": "waarneming"},
+        {"code": "INBEDDING", "bron": "verklaring"},
+        {"code": "LOON", "bron": "document"},
+    ]
+    return nla_report(client, **{"keten": keten, "indicatoren": indicatoren, **changes})
+
+
 def kvk_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]:
     report: dict[str, Any] = {
         "signaalReferentie": "KVK-2025-004711",

@@ -55,8 +55,12 @@ def _signed(
     )
 
 
+SCENARIO_NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+"""A fixed moment for tests: NLA agreement 2026.1 (all report versions) is in force."""
+
+
 def samples(now: datetime | None = None) -> list[Sample]:
-    """Every demo sample, timed around ``now`` (the moment of publishing)."""
+    """Every demo sample, timed around ``now`` (the moment of publishing; at least 2026)."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     nla, kvk = "nla", "kvk"
     first = s.event(s.nla_report(), time=now, event_id="nla-demo-0001")
@@ -79,19 +83,19 @@ def samples(now: datetime | None = None) -> list[Sample]:
     btw = s.nla_report()
     btw["opdrachtgever"]["btwId"] = "NL004495445B01"
     return [
-        _signed("NLA report, MKB client", nla, first, "nla-2025-01", ROUTED, destination="bd.detectie.mkb"),
+        _signed("NLA report 1.0, MKB client", nla, first, "nla-2025-01", ROUTED, destination="bd.detectie.mkb"),
         _signed(
-            "NLA report, GO client",
+            "NLA report 1.1 with intermediary, GO client",
             nla,
-            s.event(s.nla_report(s.KNOWN_CLIENT_GO), time=now),
+            s.event(s.nla_report_11(s.KNOWN_CLIENT_GO), time=now, version="1.1"),
             "nla-2025-01",
             ROUTED,
             destination="bd.detectie.go",
         ),
         _signed(
-            "NLA report, client in horizontal supervision",
+            "NLA report 2.0 with chain, client in HT",
             nla,
-            s.event(s.nla_report(s.KNOWN_CLIENT_HT), time=now),
+            s.event(s.nla_report_20(s.KNOWN_CLIENT_HT), time=now, version="2.0"),
             "nla-2025-01",
             ROUTED,
             destination="bd.ht.kwaliteitsgesprek",

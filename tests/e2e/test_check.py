@@ -9,14 +9,14 @@ from typer.testing import CliRunner
 from contracts.signal import Signal
 from gateway.cli.app import app
 from gateway.demo import samples as s
-from gateway.demo.scenario import Sample, samples
+from gateway.demo.scenario import SCENARIO_NOW, Sample, samples
 from gateway.reasons import Outcome
 from tests.e2e.conftest import gkt
 from tests.helpers import NOW
 
 KEYS = s.KEYS_DIR
 REFERENCE = str(s.REFERENCE_FILE)
-CHECKABLE = [x for x in samples(NOW) if x.outcome is not Outcome.DUPLICATE]  # offline there is no history
+CHECKABLE = [x for x in samples(SCENARIO_NOW) if x.outcome is not Outcome.DUPLICATE]  # offline there is no history
 
 
 @pytest.mark.parametrize("sample", CHECKABLE, ids=[x.label for x in CHECKABLE])
@@ -24,7 +24,7 @@ def test_check_gives_every_outcome_and_reason(sample: Sample, tmp_path: Path) ->
     path = tmp_path / "event.json"
     path.write_bytes(sample.value or b"")
     signature = dict(sample.headers).get("gkt-signature", b"").decode()
-    received_at = (sample.timestamp or NOW).isoformat()
+    received_at = (sample.timestamp or SCENARIO_NOW).isoformat()
     result = CliRunner().invoke(
         app,
         [

@@ -85,8 +85,8 @@ def test_version_in_force_by_interval(agreements: Path) -> None:
         ('partner = "nla"', 'partner = "kvk"', "nla/2025.1.toml: partner: 'kvk' does not match folder 'nla'"),
         ('version = "2025.1"', 'version = "2025.9"', "nla/2025.1.toml: version: '2025.9' does not match file name"),
         (
-            "in_force = { from = 2025-01-01T00:00:00+01:00 }",
-            "in_force = { from = 2025-01-01T00:00:00 }",
+            "in_force = { from = 2025-01-01T00:00:00+01:00,",
+            "in_force = { from = 2025-01-01T00:00:00,",
             "nla/2025.1.toml: in_force.from: Input should have timezone info",
         ),
         ("max_event_age_days = 30", "max_event_age_days = 30 30", "nla/2025.1.toml: not valid TOML"),

@@ -1,0 +1,34 @@
+"""``nl.nla.schijnzelfstandigheid`` 2.0: the whole chain, and the source of every indicator.
+
+As 1.1, except: ``intermediair`` is replaced by ``keten`` (0-10 intermediaries,
+client to worker), and every indicator requires ``bron``. A new major version:
+1.x events are not valid here.
+"""
+
+from collections.abc import Sequence
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from contracts.base import Party, ReportContract
+from contracts.reports.nla_parts import REPORT_TYPE, IndicatorEntry, Intermediair, NlaReportBase
+
+
+class BronIndicator(IndicatorEntry):
+    bron: Literal["waarneming", "verklaring", "document"]
+
+
+class NlaReport20(NlaReportBase):
+    indicatoren: Sequence[BronIndicator]
+    keten: Annotated[list[Intermediair], Field(default_factory=list, max_length=10)]
+
+    def chain(self) -> list[Party]:
+        return [link.as_party() for link in self.keten]
+
+
+CONTRACT = ReportContract(
+    type=REPORT_TYPE,
+    version="2.0",
+    model=NlaReport20,
+    summary="Inspection report of the Arbeidsinspectie, with the whole chain and evidence sources",
+)
