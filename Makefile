@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/gkt demo
 
 test: lint typecheck
+	$(BIN)/gkt contracts check
 	$(BIN)/pytest
 
 lint: $(STAMP)

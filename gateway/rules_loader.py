@@ -12,7 +12,7 @@ from routing.reference import ReferenceTable
 
 
 def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> Rules:
-    contracts = ContractRegistry.discover()
+    contracts = ContractRegistry.discover(settings.contracts_dir)
     if reference is None:
         reference = ReferenceTable.from_jsonl(settings.reference) if settings.reference else ReferenceTable()
     return Rules(

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$", description="deployment prefix of every topic")
     agreements: Path = Field(DEFAULT_AGREEMENTS, description="directory of working agreements")
     policies: Path = Field(DEFAULT_POLICIES, description="directory of enforcement policy versions")
+    contracts_dir: Path | None = Field(None, description="extra report-type contract modules (*.py)")
     reference: Path | None = Field(None, description="reference data as JSON Lines instead of the topic")
     allow_test_oins: bool = Field(False, description="accept test OINs (prefix 99): demo and tests only")
     signing_key: Path | None = Field(None, description="the gateway's Ed25519 private key (PEM)")

@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import StrictBool, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import ContractModel, Party, ReportSubject
@@ -84,26 +84,17 @@ class NlaReportBase(ContractModel):
     zaakReferentie: text(1, 64)  # type: ignore[valid-type]
     inspectieDatum: ReportDate
     opdrachtgever: Opdrachtgever
-    opdrachtnemers: list[Opdrachtnemer]
+    opdrachtnemers: Annotated[list[Opdrachtnemer], Field(min_length=1, max_length=1000)]
     periode: Periode
     # A Sequence, so that 2.0 can narrow it to indicators with a source.
-    indicatoren: Sequence[IndicatorEntry]
+    indicatoren: Annotated[Sequence[IndicatorEntry], Field(min_length=1, max_length=12)]
     oordeel: Oordeel
     kwaadwillendheid: StrictBool = False
     toelichting: text(0, 4000) | None = None  # type: ignore[valid-type]
 
-    @field_validator("opdrachtnemers")
-    @classmethod
-    def _opdrachtnemers_count(cls, value: list[Opdrachtnemer]) -> list[Opdrachtnemer]:
-        if not 1 <= len(value) <= 1000:
-            raise PydanticCustomError("list_length", "must hold 1 to 1000 items")
-        return value
-
     @field_validator("indicatoren")
     @classmethod
     def _indicatoren(cls, value: Sequence[IndicatorEntry]) -> Sequence[IndicatorEntry]:
-        if not 1 <= len(value) <= 12:
-            raise PydanticCustomError("list_length", "must hold 1 to 12 items")
         return distinct_codes(list(value), lambda entry: entry.code.value)
 
     def chain(self) -> list[Party]:

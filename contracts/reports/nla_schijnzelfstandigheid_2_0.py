@@ -19,7 +19,7 @@ class BronIndicator(IndicatorEntry):
 
 
 class NlaReport20(NlaReportBase):
-    indicatoren: Sequence[BronIndicator]
+    indicatoren: Annotated[Sequence[BronIndicator], Field(min_length=1, max_length=12)]
     keten: Annotated[list[Intermediair], Field(default_factory=list, max_length=10)]
 
     def chain(self) -> list[Party]:

@@ -15,6 +15,7 @@ from typing import Annotated
 import click
 import typer
 
+from gateway.cli.contracts import contracts_app
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, TopicPrefix
 from gateway.errors import GatewayError, UsageError
 from gateway.types import PartnerId
@@ -30,6 +31,7 @@ topics_app = typer.Typer(help="Kafka topics of the gateway.", no_args_is_help=Tr
 keys_app = typer.Typer(help="Signing keys: partners' key pairs and the gateway's public keys.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(keys_app, name="keys")
+app.add_typer(contracts_app, name="contracts")
 
 
 def _settings(config: Path | None = None, **flags: object):  # type: ignore[no-untyped-def]
