@@ -54,9 +54,7 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def published(registry: ContractRegistry) -> list[Published]:
-    items = [
-        Published(c.type, c.version, c.model, registry.snapshot_path(c), c.summary) for c in registry
-    ]
+    items = [Published(c.type, c.version, c.model, registry.snapshot_path(c), c.summary) for c in registry]
     signal_path = BUILTIN_SCHEMAS / SIGNAL_TYPE / f"{SIGNAL_VERSION}.json"
     items.append(Published(SIGNAL_TYPE, SIGNAL_VERSION, Signal, signal_path, "What detection consumers receive"))
     return items

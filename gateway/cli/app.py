@@ -283,6 +283,25 @@ def check(
     raise typer.Exit(0 if result["outcome"] == "routed" else 1)
 
 
+@app.command()
+def asyncapi(
+    config: Config = None,
+    topic_prefix: TopicPrefix = None,
+    agreements: Agreements = None,
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Print the AsyncAPI 3.0 document of every topic and message, as JSON.
+
+    Example: gkt asyncapi > asyncapi.json
+    """
+    from gateway.asyncapi import asyncapi_document
+    from gateway.rules_loader import load_rules
+
+    settings = _settings(config, topic_prefix=topic_prefix, agreements=agreements, bootstrap=bootstrap)
+    document = asyncapi_document(load_rules(settings), settings.bootstrap or "kafka:9092")
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
 def main() -> None:
     """Console entry point: one line on stderr for every error, never a traceback."""
     try:

@@ -9,8 +9,9 @@ import typer
 from gateway.cli.options import Agreements, Config
 from gateway.errors import GatewayError, UsageError
 
-contracts_app = typer.Typer(help="Report-type contracts: versions, published schemas, compatibility.",
-                            no_args_is_help=True)
+contracts_app = typer.Typer(
+    help="Report-type contracts: versions, published schemas, compatibility.", no_args_is_help=True
+)
 
 ContractsDir = Annotated[
     Path | None, typer.Option("--contracts-dir", help="extra contract modules (setting contracts_dir)")

@@ -157,3 +157,32 @@ def test_chain_positions_per_partition(rules: Rules) -> None:
     assert [(a["chain"], a["seq"]) for a in audits] == [("gkt.in.nla/0", 0), ("gkt.in.nla/1", 0), ("gkt.in.nla/0", 1)]
     assert audits[2]["prev"] == audits[0]["hash"]
     assert Position("gkt.in.nla", 1, 0).chain == "gkt.in.nla/1"
+
+
+def test_every_record_written_matches_its_published_model(rules: Rules) -> None:
+    from gateway.demo.scenario import SCENARIO_NOW, samples
+    from gateway.inbound import InboundRecord
+    from gateway.messages import AuditRecord, QuarantineRecord, Receipt, SignalEvent
+
+    records = [
+        InboundRecord(
+            Position(f"gkt.in.{x.partner}", 0, i),
+            int((x.timestamp or SCENARIO_NOW).timestamp() * 1000),
+            x.value,
+            x.headers,
+        )
+        for i, x in enumerate(samples(SCENARIO_NOW))
+    ]
+    result = run(rules, *records)
+    models = {"gkt.quarantine": QuarantineRecord, "gkt.feedback.nla": Receipt, "gkt.feedback.kvk": Receipt}
+    checked = 0
+    for message in result.outputs:
+        if message.topic.startswith("bd."):
+            SignalEvent.model_validate_json(message.value)
+            checked += 1
+        elif message.topic in models:
+            models[message.topic].model_validate_json(message.value)
+            checked += 1
+    for message in result.audits:
+        AuditRecord.model_validate_json(message.value)
+    assert checked == len(records) + 6  # a receipt each, 4 signals, 2 quarantine records
