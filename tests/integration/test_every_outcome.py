@@ -41,6 +41,7 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
     # Signals: one per routed report, signed, in the published shape, keyed by signal_id.
     routed = [s for s in batch if s.outcome is Outcome.ROUTED]
     signals = []
+    versions = set()
     for name in ("bd.detectie.mkb", "bd.detectie.go", "bd.ht.kwaliteitsgesprek"):
         for record in await harness.records(topics.destination(name)):
             token = dict(record.headers)[SIGNATURE_HEADER].decode()
@@ -49,7 +50,14 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
             assert record.key == event["id"].encode()
             Signal.model_validate(event["data"], strict=False)
             signals.append((name, event["data"]["melding"]["partner"]))
+            versions.add((event["data"]["melding"]["type"], event["data"]["melding"]["contractversie"]))
     assert sorted(signals) == sorted((s.destination, s.partner) for s in routed)
+    assert versions == {  # an event of every contract version became a signal
+        ("nl.nla.schijnzelfstandigheid", "1.0"),
+        ("nl.nla.schijnzelfstandigheid", "1.1"),
+        ("nl.nla.schijnzelfstandigheid", "2.0"),
+        ("nl.kvk.inschrijvingssignaal", "1.0"),
+    }
 
     # Receipts: exactly one per inbound record, on the sender's feedback topic.
     receipts = []
