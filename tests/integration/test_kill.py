@@ -1,0 +1,159 @@
+"""G1 under SIGKILL: gateway processes killed at random moments lose no decision and write none twice."""
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gateway.audit.verify import verify
+from gateway.demo import samples as s
+from gateway.demo.run import publish_samples
+from gateway.demo.scenario import Sample
+from gateway.jsonio import strict_loads
+from gateway.reasons import Outcome
+from gateway.signing import Signer
+from gateway.types import PartnerId
+from tests.integration.harness import Harness
+
+pytestmark = pytest.mark.kafka
+
+GKT = Path(sys.executable).parent / "gkt"
+REPORTS = 4000
+
+
+def reports(count: int) -> list[Sample]:
+    """Mostly good reports, some bad, some retries (duplicates), keyed over many clients."""
+    now = datetime.now(UTC)
+    result: list[Sample] = []
+    for i in range(count):
+        if i % 50 == 7 and result:
+            result.append(result[-5])  # a retry: must be a duplicate, never a second signal
+            continue
+        report = s.nla_report(oordeel="vermoeden") if i % 10 == 3 else s.nla_report()
+        value = s.encode(s.event(report, time=now, event_id=f"kill-{uuid.uuid4()}"))
+        signature = s.sign(value, "nla-2025-01") if i % 25 != 11 else b"garbage"
+        result.append(
+            Sample(
+                "r", PartnerId("nla"), value, (("gkt-signature", signature),), Outcome.ROUTED, key=str(i % 97).encode()
+            )
+        )
+    return result
+
+
+def start(harness: Harness, key: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "GKT_SIGNING_KEY": str(key),
+        "GKT_SIGNING_KID": "gw-kill-1",
+        "GKT_LOG_LEVEL": "warning",
+        "GKT_SESSION_TIMEOUT_MS": "2000",
+        "GKT_HEARTBEAT_INTERVAL_MS": "300",
+        "GKT_BATCH_SIZE": "100",
+        "GKT_GROUP_ID": harness.settings.group_id,
+        "GKT_HTTP_PORT": "0",
+        "GKT_REFERENCE": str(s.REFERENCE_FILE),
+    }
+    return subprocess.Popen(
+        [
+            str(GKT),
+            "run",
+            "--bootstrap",
+            harness.bootstrap,
+            "--topic-prefix",
+            harness.settings.topic_prefix,
+            "--allow-test-oins",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+async def audit_count(harness: Harness) -> int:
+    return len(await harness.records(harness.topics.audit))
+
+
+async def assert_exactly_once(harness: Harness, key: Signer, batch: list[Sample]) -> None:
+    audit = [strict_loads(r.value) for r in await harness.records(harness.topics.audit)]
+    decided = Counter((a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit)
+    assert len(decided) == len(batch), "every inbound record has a decision"
+    assert max(decided.values()) == 1, "no inbound record has two decisions"
+    report = verify(audit, {key.kid: key.key})
+    assert report.ok, report.problems[:3]
+    routed = {a["destination"]["signal_id"] for a in audit if a["outcome"] == "routed"}
+    signals = Counter(
+        strict_loads(r.value)["id"] for r in await harness.records(harness.topics.destination("bd.detectie.mkb"))
+    )
+    assert set(signals) == routed, "every routed report has its signal, and no other signal exists"
+    unique_ids = {strict_loads(x.value or b"{}").get("id") for x in batch}
+    duplicates = sum(1 for a in audit if a["outcome"] == "duplicate")
+    assert duplicates == len(batch) - len(unique_ids), "every retry is a duplicate, not a second signal"
+    receipts = await harness.records(harness.topics.feedback(PartnerId("nla")))
+    positions = {
+        (strict_loads(r.value)["inbound"]["partition"], strict_loads(r.value)["inbound"]["offset"]) for r in receipts
+    }
+    assert len(positions) == len(batch), "every inbound record has at least one receipt"
+
+
+async def test_sigkill_at_random_moments_loses_and_repeats_nothing(kafka: str, prefix: str, tmp_path: Path) -> None:
+    harness = await Harness(kafka, prefix).setup()
+    key = Signer.generate("gw-kill-1")
+    (tmp_path / "gw.pem").write_bytes(key.private_pem())
+    batch = reports(REPORTS)
+    await publish_samples(harness.bootstrap, harness.rules, batch)
+    rng = random.Random(20251)
+    progress = [0]
+    while len(progress) <= 4:
+        process = start(harness, tmp_path / "gw.pem")
+        # Kill mid-work: once this run has decided something, at a random moment after.
+        while await audit_count(harness) == progress[-1]:
+            assert process.poll() is None
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(rng.uniform(0.0, 0.4))
+        kill(process)
+        progress.append(await audit_count(harness))
+    assert all(a < b < len(batch) for a, b in zip(progress, progress[1:], strict=False)), progress
+    process = start(harness, tmp_path / "gw.pem")  # the last run finishes the work
+    for _ in range(600):
+        if await audit_count(harness) >= len(batch):
+            break
+        await asyncio.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    await assert_exactly_once(harness, key, batch)
+
+
+async def test_two_processes_one_killed_lose_and_repeat_nothing(kafka: str, prefix: str, tmp_path: Path) -> None:
+    harness = await Harness(kafka, prefix).setup()
+    key = Signer.generate("gw-kill-1")
+    (tmp_path / "gw.pem").write_bytes(key.private_pem())
+    batch = reports(REPORTS)
+    first, second = start(harness, tmp_path / "gw.pem"), start(harness, tmp_path / "gw.pem")
+    try:
+        await asyncio.sleep(3)  # both joined; partitions spread over the two
+        await publish_samples(harness.bootstrap, harness.rules, batch)
+        await asyncio.sleep(0.5)
+        kill(first)  # the survivor takes over its partitions and continues their chains
+        for _ in range(600):
+            if await audit_count(harness) >= len(batch):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+    await assert_exactly_once(harness, key, batch)
