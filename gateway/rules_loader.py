@@ -3,6 +3,7 @@
 from contracts.agreement_book import AgreementBook
 from contracts.registry import ContractRegistry
 from gateway.errors import ConfigError
+from gateway.keyset import KeySet
 from gateway.pipeline import Rules
 from gateway.settings import Settings
 from gateway.signing import Signer
@@ -33,3 +34,13 @@ def load_signer(settings: Settings) -> Signer:
             "(make one with: gkt keys new --kid gkt-gateway-1 --out keys/)"
         )
     return Signer.from_pem_file(settings.signing_key, settings.signing_kid)
+
+
+def load_keyset(settings: Settings) -> KeySet:
+    """The gateway's public keys: the ``gateway_keys`` file, plus the current signing key."""
+    keys = KeySet.load(settings.gateway_keys) if settings.gateway_keys else KeySet([])
+    if settings.signing_key is not None:
+        keys = keys.with_signer(load_signer(settings))
+    if not len(keys):
+        raise ConfigError("no gateway keys: set GKT_GATEWAY_KEYS (a JWK set file) or GKT_SIGNING_KEY, or give --keys")
+    return keys

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     allow_test_oins: bool = Field(False, description="accept test OINs (prefix 99): demo and tests only")
     signing_key: Path | None = Field(None, description="the gateway's Ed25519 private key (PEM)")
     signing_kid: str = Field("gkt-gateway-1", min_length=1, description="kid of the gateway's key")
+    gateway_keys: Path | None = Field(None, description="JWK set of the gateway's public keys, retired ones too")
     gateway_source: str = Field(
         "urn:nld:oin:00000001003214345000:gkt",
         description="CloudEvents source of the gateway's signals",

@@ -7,17 +7,19 @@ makes old records look forged.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from gateway.audit.record import GENESIS, record_hash
-from gateway.signing import PublicKey, SignatureFormatError, read_protected_header, verify_detached
+from gateway.keyset import KeySet
+from gateway.signing import SignatureFormatError, read_protected_header, verify_detached
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     chain: str
     seq: int | None
-    kind: str  # "tampered" or "unverifiable"
+    kind: str  # "tampered", "unverifiable" (key not given) or "missing" (an inbound record without decision)
     what: str
 
 
@@ -45,25 +47,54 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(records: Iterable[Mapping[str, Any]], keys: Mapping[str, PublicKey]) -> VerifyReport:
-    """Verify records in log order; names the first bad record of each broken chain."""
-    report = VerifyReport()
-    for record in records:
+class ChainVerifier:
+    """Checks records one at a time, in log order, so a long log is never held in memory."""
+
+    def __init__(self, keys: KeySet) -> None:
+        self.keys = keys
+        self.report = VerifyReport()
+        self.decided: dict[str, set[int]] = {}
+
+    def feed(self, record: Mapping[str, Any]) -> None:
+        report = self.report
         chain = str(record.get("chain"))
         state = report.chains.setdefault(chain, ChainState())
         state.records += 1
         outcome = str(record.get("outcome"))
         report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+        inbound = record.get("inbound")
+        if isinstance(inbound, Mapping) and isinstance(inbound.get("offset"), int):
+            self.decided.setdefault(chain, set()).add(int(inbound["offset"]))
         if state.broken:
-            continue
-        problem = _check(record, state, keys)
+            return
+        problem = _check(record, state, self.keys)
         if problem is not None:
             state.broken = True
             report.problems.append(Problem(chain, _seq(record), *problem))
-            continue
+            return
         state.last_seq, state.last_hash = int(record["seq"]), str(record["hash"])
         state.last_offset = int(record["inbound"]["offset"])
-    return report
+
+    def unparsable(self, where: str) -> None:
+        """A line or record that is not JSON at all: the log was changed."""
+        self.report.problems.append(Problem(where, None, "tampered", "not a JSON audit record"))
+
+    def missing(self, chain: str, present: Iterable[int]) -> None:
+        """Inbound offsets still on the inbound topic must each have their decision."""
+        undecided = sorted(set(present) - self.decided.get(chain, set()))
+        if undecided:
+            more = f" and {len(undecided) - 1} more" if len(undecided) > 1 else ""
+            self.report.problems.append(
+                Problem(chain, None, "missing", f"inbound offset {undecided[0]}{more} has no decision")
+            )
+
+
+def verify(records: Iterable[Mapping[str, Any]], keys: KeySet) -> VerifyReport:
+    """Verify records in log order; names the first bad record of each broken chain."""
+    verifier = ChainVerifier(keys)
+    for record in records:
+        verifier.feed(record)
+    return verifier.report
 
 
 def _seq(record: Mapping[str, Any]) -> int | None:
@@ -71,7 +102,7 @@ def _seq(record: Mapping[str, Any]) -> int | None:
     return seq if isinstance(seq, int) else None
 
 
-def _check(record: Mapping[str, Any], state: ChainState, keys: Mapping[str, PublicKey]) -> tuple[str, str] | None:
+def _check(record: Mapping[str, Any], state: ChainState, keys: KeySet) -> tuple[str, str] | None:
     seq = _seq(record)
     if seq is None:
         return "tampered", "seq is missing"
@@ -91,10 +122,10 @@ def _check(record: Mapping[str, Any], state: ChainState, keys: Mapping[str, Publ
         return "tampered", "inbound offset is missing"
     if offset <= state.last_offset:
         return "tampered", f"inbound offset {offset} does not increase (after {state.last_offset})"
-    return _signature(str(record.get("sig", "")), recomputed, keys)
+    return _signature(str(record.get("sig", "")), recomputed, str(record.get("decided_at")), keys)
 
 
-def _signature(sig: str, digest: str, keys: Mapping[str, PublicKey]) -> tuple[str, str] | None:
+def _signature(sig: str, digest: str, decided_at: str, keys: KeySet) -> tuple[str, str] | None:
     try:
         header = read_protected_header(sig)
     except SignatureFormatError:
@@ -102,6 +133,12 @@ def _signature(sig: str, digest: str, keys: Mapping[str, PublicKey]) -> tuple[st
     key = keys.get(header.kid)
     if key is None:
         return "unverifiable", f"signed with key {header.kid!r}, which the verifier was not given"
-    if not verify_detached(sig, digest.encode("ascii"), key, header.alg):
+    if not verify_detached(sig, digest.encode("ascii"), key.key, header.alg):
         return "tampered", "sig does not verify"
+    try:
+        moment = datetime.fromisoformat(decided_at)
+    except ValueError:
+        return "tampered", "decided_at is not a timestamp"
+    if not key.valid_at(moment):
+        return "tampered", f"signed with key {header.kid!r}, which was not valid at decided_at"
     return None

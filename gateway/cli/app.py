@@ -15,6 +15,7 @@ from typing import Annotated
 import click
 import typer
 
+from gateway.cli.audit import audit_app
 from gateway.cli.contracts import contracts_app
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, TopicPrefix
 from gateway.errors import GatewayError, UsageError
@@ -32,6 +33,7 @@ keys_app = typer.Typer(help="Signing keys: partners' key pairs and the gateway's
 app.add_typer(topics_app, name="topics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings(config: Path | None = None, **flags: object):  # type: ignore[no-untyped-def]
@@ -181,14 +183,13 @@ def keys_new(
 
 @keys_app.command("show")
 def keys_show(config: Config = None) -> None:
-    """Print the gateway's public keys as a JWK set.
+    """Print the gateway's public keys as a JWK set: the current one and every retired one.
 
-    Example: GKT_SIGNING_KEY=keys/gw.pem gkt keys show
+    Example: GKT_SIGNING_KEY=keys/gw.pem GKT_GATEWAY_KEYS=keys/gateway-keys.json gkt keys show
     """
-    from gateway.rules_loader import load_signer
+    from gateway.rules_loader import load_keyset
 
-    signer = load_signer(_settings(config))
-    typer.echo(json.dumps({"keys": [signer.public_jwk()]}, indent=2))
+    typer.echo(json.dumps(load_keyset(_settings(config)).as_jwks(), indent=2))
 
 
 @app.command()

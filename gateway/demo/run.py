@@ -14,6 +14,7 @@ from gateway.jsonio import strict_loads
 from gateway.kafka.admin import ensure_topics, topic_specs
 from gateway.kafka.embedded import EmbeddedBroker
 from gateway.kafka.runner import new_partner_producer, read_topic, running_gateway
+from gateway.keyset import KeySet
 from gateway.pipeline import Rules
 from gateway.rules_loader import load_rules
 from gateway.settings import Settings
@@ -131,7 +132,7 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
 
 async def verify_audit(bootstrap: str, rules: Rules, signer: Signer) -> VerifyReport:
     records = [strict_loads(r.value) for r in await read_topic(bootstrap, rules.topics.audit)]
-    return verify(records, {signer.kid: signer.key})
+    return verify(records, KeySet.of(signer))
 
 
 async def run_demo(now: datetime | None = None) -> DemoResult:

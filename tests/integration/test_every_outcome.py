@@ -11,6 +11,7 @@ from gateway.audit.verify import verify
 from gateway.demo import samples as s
 from gateway.demo.scenario import Sample, samples
 from gateway.inbound import SIGNATURE_HEADER, Position
+from gateway.keyset import KeySet
 from gateway.reasons import Outcome
 from gateway.signing import verify_detached
 from tests.integration.harness import Harness
@@ -36,7 +37,7 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
         assert [r["code"] for r in record["reasons"]] == [c.value for c in sample.codes], sample.label
         if sample.destination:
             assert record["destination"]["topic"] == topics.destination(sample.destination), sample.label
-    assert verify(audit, {harness.signer.kid: harness.signer.key}).ok
+    assert verify(audit, KeySet.of(harness.signer)).ok
 
     # Signals: one per routed report, signed, in the published shape, keyed by signal_id.
     routed = [s for s in batch if s.outcome is Outcome.ROUTED]

@@ -1,6 +1,7 @@
 """G1 under SIGKILL: gateway processes killed at random moments lose no decision and write none twice."""
 
 import asyncio
+import itertools
 import os
 import random
 import signal
@@ -18,6 +19,7 @@ from gateway.demo import samples as s
 from gateway.demo.run import publish_samples
 from gateway.demo.scenario import Sample
 from gateway.jsonio import strict_loads
+from gateway.keyset import KeySet
 from gateway.reasons import Outcome
 from gateway.signing import Signer
 from gateway.types import PartnerId
@@ -91,7 +93,7 @@ async def assert_exactly_once(harness: Harness, key: Signer, batch: list[Sample]
     decided = Counter((a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit)
     assert len(decided) == len(batch), "every inbound record has a decision"
     assert max(decided.values()) == 1, "no inbound record has two decisions"
-    report = verify(audit, {key.kid: key.key})
+    report = verify(audit, KeySet.of(key))
     assert report.ok, report.problems[:3]
     routed = {a["destination"]["signal_id"] for a in audit if a["outcome"] == "routed"}
     signals = Counter(
@@ -125,7 +127,7 @@ async def test_sigkill_at_random_moments_loses_and_repeats_nothing(kafka: str, p
         await asyncio.sleep(rng.uniform(0.0, 0.4))
         kill(process)
         progress.append(await audit_count(harness))
-    assert all(a < b < len(batch) for a, b in zip(progress, progress[1:], strict=False)), progress
+    assert all(a < b < len(batch) for a, b in itertools.pairwise(progress)), progress
     process = start(harness, tmp_path / "gw.pem")  # the last run finishes the work
     for _ in range(600):
         if await audit_count(harness) >= len(batch):

@@ -13,6 +13,7 @@ from gateway.demo import samples as s
 from gateway.demo.run import publish_samples
 from gateway.demo.scenario import Sample
 from gateway.kafka.runner import new_partner_producer
+from gateway.keyset import KeySet
 from gateway.reasons import Outcome
 from gateway.types import PartnerId
 from tests.integration.harness import Harness
@@ -53,7 +54,7 @@ async def test_a_restarted_gateway_continues_every_chain(harness: Harness) -> No
     async with harness.gateway():
         audit = await harness.wait_for_audit(40)
     assert offsets(audit) == Counter((p.partition, p.offset) for p in first + second)
-    assert verify(audit, {harness.signer.kid: harness.signer.key}).ok  # seq continues without a gap
+    assert verify(audit, KeySet.of(harness.signer)).ok  # seq continues without a gap
     assert max(offsets(audit).values()) == 1
 
 
@@ -75,7 +76,7 @@ async def test_decided_but_uncommitted_records_are_not_decided_again(
         audit = await harness.wait_for_audit(20)
         assert service.decided == 5
     assert offsets(audit) == Counter((p.partition, p.offset) for p in positions + more)
-    assert verify(audit, {harness.signer.kid: harness.signer.key}).ok
+    assert verify(audit, KeySet.of(harness.signer)).ok
 
 
 async def test_a_retry_after_restart_is_a_duplicate(harness: Harness) -> None:

@@ -1,26 +1,32 @@
 """Audit records: hash chain, signatures, and verification of tampering (G4)."""
 
 import copy
+import itertools
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gateway.audit.index import AuditIndex, authenticated
 from gateway.audit.record import GENESIS, record_hash
 from gateway.audit.verify import verify
+from gateway.keyset import GatewayKey, KeySet
 from gateway.pipeline import Rules
 from gateway.processor import Processor
 from gateway.signing import Signer
 from tests.helpers import inbound, nla
 
 SIGNER = Signer.generate("gw-audit-1")
-KEYS = {SIGNER.kid: SIGNER.key}
+KEYS = KeySet.of(SIGNER)
+START = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def chain(rules: Rules) -> list[dict]:
     index = AuditIndex()
-    processor = Processor(rules, SIGNER, index, "urn:x")
+    ticks = itertools.count()
+    # One second per decision, so that every record has its own decided_at.
+    processor = Processor(rules, SIGNER, index, "urn:x", clock=lambda: START + timedelta(seconds=next(ticks)))
     records = [inbound(nla(), offset=i) for i in range(4)] + [inbound(b"junk", kid=None, offset=4)]
     heads = {records[0].position.chain: index.head(records[0].position.chain)}
     return [json.loads(m.value) for m in processor.process(records, heads).audits]
@@ -68,7 +74,7 @@ def test_rehashed_edit_breaks_the_next_link(chain: list[dict]) -> None:
 
 
 def test_unknown_key_is_unverifiable_not_tampered(chain: list[dict]) -> None:
-    report = verify(chain, {})
+    report = verify(chain, KeySet([]))
     assert report.problems[0].kind == "unverifiable"
 
 
@@ -88,3 +94,18 @@ def test_authenticated_by_outcome_and_reasons() -> None:
     assert authenticated({"outcome": "rejected", "reasons": [{"code": "CONTRACT_VIOLATION"}]})
     assert not authenticated({"outcome": "rejected", "reasons": [{"code": "SIGNATURE_INVALID"}]})
     assert not authenticated({"outcome": "rejected", "reasons": [{"code": "EVENT_STALE"}]})
+
+
+def test_a_retired_key_still_verifies_the_records_it_signed(chain: list[dict]) -> None:
+    decided = datetime.fromisoformat(chain[-1]["decided_at"])
+    retired = KeySet([GatewayKey(SIGNER.kid, SIGNER.key, not_after=decided + timedelta(seconds=1))])
+    assert verify(chain, retired).ok
+
+
+def test_a_record_signed_with_a_key_not_valid_at_its_time_is_detected(chain: list[dict]) -> None:
+    third = datetime.fromisoformat(chain[2]["decided_at"])
+    # The key was retired before record 2 was made: whoever signed record 2 used a retired key.
+    retired = KeySet([GatewayKey(SIGNER.kid, SIGNER.key, not_after=third)])
+    problem = verify(chain, retired).problems[0]
+    assert (problem.seq, problem.kind) == (2, "tampered")
+    assert "not valid at decided_at" in problem.what

@@ -1,0 +1,149 @@
+"""``gkt audit``: verify, replay and export the audit log (spec/audit.md)."""
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gateway.cli.options import Agreements, Bootstrap, Config, TopicPrefix
+from gateway.errors import UsageError
+
+audit_app = typer.Typer(help="The audit log: verify, replay, export.", no_args_is_help=True)
+
+File = Annotated[Path | None, typer.Option("--file", help="an export (JSON Lines) instead of Kafka")]
+Keys = Annotated[Path | None, typer.Option("--keys", help="JWK set of the gateway's public keys")]
+
+
+def _settings(config: Path | None, **flags: object):  # type: ignore[no-untyped-def]
+    from gateway.settings import load_settings
+
+    return load_settings(config, **flags)
+
+
+def _progress(console: Console, total: int | None) -> Progress:
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
+
+
+@audit_app.command("verify")
+def verify(
+    file: File = None,
+    keys: Keys = None,
+    inbound: Annotated[
+        bool, typer.Option("--inbound/--no-inbound", help="check every inbound offset has its decision (Kafka only)")
+    ] = True,
+    config: Config = None,
+    bootstrap: Bootstrap = None,
+    topic_prefix: TopicPrefix = None,
+    agreements: Agreements = None,
+) -> None:
+    """Check every chain: seq, links, hashes, signatures (key valid at decided_at), increasing offsets.
+
+    Exit 0 when everything verifies, 1 when anything is wrong.
+    Example: gkt audit verify --file audit-2025.jsonl --keys gateway-keys.json
+    """
+    from gateway.audit.sources import export_lines, follow_once, inbound_offsets
+    from gateway.audit.verify import ChainVerifier
+    from gateway.keyset import KeySet
+    from gateway.rules_loader import load_keyset, load_rules
+
+    settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements)
+    keyset = KeySet.load(keys) if keys else load_keyset(settings)
+    verifier = ChainVerifier(keyset)
+    console = Console(stderr=True)
+
+    def feed(raw: bytes, where: str) -> None:
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            verifier.unparsable(where)
+            return
+        if isinstance(record, dict):
+            verifier.feed(record)
+        else:
+            verifier.unparsable(where)
+
+    with _progress(console, None) as progress:
+        task = progress.add_task("verifying", total=None)
+        if file is not None:
+            if not file.is_file():
+                raise UsageError(f"{file}: no such export file")
+            for number, line in export_lines(file):
+                feed(line, f"{file}:{number}")
+                progress.advance(task)
+        else:
+            if not settings.bootstrap:
+                raise UsageError("give --file, or --bootstrap to read the audit log from Kafka")
+            rules = load_rules(settings)
+
+            def from_kafka(record) -> None:  # type: ignore[no-untyped-def]
+                feed(record.value or b"", f"{record.topic}/{record.partition}/{record.offset}")
+                progress.advance(task)
+
+            asyncio.run(follow_once(settings.bootstrap, rules.topics.audit, from_kafka))
+            if inbound:
+                topics = [rules.topics.inbound(p) for p in rules.agreements.partners()]
+                for chain, offsets in sorted(asyncio.run(inbound_offsets(settings.bootstrap, topics)).items()):
+                    verifier.missing(chain, offsets)
+    _print_report(verifier.report)
+    raise typer.Exit(0 if verifier.report.ok else 1)
+
+
+def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+    console = Console(width=None if Console().is_terminal else 140)
+    table = Table(title="audit log")
+    for column in ("chain", "records", "last seq", "status"):
+        table.add_column(column)
+    broken = {p.chain: p for p in report.problems}
+    for chain, state in sorted(report.chains.items()):
+        problem = broken.get(chain)
+        status = f"[red]{problem.kind}[/red]" if problem else "[green]verified[/green]"
+        table.add_row(chain, str(state.records), str(state.last_seq), status)
+    console.print(table)
+    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(report.outcomes.items()))
+    console.print(f"{len(report.chains)} chains, {report.records} records ({outcomes or 'none'})")
+    for problem in report.problems:
+        where = f"{problem.chain} seq {problem.seq}" if problem.seq is not None else problem.chain
+        console.print(f"[red]{problem.kind}[/red]: {where}: {problem.what}")
+    if report.ok:
+        console.print("[green]every chain verifies[/green]")
+
+
+@audit_app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="the JSON Lines file to write")],
+    config: Config = None,
+    bootstrap: Bootstrap = None,
+    topic_prefix: TopicPrefix = None,
+) -> None:
+    """Write the audit log as JSON Lines, for archiving and offline verification.
+
+    Example: gkt audit export --out audit-2025.jsonl --bootstrap kafka:9092
+    """
+    from gateway.audit.sources import follow_once
+    from gateway.topics import Topics
+
+    settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
+    if not settings.bootstrap:
+        raise UsageError("--bootstrap is required: the audit log lives in Kafka")
+    count = 0
+    with out.open("wb") as handle:
+
+        def write(record) -> None:  # type: ignore[no-untyped-def]
+            nonlocal count
+            handle.write((record.value or b"") + b"\n")
+            count += 1
+
+        asyncio.run(follow_once(settings.bootstrap, Topics(settings.topic_prefix).audit, write))
+    typer.echo(f"exported {count} audit records to {out}")
