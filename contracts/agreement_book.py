@@ -21,12 +21,18 @@ DEFAULT_DIR = Path(__file__).parent / "agreements"
 
 
 class AgreementBook:
-    """Agreements by partner, sorted by the start of their ``in_force`` interval."""
+    """Agreements by partner, sorted by the start of their ``in_force`` interval.
 
-    def __init__(self, agreements: list[Agreement]) -> None:
+    ``<partner>/archive/*.toml`` holds the exact earlier bytes of versions whose
+    file changed since (typically: ``until`` was set when a successor was
+    agreed). They never decide anything new; replay finds them by digest.
+    """
+
+    def __init__(self, agreements: list[Agreement], archived: list[Agreement] | None = None) -> None:
         self._by_partner: dict[PartnerId, list[Agreement]] = {}
         for agreement in sorted(agreements, key=lambda a: a.in_force.from_):
             self._by_partner.setdefault(agreement.partner_id, []).append(agreement)
+        self._all = [*agreements, *(archived or [])]
 
     @classmethod
     def load(cls, directory: Path, registry: ContractRegistry) -> "AgreementBook":
@@ -35,7 +41,8 @@ class AgreementBook:
         agreements = [_load_file(path, registry) for path in sorted(directory.glob("*/*.toml"))]
         if not agreements:
             raise ConfigError(f"{directory}: no agreements found (expected <partner>/<version>.toml)")
-        book = cls(agreements)
+        archived = [_load_file(path, registry, archived=True) for path in sorted(directory.glob("*/archive/*.toml"))]
+        book = cls(agreements, archived)
         book._check_no_overlap(directory)
         return book
 
@@ -76,8 +83,12 @@ class AgreementBook:
     def version(self, partner: PartnerId, version: str) -> Agreement | None:
         return next((a for a in self._by_partner.get(partner, []) if a.version == version), None)
 
+    def by_ref(self, ref: str) -> Agreement | None:
+        """The exact file an audit record names (``<partner>:<version>:sha256:…``), current or archived."""
+        return next((a for a in self._all if a.ref == ref), None)
 
-def _load_file(path: Path, registry: ContractRegistry) -> Agreement:
+
+def _load_file(path: Path, registry: ContractRegistry, *, archived: bool = False) -> Agreement:
     try:
         content = path.read_bytes()
         agreement = Agreement.from_toml(content)
@@ -92,9 +103,10 @@ def _load_file(path: Path, registry: ContractRegistry) -> Agreement:
         field = ".".join(str(part) for part in error["loc"]) or "(top level)"
         message = str(error["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{path}: {field}: {message}") from exc
-    if path.parent.name != agreement.partner:
-        raise ConfigError(f"{path}: partner: {agreement.partner!r} does not match folder {path.parent.name!r}")
-    if path.stem != agreement.version:
+    folder = path.parent.parent.name if archived else path.parent.name
+    if folder != agreement.partner:
+        raise ConfigError(f"{path}: partner: {agreement.partner!r} does not match folder {folder!r}")
+    if not archived and path.stem != agreement.version:
         raise ConfigError(f"{path}: version: {agreement.version!r} does not match file name {path.stem!r}")
     for index, report_type in enumerate(agreement.report_types):
         known = registry.versions(report_type.type)

@@ -36,6 +36,7 @@ class Decision:
     enforcement: Enforcement | None = None
     original: Position | None = None
     destination: str | None = None
+    reference: str | None = None  # digest of the client's reference record used to route
 
     @property
     def position(self) -> Position:

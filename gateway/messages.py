@@ -90,6 +90,7 @@ class AuditVersions(_Message):
     contract: str | None
     agreement: str | None
     policy: str | None
+    reference: str | None = Field(description="digest of the client's reference record that routing used")
 
 
 class AuditRecord(_Message):

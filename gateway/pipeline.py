@@ -10,7 +10,7 @@ from contracts.agreement_book import AgreementBook
 from contracts.registry import ContractRegistry
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
-from gateway.reasons import Outcome, Stage
+from gateway.reasons import Outcome, Reason, Stage
 from gateway.stages.agreement import check_agreement
 from gateway.stages.authenticate import authenticate
 from gateway.stages.contract import check_contract
@@ -20,7 +20,17 @@ from gateway.stages.route import route
 from gateway.stages.screen import screen
 from gateway.topics import Topics
 from routing.policy import PolicyBook
-from routing.reference import ReferenceTable
+from routing.reference import ClientLookup
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One stage of one decision, for ``gkt audit replay --explain``."""
+
+    stage: Stage
+    passed: bool
+    checked: str
+    reasons: list[Reason]
 
 
 @dataclass(frozen=True)
@@ -30,45 +40,57 @@ class Rules:
     contracts: ContractRegistry
     agreements: AgreementBook
     policies: PolicyBook
-    reference: ReferenceTable
+    reference: ClientLookup
     topics: Topics
     allow_test_oins: bool = False
 
 
-def decide(record: InboundRecord, rules: Rules, memory: DedupMemory) -> Decision:
+def decide(record: InboundRecord, rules: Rules, memory: DedupMemory, trace: list[Step] | None = None) -> Decision:
+    """Run the stages in order; the first that fails decides. ``trace`` collects every step."""
+
+    def step(stage: Stage, reasons: list[Reason], checked: str) -> bool:
+        if trace is not None:
+            trace.append(Step(stage, not reasons, checked, reasons))
+        return bool(reasons)
+
     partner = rules.topics.partner_of(record.position.topic)
     decision = Decision(record, partner, read(record, allow_test_oins=rules.allow_test_oins))
     event = decision.event
-    if event is None:
+    size = len(record.value or b"")
+    if step(Stage.READ, decision.read.reasons, f"{size} bytes: UTF-8 JSON, one object, CloudEvents attributes"):
         return decision.fail(Stage.READ, decision.read.reasons)
+    assert event is not None
     received_at = record.received_at
 
     agreement = rules.agreements.governing(partner, received_at) if partner else None
     decision.agreement = agreement
     auth = authenticate(record, event, agreement)
     decision.kid = auth.kid
-    if auth.reasons:
+    where = agreement.ref if agreement else "none"
+    if step(Stage.AUTHENTICATE, auth.reasons, f"signature by key {auth.kid} of agreement {where}; sender; time"):
         return decision.fail(Stage.AUTHENTICATE, auth.reasons)
     decision.authenticated = True
 
     duplicate, original = deduplicate(event, memory, record.position)
-    if duplicate:
+    if step(Stage.DEDUPLICATE, duplicate, f"source and id first decided at {original or record.position}"):
         decision.original = original
         return decision.fail(Stage.DEDUPLICATE, duplicate, Outcome.DUPLICATE)
 
     prohibited = screen(event.data)
-    if prohibited:
+    if step(Stage.SCREEN, prohibited, "no prohibited attribute anywhere in data"):
         return decision.fail(Stage.SCREEN, prohibited)
 
     checked = check_contract(event, rules.contracts, received_at.date())
     decision.contract = checked.contract
-    if checked.reasons or checked.contract is None or checked.report is None:
+    contract_key = checked.contract.key if checked.contract else f"{event.type}:{event.version}"
+    if step(Stage.CONTRACT, checked.reasons, f"data against contract {contract_key}") or checked.report is None:
         return decision.fail(Stage.CONTRACT, checked.reasons)
     subject = checked.report.subject(received_at.date())
     decision.subject = subject
 
     refused = check_agreement(event, agreement, checked.report, subject, received_at)
-    if refused or agreement is None:
+    agreed = "in force, type and version agreed, only agreed fields, evidence strong enough"
+    if step(Stage.AGREEMENT, refused, f"agreement {where}: {agreed}") or agreement is None:
         return decision.fail(Stage.AGREEMENT, refused)
     terms = agreement.report_type(event.type)
     assert terms is not None  # check_agreement refuses a type that is not agreed
@@ -76,6 +98,9 @@ def decide(record: InboundRecord, rules: Rules, memory: DedupMemory) -> Decision
     policy = rules.policies.in_force(received_at)
     decision.policy = policy
     routed = route(subject, terms, rules.reference, policy, received_at)
+    decision.reference = routed.client.digest if routed.client else None
+    target = routed.enforcement.destination if routed.enforcement else rules.topics.quarantine
+    step(Stage.ROUTE, routed.reasons, f"review flag, client reference data, policy {policy.ref}: {target}")
     if routed.reasons or routed.enforcement is None:
         decision.destination = rules.topics.quarantine
         return decision.fail(Stage.ROUTE, routed.reasons, Outcome.QUARANTINED)

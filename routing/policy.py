@@ -145,26 +145,26 @@ class Policy(_Strict):
 
 
 class PolicyBook:
-    """Every policy version, and the one in force at a moment."""
+    """Every policy version, and the one in force at a moment.
 
-    def __init__(self, policies: list[Policy]) -> None:
+    ``archive/*.toml`` keeps the exact bytes of files changed since; replay
+    finds them by digest, and they decide nothing new.
+    """
+
+    def __init__(self, policies: list[Policy], archived: list[Policy] | None = None) -> None:
         self._policies = sorted(policies, key=lambda p: p.in_force.from_)
+        self._all = [*policies, *(archived or [])]
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_DIR) -> "PolicyBook":
-        policies = []
-        for path in sorted(directory.glob("*.toml")):
-            try:
-                policies.append(Policy.from_toml(path.read_bytes()))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"{path}: cannot read policy ({exc})") from exc
-            except ValidationError as exc:
-                error = exc.errors(include_input=False)[0]
-                field = ".".join(str(p) for p in error["loc"])
-                raise ConfigError(f"{path}: {field}: {error['msg']}") from exc
+        policies = [_load_policy(path) for path in sorted(directory.glob("*.toml"))]
         if not policies:
             raise ConfigError(f"{directory}: no policy files found")
-        return cls(policies)
+        return cls(policies, [_load_policy(path) for path in sorted(directory.glob("archive/*.toml"))])
+
+    def by_ref(self, ref: str) -> "Policy | None":
+        """The exact file an audit record names (``<name>:<version>:sha256:…``), current or archived."""
+        return next((p for p in self._all if p.ref == ref), None)
 
     def in_force(self, moment: datetime) -> Policy:
         """The newest version in force at ``moment``; the first one for earlier moments.
@@ -180,3 +180,14 @@ class PolicyBook:
 
     def all(self) -> list[Policy]:
         return list(self._policies)
+
+
+def _load_policy(path: Path) -> Policy:
+    try:
+        return Policy.from_toml(path.read_bytes())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read policy ({exc})") from exc
+    except ValidationError as exc:
+        error = exc.errors(include_input=False)[0]
+        field = ".".join(str(p) for p in error["loc"])
+        raise ConfigError(f"{path}: {field}: {error['msg']}") from exc

@@ -5,14 +5,16 @@ JSON Lines file offline (``gkt check``, tests). A compacted topic may still
 return every version of a key (tansu never compacts), so the last one wins.
 """
 
+import bisect
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from contracts.fields import IsoDate, KvkNummer
 from gateway.errors import ConfigError
-from gateway.jsonio import strict_loads
+from gateway.jsonio import canonical, sha256_digest, strict_loads
 
 
 class ReferenceRecord(BaseModel):
@@ -25,6 +27,17 @@ class ReferenceRecord(BaseModel):
     horizontaalToezichtLoonheffingen: StrictBool
     aanwijzingDatum: IsoDate | None = None
     modelovereenkomstTot: IsoDate | None = None
+
+    @property
+    def digest(self) -> str:
+        """What the audit record names (``versions.reference``): replay checks it used the same data."""
+        return sha256_digest(canonical(self.model_dump(mode="json")))
+
+
+class ClientLookup(Protocol):
+    """Where routing finds a client: the live table, or the table as it was (replay)."""
+
+    def get(self, kvk_nummer: str) -> ReferenceRecord | None: ...
 
 
 class ReferenceTable:
@@ -77,3 +90,48 @@ class ReferenceTable:
                 raise ConfigError(f"{path}:{number}: not a valid reference record") from exc
             table._records[record.kvkNummer] = record
         return table
+
+
+def _parse(value: bytes | None) -> ReferenceRecord | None:
+    if value is None:
+        return None
+    try:
+        return ReferenceRecord.model_validate(strict_loads(value))
+    except (ValueError, ValidationError):
+        return None
+
+
+class ReferenceHistory:
+    """Every version of every client record with its Kafka timestamp, for replay.
+
+    The topic is compacted in production, so history older than the last
+    compaction is gone; replay then reports the difference in
+    ``versions.reference`` instead of guessing.
+    """
+
+    def __init__(self) -> None:
+        self._versions: dict[str, tuple[list[int], list[ReferenceRecord | None]]] = {}
+
+    def add(self, key: bytes | None, value: bytes | None, timestamp_ms: int) -> None:
+        if key is None:
+            return
+        times, records = self._versions.setdefault(key.decode("utf-8", errors="replace"), ([], []))
+        index = bisect.bisect_right(times, timestamp_ms)
+        times.insert(index, timestamp_ms)
+        records.insert(index, _parse(value))
+
+    def at(self, moment: datetime) -> ClientLookup:
+        return _ReferenceAt(self, int(moment.timestamp() * 1000))
+
+    def get_at(self, kvk_nummer: str, millis: int) -> ReferenceRecord | None:
+        times, records = self._versions.get(kvk_nummer, ([], []))
+        index = bisect.bisect_right(times, millis)
+        return records[index - 1] if index else None
+
+
+class _ReferenceAt:
+    def __init__(self, history: ReferenceHistory, millis: int) -> None:
+        self._history, self._millis = history, millis
+
+    def get(self, kvk_nummer: str) -> ReferenceRecord | None:
+        return self._history.get_at(kvk_nummer, self._millis)

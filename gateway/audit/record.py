@@ -78,6 +78,7 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> d
             "contract": decision.contract.key if decision.contract else None,
             "agreement": decision.agreement.ref if decision.agreement else None,
             "policy": decision.policy.ref if decision.policy else None,
+            "reference": decision.reference,
         },
     }
 

@@ -1,11 +1,20 @@
 """Where auditors read the log from: Kafka (``gkt.audit`` and the inbound topics) or an export file."""
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import ConsumerRecord
 
+from gateway.inbound import InboundRecord, Position
+from gateway.jsonio import strict_loads
 from gateway.kafka.follower import TopicFollower
+from gateway.kafka.service import inbound_record
+from routing.reference import ClientLookup, ReferenceHistory, ReferenceTable
+
+if TYPE_CHECKING:
+    from gateway.pipeline import Rules
 
 
 def export_lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -37,3 +46,27 @@ async def inbound_offsets(bootstrap: str, topics: list[str]) -> dict[str, list[i
     for topic in topics:
         await follow_once(bootstrap, topic, note)
     return present
+
+
+async def load_for_replay(
+    bootstrap: str, rules: "Rules", reference_file: Path | None
+) -> tuple[list[dict[str, Any]], dict[Position, InboundRecord], Callable[[datetime], ClientLookup]]:
+    """The audit log, the inbound records it names, and the reference data as of any moment."""
+    audit: list[dict[str, Any]] = []
+    await follow_once(bootstrap, rules.topics.audit, lambda r: audit.append(strict_loads(r.value or b"{}")))
+    wanted = {(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
+    inbound: dict[Position, InboundRecord] = {}
+
+    def keep(record: ConsumerRecord) -> None:
+        if (record.topic, record.partition, record.offset) in wanted:
+            converted = inbound_record(record)
+            inbound[converted.position] = converted
+
+    for topic in sorted({t for t, _, _ in wanted}):
+        await follow_once(bootstrap, topic, keep)
+    if reference_file is not None:
+        table = ReferenceTable.from_jsonl(reference_file)
+        return audit, inbound, lambda _moment: table
+    history = ReferenceHistory()
+    await follow_once(bootstrap, rules.topics.reference, lambda r: history.add(r.key, r.value, r.timestamp))
+    return audit, inbound, history.at

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gateway.cli.options import Agreements, Bootstrap, Config, TopicPrefix
+from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, TopicPrefix
 from gateway.errors import UsageError
 
 audit_app = typer.Typer(help="The audit log: verify, replay, export.", no_args_is_help=True)
@@ -115,7 +115,7 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     console.print(f"{len(report.chains)} chains, {report.records} records ({outcomes or 'none'})")
     for problem in report.problems:
         where = f"{problem.chain} seq {problem.seq}" if problem.seq is not None else problem.chain
-        console.print(f"[red]{problem.kind}[/red]: {where}: {problem.what}")
+        console.print(f"[red]{problem.kind}[/red]: {where}: {problem.what}", soft_wrap=True)
     if report.ok:
         console.print("[green]every chain verifies[/green]")
 
@@ -147,3 +147,95 @@ def export(
 
         asyncio.run(follow_once(settings.bootstrap, Topics(settings.topic_prefix).audit, write))
     typer.echo(f"exported {count} audit records to {out}")
+
+
+@audit_app.command("replay")
+def replay(
+    explain: Annotated[str | None, typer.Option("--explain", help="print one decision stage by stage")] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option("--reference", help="reference data as JSON Lines (default: the reference topic's history)"),
+    ] = None,
+    config: Config = None,
+    bootstrap: Bootstrap = None,
+    topic_prefix: TopicPrefix = None,
+    agreements: Agreements = None,
+    allow_test_oins: AllowTestOins = None,
+) -> None:
+    """Decide every still-available inbound record again under the versions its audit record names, and compare.
+
+    Exit 0 when every decision is reproduced, 1 on any difference.
+    Example: gkt audit replay --bootstrap kafka:9092 --explain 7f1c3a9e-5b1d-4c47-9d8a-2f3e4b5c6d7e
+    """
+    from gateway.audit.replay import Replayer
+    from gateway.audit.sources import load_for_replay
+    from gateway.rules_loader import load_rules
+
+    settings = _settings(
+        config,
+        bootstrap=bootstrap,
+        topic_prefix=topic_prefix,
+        agreements=agreements,
+        reference=reference,
+        allow_test_oins=allow_test_oins,
+    )
+    if not settings.bootstrap:
+        raise UsageError("--bootstrap is required: replay reads the audit log and the inbound topics")
+    rules = load_rules(settings)
+    audit, inbound, reference_at = asyncio.run(load_for_replay(settings.bootstrap, rules, settings.reference))
+    replayer = Replayer(rules, audit, reference_at)
+    if explain is not None:
+        _explain(replayer, explain, inbound)
+        return
+    report = replayer.run(inbound)
+    console = Console(width=None if Console().is_terminal else 140)
+    console.print(
+        f"{report.identical} identical, {len(report.differences)} differences, "
+        f"{len(report.unverifiable)} unverifiable, {report.unavailable} no longer on the inbound topics"
+    )
+    for difference in report.differences:
+        console.print(
+            f"[red]different[/red]: {difference.chain} seq {difference.seq} (event {difference.event_id}): "
+            f"{difference.field}: recorded {difference.recorded!r}, replayed {difference.replayed!r}",
+            soft_wrap=True,
+        )
+    for line in report.unverifiable:
+        console.print(f"[red]unverifiable[/red]: {line}", soft_wrap=True)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _explain(replayer, event_id: str, inbound) -> None:  # type: ignore[no-untyped-def]
+    from gateway.audit.replay import compare, position_of
+    from gateway.pipeline import Step
+
+    records = [r for r in replayer.audit if (r.get("event") or {}).get("id") == event_id]
+    if not records:
+        raise UsageError(f"no decision in the audit log for event id {event_id!r}")
+    different = False
+    for record in records:
+        position = position_of(record)
+        typer.echo(
+            f"event {event_id} at {position}, audit {record['chain']} seq {record['seq']}: recorded {record['outcome']}"
+        )
+        found = inbound.get(position)
+        if found is None:
+            typer.echo("  the inbound record is no longer on its topic (retention): it cannot be decided again")
+            continue
+        trace: list[Step] = []
+        decision = replayer.decide(record, found, trace)
+        if isinstance(decision, str):
+            typer.echo(f"  unverifiable: {decision}")
+            different = True
+            continue
+        for step in trace:
+            mark = "pass" if step.passed else "FAIL"
+            typer.echo(f"  {mark}  {step.stage.value:12} {step.checked}")
+            for reason in step.reasons:
+                typer.echo(f"        {reason.code.value} {reason.path or ''} {reason.detail}".rstrip())
+        differences = list(compare(record, decision))
+        different = different or bool(differences)
+        verdict = "identical to the recorded decision" if not differences else "DIFFERENT from the recorded decision"
+        typer.echo(f"  replayed {decision.outcome.value}: {verdict}")
+        for difference in differences:
+            typer.echo(f"    {difference.field}: recorded {difference.recorded!r}, replayed {difference.replayed!r}")
+    raise typer.Exit(1 if different else 0)

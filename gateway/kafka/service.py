@@ -44,6 +44,7 @@ from gateway.processor import BatchResult, Processor
 from gateway.settings import Settings
 from gateway.signing import Signer
 from gateway.types import ChainId
+from routing.reference import ReferenceTable
 
 log = structlog.get_logger("gkt.service")
 
@@ -83,6 +84,9 @@ class GatewayService:
     def __init__(self, settings: Settings, rules: Rules, signer: Signer, bootstrap: str) -> None:
         self.settings = settings
         self.rules = rules
+        if not isinstance(rules.reference, ReferenceTable):
+            raise TypeError("the service follows the reference topic into a ReferenceTable")
+        self.reference: ReferenceTable = rules.reference
         self.bootstrap = bootstrap
         self.index = AuditIndex()
         self.processor = Processor(rules, signer, self.index, settings.gateway_source)
@@ -136,7 +140,7 @@ class GatewayService:
         for follower in self._followers:
             await follower.caught_up()
         self._reference_loaded = True
-        log.info("caught_up", audit_identities=len(self.index), reference=len(self.rules.reference))
+        log.info("caught_up", audit_identities=len(self.index), reference=len(self.reference))
 
     def _apply_audit(self, record: ConsumerRecord) -> None:
         try:
@@ -149,13 +153,13 @@ class GatewayService:
             )
 
     def _apply_reference(self, record: ConsumerRecord) -> None:
-        if not self.rules.reference.apply(record.key, record.value):
+        if not self.reference.apply(record.key, record.value):
             REFERENCE_SKIPPED.inc()
             log.warning(
                 "reference_record_invalid",
                 position=f"{record.topic}/{record.partition}/{record.offset}",
             )
-        REFERENCE_RECORDS.set(len(self.rules.reference))
+        REFERENCE_RECORDS.set(len(self.reference))
 
     async def _consume(self, writer: Writer, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(

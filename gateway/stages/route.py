@@ -11,19 +11,20 @@ from contracts.agreement import ReportTypeAgreement
 from contracts.base import ReportSubject
 from gateway.reasons import Reason, ReasonCode
 from routing.policy import Enforcement, Policy
-from routing.reference import ReferenceTable
+from routing.reference import ClientLookup, ReferenceRecord
 
 
 @dataclass(frozen=True, slots=True)
 class RouteResult:
     reasons: list[Reason]
     enforcement: Enforcement | None = None
+    client: ReferenceRecord | None = None
 
 
 def route(
     subject: ReportSubject,
     terms: ReportTypeAgreement,
-    reference: ReferenceTable,
+    reference: ClientLookup,
     policy: Policy,
     received_at: datetime,
 ) -> RouteResult:
@@ -46,5 +47,5 @@ def route(
             )
         )
     if reasons or client is None:
-        return RouteResult(reasons)
-    return RouteResult([], policy.enforce(subject, client, received_at))
+        return RouteResult(reasons, client=client)
+    return RouteResult([], policy.enforce(subject, client, received_at), client)
