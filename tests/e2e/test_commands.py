@@ -207,3 +207,21 @@ def test_run_refuses_to_start_without_its_key(kafka: str) -> None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def test_keys_show_keeps_retired_gateway_keys(tmp_path: Path) -> None:
+    from gateway.keyset import GatewayKey, KeySet
+    from gateway.signing import Signer
+
+    old = Signer.generate("gw-2025")
+    retired = KeySet([GatewayKey(old.kid, old.key, not_after=datetime(2026, 1, 1, tzinfo=UTC))])
+    (tmp_path / "gateway-keys.json").write_text(json.dumps(retired.as_jwks()))
+    gkt("keys", "new", "--kid", "gw-2026", "--out", str(tmp_path))
+    env = {**os.environ, "GKT_SIGNING_KEY": str(tmp_path / "gw-2026.pem"), "GKT_SIGNING_KID": "gw-2026",
+           "GKT_GATEWAY_KEYS": str(tmp_path / "gateway-keys.json")}
+    result = gkt("keys", "show", env=env)
+    assert result.returncode == 0, result.stderr
+    keys = {k["kid"]: k for k in json.loads(result.stdout)["keys"]}
+    assert set(keys) == {"gw-2025", "gw-2026"}
+    assert keys["gw-2025"]["not_after"] == "2026-01-01T00:00:00+00:00"
+    assert "not_after" not in keys["gw-2026"]
