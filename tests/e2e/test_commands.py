@@ -217,8 +217,12 @@ def test_keys_show_keeps_retired_gateway_keys(tmp_path: Path) -> None:
     retired = KeySet([GatewayKey(old.kid, old.key, not_after=datetime(2026, 1, 1, tzinfo=UTC))])
     (tmp_path / "gateway-keys.json").write_text(json.dumps(retired.as_jwks()))
     gkt("keys", "new", "--kid", "gw-2026", "--out", str(tmp_path))
-    env = {**os.environ, "GKT_SIGNING_KEY": str(tmp_path / "gw-2026.pem"), "GKT_SIGNING_KID": "gw-2026",
-           "GKT_GATEWAY_KEYS": str(tmp_path / "gateway-keys.json")}
+    env = {
+        **os.environ,
+        "GKT_SIGNING_KEY": str(tmp_path / "gw-2026.pem"),
+        "GKT_SIGNING_KID": "gw-2026",
+        "GKT_GATEWAY_KEYS": str(tmp_path / "gateway-keys.json"),
+    }
     result = gkt("keys", "show", env=env)
     assert result.returncode == 0, result.stderr
     keys = {k["kid"]: k for k in json.loads(result.stdout)["keys"]}

@@ -1,0 +1,1 @@
+"""Benchmarks of the gateway against a bare aiokafka pass-through, on the embedded broker (`make bench`)."""

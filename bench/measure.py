@@ -1,0 +1,240 @@
+"""Each measurement of `make bench`, on one broker, in one run."""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from gateway.audit.verify import ChainVerifier
+from gateway.demo import samples as s
+from gateway.kafka.embedded import free_port
+from gateway.keyset import KeySet
+from gateway.signing import Signer
+
+PARTITIONS = 3
+GKT = Path(sys.executable).parent / "gkt"
+
+
+async def create(bootstrap: str, *names: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(n, PARTITIONS, 1) for n in names])
+    finally:
+        await admin.close()
+
+
+async def preload(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1_048_576)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topic, value, key=str(i % 97).encode(), headers=[("gkt-signature", sig)])
+            for i, (value, sig) in enumerate(records)
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def passthrough(bootstrap: str, source: str, target: str, count: int) -> float:
+    """The ceiling: consume in batches of 500, produce each batch to another topic, await acks, commit."""
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"{source}-pass",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=300,
+        max_poll_records=500,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2, max_batch_size=1_048_576)
+    await consumer.start()
+    await producer.start()
+    done, started = 0, None
+    try:
+        while done < count:
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            if not batches:
+                continue
+            started = started or time.perf_counter()
+            futures = []
+            for tp, records in batches.items():
+                batch = producer.create_batch()
+                for record in records:
+                    batch.append(key=record.key, value=record.value, timestamp=None, headers=list(record.headers))
+                futures.append(await producer.send_batch(batch, target, partition=tp.partition))
+                done += len(records)
+            await asyncio.gather(*futures)
+            await consumer.commit()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return count / (time.perf_counter() - (started or time.perf_counter()))
+
+
+class GatewayProcess:
+    """``gkt run`` as a subprocess, watched through its /metrics."""
+
+    def __init__(self, bootstrap: str, prefix: str, key_dir: Path) -> None:
+        signer = Signer.generate("gw-bench-1")
+        (key_dir / "gw.pem").write_bytes(signer.private_pem())
+        self.signer = signer
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "GKT_SIGNING_KEY": str(key_dir / "gw.pem"),
+            "GKT_SIGNING_KID": signer.kid,
+            "GKT_LOG_LEVEL": "warning",
+            "GKT_SESSION_TIMEOUT_MS": "2000",
+            "GKT_HEARTBEAT_INTERVAL_MS": "300",
+            "GKT_REFERENCE": str(s.REFERENCE_FILE),
+            "GKT_GROUP_ID": f"{prefix}gateway",
+            "GKT_PARTITIONS": str(PARTITIONS),
+        }
+        self.process = subprocess.Popen(
+            [
+                str(GKT),
+                "run",
+                "--bootstrap",
+                bootstrap,
+                "--topic-prefix",
+                prefix,
+                "--http-port",
+                str(self.port),
+                "--allow-test-oins",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def _get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as response:
+                return response.status, response.read().decode()
+        except OSError:
+            return 0, ""
+
+    def outcomes(self) -> dict[str, int]:
+        """Decisions so far by outcome, from the gateway's own metrics."""
+        _, text = self._get("/metrics")
+        counts: dict[str, int] = {}
+        for outcome, value in re.findall(r'^gkt_decisions_total\{outcome="(\w+)",[^}]*\} (\S+)$', text, re.M):
+            counts[outcome] = counts.get(outcome, 0) + int(float(value))
+        return counts
+
+    def decided(self) -> int:
+        return sum(self.outcomes().values())
+
+    async def ready(self) -> None:
+        while self._get("/readyz")[0] != 200:
+            if self.process.poll() is not None:
+                raise RuntimeError("the gateway stopped at start")
+            await asyncio.sleep(0.1)
+
+    async def throughput(self, count: int) -> float:
+        """Records a second, from the first decision to the last."""
+        while (first := self.decided()) == 0:
+            await asyncio.sleep(0.02)
+        started = time.perf_counter()
+        while (now := self.decided()) < count:
+            await asyncio.sleep(0.05)
+        return (now - first) / (time.perf_counter() - started)
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return int(match.group(1)) / 1024 if match else float("nan")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds: float) -> dict[str, float]:
+    """End to end, partner publish to signal on the detection topic, at a steady rate."""
+    from datetime import UTC, datetime
+
+    from bench.workload import report
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=5
+    )
+    await consumer.start()
+    partitions = [TopicPartition(signals, p) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    sent: dict[str, float] = {}
+    seen: list[float] = []
+    stop = asyncio.Event()
+
+    async def consume() -> None:
+        while not stop.is_set() or len(seen) < len(sent):
+            batches = await consumer.getmany(timeout_ms=50)
+            arrived = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    event_id = json.loads(record.value)["data"]["melding"]["id"]
+                    if event_id in sent:
+                        seen.append(arrived - sent[event_id])
+            if stop.is_set() and time.perf_counter() > deadline:
+                break
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+    deadline = float("inf")
+    task = asyncio.create_task(consume())
+    start = time.perf_counter()
+    total = int(rate * seconds)
+    pending = []
+    for i in range(total):
+        value, sig = report("routed", datetime.now(UTC))
+        event_id = json.loads(value)["id"]
+        await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+        sent[event_id] = time.perf_counter()
+        pending.append(await producer.send(inbound, value, key=str(i % 97).encode(), headers=[("gkt-signature", sig)]))
+    await asyncio.gather(*pending)
+    deadline = time.perf_counter() + 30
+    stop.set()
+    await task
+    await producer.stop()
+    await consumer.stop()
+    seen.sort()
+
+    def pct(q: float) -> float:
+        return seen[min(len(seen) - 1, int(q * len(seen)))] * 1000 if seen else float("nan")
+
+    return {"reports": total, "received": len(seen), "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
+
+
+async def verify_throughput(bootstrap: str, audit_topic: str, signer: Signer) -> tuple[float, int, bool]:
+    """``gkt audit verify``'s core over every audit record, from their bytes."""
+    from gateway.kafka.runner import read_topic
+
+    raw = [r.value for r in await read_topic(bootstrap, audit_topic)]
+    verifier = ChainVerifier(KeySet.of(signer))
+    started = time.perf_counter()
+    for value in raw:
+        verifier.feed(json.loads(value))
+    elapsed = time.perf_counter() - started
+    return len(raw) / elapsed, len(raw), verifier.report.ok
+
+
+def scratch() -> Path:
+    return Path(tempfile.mkdtemp(prefix="gkt-bench-"))
+
+
+def as_json(results: dict[str, Any]) -> str:
+    return json.dumps(results, indent=2)
