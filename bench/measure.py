@@ -147,6 +147,7 @@ class GatewayProcess:
 
     async def throughput(self, count: int) -> float:
         """Records a second, from the first decision to the last."""
+        # Polling another process's /metrics: there is no event to wait on.
         while (first := self.decided()) == 0:
             await asyncio.sleep(0.02)
         started = time.perf_counter()

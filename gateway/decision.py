@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from contracts.agreement import Agreement
 from contracts.base import ReportContract, ReportSubject
@@ -46,7 +47,7 @@ class Decision:
     def event(self) -> CloudEvent | None:
         return self.read.event
 
-    @property
+    @cached_property
     def signal_id(self) -> str | None:
         event = self.event
         return signal_id_for(event.source, event.id) if event is not None else None

@@ -48,8 +48,33 @@ def dumps(value: Any) -> bytes:
 
 
 def canonical(value: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON: the bytes the audit hash is taken over."""
-    return bytes(rfc8785.dumps(value))
+    """RFC 8785 (JCS) canonical JSON: the bytes the audit hash is taken over.
+
+    Without numbers other than integers, JCS is exactly Python's sorted, compact
+    JSON with non-ASCII kept literal: the same member order (our keys are
+    ASCII), the same escapes (``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other
+    control characters as lower-case ``\\u00xx``). That is ~20 times faster than
+    rfc8785's pure-Python encoder, which still handles anything with a float
+    (ECMAScript number formatting). tests/unit/test_jsonio.py checks both agree.
+    """
+    if _needs_library(value):
+        return bytes(rfc8785.dumps(value))
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+_SAFE_INTEGER = 2**53 - 1  # I-JSON: larger integers are not valid JCS input; rfc8785 refuses them
+
+
+def _needs_library(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if isinstance(value, dict):
+        return any(_needs_library(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_needs_library(v) for v in value)
+    return False
 
 
 def sha256_digest(data: bytes) -> str:

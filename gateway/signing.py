@@ -11,9 +11,12 @@ import binascii
 import json
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey
@@ -66,8 +69,25 @@ def read_protected_header(token: str) -> ProtectedHeader:
     return ProtectedHeader(alg=alg, kid=KeyId(kid))
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _protected(alg: str, kid: str) -> str:
+    return _b64(json.dumps({"alg": alg, "kid": kid}, separators=(",", ":")).encode("utf-8"))
+
+
+# EdDSA, the gateway's own algorithm and the one it uses three times per record,
+# goes straight to `cryptography` (the primitive joserfc itself calls): joserfc's
+# per-call overhead cost ~100 µs a signature (docs/performance.md). The JWS is the
+# same RFC 7515 compact form; tests/unit/test_signing.py cross-checks both ways.
+# ES256 and PS256 go through joserfc.
+
+
 def verify_detached(token: str, payload: bytes, key: PublicKey, alg: str) -> bool:
     """True when ``token`` is a valid ``alg`` signature by ``key`` over ``payload``."""
+    if alg == "EdDSA" and isinstance(key, OKPKey):
+        return _verify_eddsa(token, payload, key)
     try:
         jws.deserialize_compact(token, key, algorithms=[alg], payload=payload)
     except (JoseError, ValueError):
@@ -75,11 +95,30 @@ def verify_detached(token: str, payload: bytes, key: PublicKey, alg: str) -> boo
     return True
 
 
+def _verify_eddsa(token: str, payload: bytes, key: OKPKey) -> bool:
+    try:
+        if read_protected_header(token).alg != "EdDSA":
+            return False
+        protected, _, signature = token.split(".")
+        public = key.public_key
+        if not isinstance(public, Ed25519PublicKey):
+            return False
+        public.verify(_b64url_decode(signature), f"{protected}.{_b64(payload)}".encode("ascii"))
+    except (SignatureFormatError, InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def sign_detached(payload: bytes, key: PublicKey, kid: str, alg: str) -> str:
     """``<protected>..<signature>`` over ``payload``."""
+    private = key.private_key if alg == "EdDSA" and isinstance(key, OKPKey) else None
+    if isinstance(private, Ed25519PrivateKey):
+        protected = _protected(alg, kid)
+        raw = private.sign(f"{protected}.{_b64(payload)}".encode("ascii"))
+        return f"{protected}..{_b64(raw)}"
     full = jws.serialize_compact({"alg": alg, "kid": kid}, payload, key, algorithms=[alg])
-    protected, _, signature = full.split(".")
-    return f"{protected}..{signature}"
+    head, _, tail = full.split(".")
+    return f"{head}..{tail}"
 
 
 _KEY_CLASSES: dict[str, type[PublicKey]] = {"EdDSA": OKPKey, "ES256": ECKey, "PS256": RSAKey}
@@ -106,7 +145,7 @@ def import_public_key(pem: str, alg: str, kid: str) -> PublicKey:
     return key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Signer:
     """A private key with its kid and alg: signs what the gateway (or a partner) writes."""
 
@@ -131,7 +170,14 @@ class Signer:
         return cls(key, KeyId(kid))
 
     def sign(self, payload: bytes) -> str:
-        return sign_detached(payload, self.key, self.kid, self.alg)
+        private = self.key.private_key
+        assert isinstance(private, Ed25519PrivateKey), "a Signer holds an Ed25519 private key"
+        signature = private.sign(f"{self._protected}.{_b64(payload)}".encode("ascii"))
+        return f"{self._protected}..{_b64(signature)}"
+
+    @cached_property
+    def _protected(self) -> str:
+        return _protected(self.alg, self.kid)
 
     def public_jwk(self) -> dict[str, Any]:
         jwk = self.key.as_dict(private=False)

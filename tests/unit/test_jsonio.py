@@ -1,0 +1,39 @@
+"""Canonical JSON: the fast path is RFC 8785 exactly, checked against the rfc8785 library."""
+
+import json
+from typing import Any
+
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.jsonio import canonical
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1) | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_the_fast_path_equals_rfc8785(value: Any) -> None:
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+def test_control_characters_and_non_ascii() -> None:
+    value = {"b": '\u0000\u001f\u007f\u2028"\\\n\t é', "a": [1, None, True]}
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+def test_floats_take_the_rfc8785_path() -> None:
+    value = {"x": 1.0, "y": [1e21, 0.1]}
+    assert canonical(value) == rfc8785.dumps(value)
+    assert canonical(value) != json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
+def test_integers_beyond_the_safe_domain_are_refused_as_rfc8785_does() -> None:
+    import pytest
+
+    with pytest.raises(rfc8785.IntegerDomainError):
+        canonical({"offset": 2**53})
