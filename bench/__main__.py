@@ -34,7 +34,8 @@ async def run(bootstrap: str, reports: int, rate: int, latency_seconds: float) -
     try:
         await gateway.ready()
         await measure.preload(bootstrap, f"{prefix}gkt.in.nla", records)
-        throughput = await gateway.throughput(len(records))
+        await gateway.wait_for(len(records))
+        throughput = await measure.decision_rate(bootstrap, f"{prefix}gkt.audit")
         outcomes = gateway.outcomes()
         rss = gateway.peak_rss_mb()
         latency = await measure.latency(
@@ -45,6 +46,7 @@ async def run(bootstrap: str, reports: int, rate: int, latency_seconds: float) -
     verify_rate, audit_records, verified = await measure.verify_throughput(
         bootstrap, f"{prefix}gkt.audit", gateway.signer
     )
+    scale = await measure.scale_out(bootstrap, f"{prefix}x2.", records)
     return {
         "machine": {"python": platform.python_version(), "cpus": platform.machine(), "broker": "tansu (embedded)"},
         "workload": {
@@ -61,6 +63,7 @@ async def run(bootstrap: str, reports: int, rate: int, latency_seconds: float) -
         "verify_records": audit_records,
         "audit_verified": verified,
         "peak_rss_mb": round(rss, 1),
+        "scale_out": {**scale, "ratio_to_passthrough": round(scale["per_s"] / ceiling, 3)},
         "targets": TARGETS,
     }
 
@@ -89,6 +92,9 @@ def table(results: dict[str, Any]) -> Table:
     row("latency p99", latency["p99_ms"], "ms", TARGETS["p99_ms"], higher_is_better=False)
     row("audit verify", results["verify_per_s"], "/s", TARGETS["verify_per_s"])
     row("gateway peak RSS", results["peak_rss_mb"], "MB", TARGETS["peak_rss_mb"], higher_is_better=False)
+    scale = results["scale_out"]
+    once = "exactly one decision each" if scale["exactly_one_decision_per_record"] else "DECISIONS LOST OR REPEATED"
+    t.add_row("2 gateway processes, one group", f"{scale['per_s']:,} /s ({scale['ratio_to_passthrough']} ×)", "", once)
     return t
 
 

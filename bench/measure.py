@@ -88,8 +88,8 @@ async def passthrough(bootstrap: str, source: str, target: str, count: int) -> f
 class GatewayProcess:
     """``gkt run`` as a subprocess, watched through its /metrics."""
 
-    def __init__(self, bootstrap: str, prefix: str, key_dir: Path) -> None:
-        signer = Signer.generate("gw-bench-1")
+    def __init__(self, bootstrap: str, prefix: str, key_dir: Path, signer: Signer | None = None) -> None:
+        signer = signer or Signer.generate("gw-bench-1")
         (key_dir / "gw.pem").write_bytes(signer.private_pem())
         self.signer = signer
         self.port = free_port()
@@ -145,15 +145,9 @@ class GatewayProcess:
                 raise RuntimeError("the gateway stopped at start")
             await asyncio.sleep(0.1)
 
-    async def throughput(self, count: int) -> float:
-        """Records a second, from the first decision to the last."""
-        # Polling another process's /metrics: there is no event to wait on.
-        while (first := self.decided()) == 0:
-            await asyncio.sleep(0.02)
-        started = time.perf_counter()
-        while (now := self.decided()) < count:
+    async def wait_for(self, count: int) -> None:
+        while self.decided() < count:
             await asyncio.sleep(0.05)
-        return (now - first) / (time.perf_counter() - started)
 
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -163,6 +157,22 @@ class GatewayProcess:
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=60)
+
+
+async def decision_rate(bootstrap: str, audit_topic: str) -> float:
+    """Decisions a second, from the ``decided_at`` of the first and last audit record.
+
+    Taken from the log itself, so it is exact whatever the size of the run.
+    """
+    from datetime import datetime
+
+    from gateway.kafka.runner import read_topic
+
+    moments = sorted(
+        datetime.fromisoformat(json.loads(r.value)["decided_at"]) for r in await read_topic(bootstrap, audit_topic)
+    )
+    span = (moments[-1] - moments[0]).total_seconds()
+    return (len(moments) - 1) / span if span > 0 else float("nan")
 
 
 async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds: float) -> dict[str, float]:
@@ -218,6 +228,38 @@ async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds
         return seen[min(len(seen) - 1, int(q * len(seen)))] * 1000 if seen else float("nan")
 
     return {"reports": total, "received": len(seen), "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
+
+
+async def scale_out(bootstrap: str, prefix: str, records: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """Two gateway processes in one consumer group over a multi-partition topic."""
+    from gateway.kafka.runner import read_topic
+
+    signer = Signer.generate("gw-bench-1")
+    gateways = [GatewayProcess(bootstrap, prefix, scratch(), signer) for _ in range(2)]
+    try:
+        for gateway in gateways:
+            await gateway.ready()
+        await asyncio.sleep(2)  # both members joined: the partitions are spread over them
+        await preload(bootstrap, f"{prefix}gkt.in.nla", records)
+        while sum(g.decided() for g in gateways) < len(records):
+            await asyncio.sleep(0.05)
+        rate = await decision_rate(bootstrap, f"{prefix}gkt.audit")
+        shares = [g.decided() for g in gateways]
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+    audit = [json.loads(r.value) for r in await read_topic(bootstrap, f"{prefix}gkt.audit")]
+    positions = {(a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
+    verifier = ChainVerifier(KeySet.of(signer))
+    for record in audit:
+        verifier.feed(record)
+    return {
+        "processes": 2,
+        "per_s": round(rate),
+        "per_process": shares,
+        "exactly_one_decision_per_record": len(audit) == len(records) == len(positions),
+        "audit_verified": verifier.report.ok,
+    }
 
 
 async def verify_throughput(bootstrap: str, audit_topic: str, signer: Signer) -> tuple[float, int, bool]:

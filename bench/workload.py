@@ -24,19 +24,40 @@ def report(kind: str, now: datetime) -> tuple[bytes, bytes]:
     return value, signature
 
 
+def kinds(count: int) -> list[str]:
+    """The kind of each report in the mix, in order.
+
+    ``routed``, ``quarantined``, ``rejected``, ``badsig`` (bad signature) or ``retry`` (a duplicate).
+    """
+    result: list[str] = []
+    for i in range(count):
+        slot = i % 100
+        if slot < 3 and result:
+            result.append("retry")  # the report before it, sent again: a duplicate
+        elif slot < 8:
+            result.append("quarantined")
+        elif slot < 16:
+            result.append("rejected")
+        elif slot < 20:
+            result.append("badsig")
+        else:
+            result.append("routed")
+    return result
+
+
+def expected_outcomes(count: int) -> dict[str, int]:
+    """What the gateway must decide for ``mixed(count)``."""
+    outcome = {"retry": "duplicate", "badsig": "rejected"}
+    totals: dict[str, int] = {}
+    for kind in kinds(count):
+        name = outcome.get(kind, kind)
+        totals[name] = totals.get(name, 0) + 1
+    return totals
+
+
 def mixed(count: int) -> list[tuple[bytes, bytes]]:
     now = datetime.now(UTC)
     records: list[tuple[bytes, bytes]] = []
-    for i in range(count):
-        slot = i % 100
-        if slot < 3 and records:
-            records.append(records[-1])  # a retry: a duplicate
-        elif slot < 8:
-            records.append(report("quarantined", now))
-        elif slot < 16:
-            records.append(report("rejected", now))
-        elif slot < 20:
-            records.append(report("badsig", now))
-        else:
-            records.append(report("routed", now))
+    for kind in kinds(count):
+        records.append(records[-1] if kind == "retry" else report(kind, now))
     return records

@@ -50,7 +50,7 @@ def dumps(value: Any) -> bytes:
 def canonical(value: Any) -> bytes:
     """RFC 8785 (JCS) canonical JSON: the bytes the audit hash is taken over.
 
-    Without numbers other than integers, JCS is exactly Python's sorted, compact
+    Without numbers other than integers and with ASCII member names, JCS is exactly Python's sorted, compact
     JSON with non-ASCII kept literal: the same member order (our keys are
     ASCII), the same escapes (``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other
     control characters as lower-case ``\\u00xx``). That is ~20 times faster than
@@ -71,7 +71,9 @@ def _needs_library(value: Any) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
         return not -_SAFE_INTEGER <= value <= _SAFE_INTEGER
     if isinstance(value, dict):
-        return any(_needs_library(v) for v in value.values())
+        # JCS orders member names by UTF-16 code units, Python by code points: the
+        # same for ASCII names (all of the audit record's), not beyond the BMP.
+        return any(not name.isascii() for name in value) or any(_needs_library(v) for v in value.values())
     if isinstance(value, list):
         return any(_needs_library(v) for v in value)
     return False

@@ -36,6 +36,11 @@ class AuditIndex:
     def first(self, source: str, event_id: str) -> Position | None:
         return self._first.get((source, event_id))
 
+    def advance(self, head: ChainHead) -> None:
+        """Take a head this process wrote itself (it skips reading its own chains back)."""
+        if head.seq > self.head(head.chain).seq:
+            self._heads[head.chain] = head
+
     def remember(self, source: str, event_id: str, position: Position) -> None:
         self._first.setdefault((source, event_id), position)
 

@@ -60,14 +60,21 @@ def inbound_record(record: ConsumerRecord) -> InboundRecord:
 
 
 class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Forgets chain heads of partitions that move, so they are read again from the log."""
+    """Forgets chain heads of partitions that move, so they are read again from the log.
 
-    def __init__(self, heads: dict[ChainId, ChainHead]) -> None:
+    The audit follower skips this process's own chains (it wrote them), so the
+    head is handed to the index first: it is never older than what was written.
+    """
+
+    def __init__(self, heads: dict[ChainId, ChainHead], index: AuditIndex) -> None:
         self._heads = heads
+        self._index = index
 
     def _forget(self, partitions: Iterable[TopicPartition]) -> None:
         for tp in partitions:
-            self._heads.pop(ChainId(f"{tp.topic}/{tp.partition}"), None)
+            head = self._heads.pop(ChainId(f"{tp.topic}/{tp.partition}"), None)
+            if head is not None:
+                self._index.advance(head)
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         self._forget(revoked)
@@ -143,6 +150,10 @@ class GatewayService:
         log.info("caught_up", audit_identities=len(self.index), reference=len(self.reference))
 
     def _apply_audit(self, record: ConsumerRecord) -> None:
+        # Our own chains: this process wrote them and holds their heads; reading
+        # every record back would cost a JSON parse per decision for nothing.
+        if record.key is not None and ChainId(record.key.decode("utf-8", errors="replace")) in self.heads:
+            return
         try:
             self.index.apply(strict_loads(record.value))
         except (ValueError, KeyError, TypeError):
@@ -174,7 +185,7 @@ class GatewayService:
             max_partition_fetch_bytes=4_194_304,
         )
         self._consumer = consumer
-        consumer.subscribe(self.inbound_topics, listener=_ChainLoader(self.heads))
+        consumer.subscribe(self.inbound_topics, listener=_ChainLoader(self.heads, self.index))
         try:
             await consumer.start()
         except KafkaError as exc:

@@ -26,6 +26,12 @@ def test_control_characters_and_non_ascii() -> None:
     assert canonical(value) == rfc8785.dumps(value)
 
 
+def test_member_names_beyond_the_bmp_sort_by_utf16() -> None:
+    value = {"\ue000": None, "\U00010000": None}  # UTF-16: D800 DC00 sorts before E000
+    assert canonical(value) == rfc8785.dumps(value)
+    assert canonical(value).index(b"\xf0") < canonical(value).index(b"\xee")
+
+
 def test_floats_take_the_rfc8785_path() -> None:
     value = {"x": 1.0, "y": [1e21, 0.1]}
     assert canonical(value) == rfc8785.dumps(value)

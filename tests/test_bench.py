@@ -1,0 +1,47 @@
+"""`make bench` keeps working: run it on a few hundred records. Nothing here is timed."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.workload import expected_outcomes
+
+pytestmark = pytest.mark.kafka
+
+
+def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--reports",
+            "300",
+            "--rate",
+            "100",
+            "--latency-seconds",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=Path(__file__).parents[1],
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads(out.read_text())
+    assert results["workload"]["outcomes"] == expected_outcomes(300)
+    for figure in ("passthrough_per_s", "gateway_per_s", "throughput_ratio", "verify_per_s", "peak_rss_mb"):
+        assert results[figure] > 0, figure
+    assert results["latency"]["received"] == results["latency"]["reports"] == 100
+    assert results["audit_verified"] is True
+    assert results["verify_records"] == 300 + 100  # the throughput run and the latency run
+    assert results["scale_out"]["exactly_one_decision_per_record"] is True
+    assert results["scale_out"]["audit_verified"] is True
+    assert "gateway / pass-through" in result.stdout
