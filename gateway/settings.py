@@ -51,7 +51,16 @@ class Settings(BaseSettings):
     heartbeat_interval_ms: int = Field(3_000, ge=100)
     http_port: int = Field(8080, ge=0, le=65535, description="health and metrics; 0 turns it off")
     log_level: str = Field("info", pattern=r"^(debug|info|warning|error)$")
-    sasl_password: SecretStr | None = Field(None, description="reserved for SASL on Apache Kafka")
+    security_protocol: str = Field(
+        "PLAINTEXT", pattern=r"^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$", description="Kafka security protocol"
+    )
+    sasl_mechanism: str = Field("SCRAM-SHA-512", pattern=r"^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$")
+    sasl_username: str | None = Field(None, description="the gateway's Kafka principal")
+    sasl_password: SecretStr | None = Field(None, description="its password (never logged)")
+    ssl_cafile: Path | None = Field(None, description="CA bundle for SSL / SASL_SSL")
+    idempotent_producer: bool = Field(
+        False, description="idempotent producer: on for Apache Kafka; tansu refuses it (at-least-once with ids)"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -26,9 +26,9 @@ def export_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 yield number, line
 
 
-async def follow_once(bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None]) -> None:
+async def follow_once(bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None], **client: Any) -> None:
     """Apply every record of ``topic`` written so far, then stop."""
-    follower = TopicFollower(bootstrap, topic, apply)
+    follower = TopicFollower(bootstrap, topic, apply, **client)
     await follower.start()
     try:
         await follower.caught_up(limit_seconds=600)
@@ -36,7 +36,7 @@ async def follow_once(bootstrap: str, topic: str, apply: Callable[[ConsumerRecor
         await follower.stop()
 
 
-async def inbound_offsets(bootstrap: str, topics: list[str]) -> dict[str, list[int]]:
+async def inbound_offsets(bootstrap: str, topics: list[str], **client: Any) -> dict[str, list[int]]:
     """Offsets still present on each inbound partition, by chain id ``<topic>/<partition>``."""
     present: dict[str, list[int]] = {}
 
@@ -44,16 +44,16 @@ async def inbound_offsets(bootstrap: str, topics: list[str]) -> dict[str, list[i
         present.setdefault(f"{record.topic}/{record.partition}", []).append(record.offset)
 
     for topic in topics:
-        await follow_once(bootstrap, topic, note)
+        await follow_once(bootstrap, topic, note, **client)
     return present
 
 
 async def load_for_replay(
-    bootstrap: str, rules: "Rules", reference_file: Path | None
+    bootstrap: str, rules: "Rules", reference_file: Path | None, **client: Any
 ) -> tuple[list[dict[str, Any]], dict[Position, InboundRecord], Callable[[datetime], ClientLookup]]:
     """The audit log, the inbound records it names, and the reference data as of any moment."""
     audit: list[dict[str, Any]] = []
-    await follow_once(bootstrap, rules.topics.audit, lambda r: audit.append(strict_loads(r.value or b"{}")))
+    await follow_once(bootstrap, rules.topics.audit, lambda r: audit.append(strict_loads(r.value or b"{}")), **client)
     wanted = {(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
     inbound: dict[Position, InboundRecord] = {}
 
@@ -63,10 +63,10 @@ async def load_for_replay(
             inbound[converted.position] = converted
 
     for topic in sorted({t for t, _, _ in wanted}):
-        await follow_once(bootstrap, topic, keep)
+        await follow_once(bootstrap, topic, keep, **client)
     if reference_file is not None:
         table = ReferenceTable.from_jsonl(reference_file)
         return audit, inbound, lambda _moment: table
     history = ReferenceHistory()
-    await follow_once(bootstrap, rules.topics.reference, lambda r: history.add(r.key, r.value, r.timestamp))
+    await follow_once(bootstrap, rules.topics.reference, lambda r: history.add(r.key, r.value, r.timestamp), **client)
     return audit, inbound, history.at

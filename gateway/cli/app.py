@@ -138,6 +138,7 @@ def topics_create(
     Example: gkt topics create --bootstrap kafka:9092 --partitions 6
     """
     from gateway.kafka.admin import ensure_topics, topic_specs
+    from gateway.kafka.security import client_options
     from gateway.rules_loader import load_rules
 
     settings = _settings(
@@ -152,7 +153,9 @@ def topics_create(
     rules = load_rules(settings)
     destinations = sorted({t for p in rules.policies.all() for t in p.topics})
     specs = topic_specs(rules.topics, rules.agreements.partners(), destinations, settings.partitions)
-    created = asyncio.run(ensure_topics(settings.bootstrap, specs, settings.replication_factor))
+    created = asyncio.run(
+        ensure_topics(settings.bootstrap, specs, settings.replication_factor, **client_options(settings))
+    )
     for spec in specs:
         typer.echo(f"{'created' if spec.name in created else 'exists '}  {spec.name}  ({spec.partitions} partitions)")
 

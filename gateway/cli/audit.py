@@ -12,6 +12,7 @@ from rich.table import Table
 
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, TopicPrefix
 from gateway.errors import UsageError
+from gateway.kafka.security import client_options
 
 audit_app = typer.Typer(help="The audit log: verify, replay, export.", no_args_is_help=True)
 
@@ -91,10 +92,11 @@ def verify(
                 feed(record.value or b"", f"{record.topic}/{record.partition}/{record.offset}")
                 progress.advance(task)
 
-            asyncio.run(follow_once(settings.bootstrap, rules.topics.audit, from_kafka))
+            asyncio.run(follow_once(settings.bootstrap, rules.topics.audit, from_kafka, **client_options(settings)))
             if inbound:
                 topics = [rules.topics.inbound(p) for p in rules.agreements.partners()]
-                for chain, offsets in sorted(asyncio.run(inbound_offsets(settings.bootstrap, topics)).items()):
+                present = asyncio.run(inbound_offsets(settings.bootstrap, topics, **client_options(settings)))
+                for chain, offsets in sorted(present.items()):
                     verifier.missing(chain, offsets)
     _print_report(verifier.report)
     raise typer.Exit(0 if verifier.report.ok else 1)
@@ -145,7 +147,9 @@ def export(
             handle.write((record.value or b"") + b"\n")
             count += 1
 
-        asyncio.run(follow_once(settings.bootstrap, Topics(settings.topic_prefix).audit, write))
+        asyncio.run(
+            follow_once(settings.bootstrap, Topics(settings.topic_prefix).audit, write, **client_options(settings))
+        )
     typer.echo(f"exported {count} audit records to {out}")
 
 
@@ -182,7 +186,9 @@ def replay(
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: replay reads the audit log and the inbound topics")
     rules = load_rules(settings)
-    audit, inbound, reference_at = asyncio.run(load_for_replay(settings.bootstrap, rules, settings.reference))
+    audit, inbound, reference_at = asyncio.run(
+        load_for_replay(settings.bootstrap, rules, settings.reference, **client_options(settings))
+    )
     replayer = Replayer(rules, audit, reference_at)
     if explain is not None:
         _explain(replayer, explain, inbound)

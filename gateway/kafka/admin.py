@@ -2,6 +2,7 @@
 
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -35,9 +36,11 @@ def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[st
     return specs
 
 
-async def ensure_topics(bootstrap: str, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
+async def ensure_topics(
+    bootstrap: str, specs: list[TopicSpec], replication_factor: int = 1, **client: Any
+) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="gkt-admin")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="gkt-admin", **client)
     try:
         await admin.start()
         existing = set(await admin.list_topics())

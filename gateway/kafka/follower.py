@@ -8,6 +8,7 @@ response is right there and on Apache Kafka alike.
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -18,7 +19,7 @@ from gateway.errors import BrokerError
 class TopicFollower:
     """Applies every record of ``topic`` (all partitions, from offset 0) to ``apply``."""
 
-    def __init__(self, bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None]) -> None:
+    def __init__(self, bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None], **client: Any) -> None:
         self._topic = topic
         self._apply = apply
         self._consumer = AIOKafkaConsumer(
@@ -28,6 +29,7 @@ class TopicFollower:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
             max_partition_fetch_bytes=4_194_304,
+            **client,
         )
         self._task: asyncio.Task[None] | None = None
         self._polls = 0

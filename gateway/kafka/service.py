@@ -28,6 +28,7 @@ from gateway.inbound import InboundRecord, Position
 from gateway.jsonio import strict_loads
 from gateway.kafka.admin import ensure_topics, topic_specs
 from gateway.kafka.follower import TopicFollower
+from gateway.kafka.security import client_options
 from gateway.kafka.writer import Writer, new_producer
 from gateway.metrics import (
     BATCH_SECONDS,
@@ -95,6 +96,7 @@ class GatewayService:
             raise TypeError("the service follows the reference topic into a ReferenceTable")
         self.reference: ReferenceTable = rules.reference
         self.bootstrap = bootstrap
+        self.client = client_options(settings)
         self.index = AuditIndex()
         self.processor = Processor(rules, signer, self.index, settings.gateway_source)
         self.heads: dict[ChainId, ChainHead] = {}
@@ -118,8 +120,8 @@ class GatewayService:
         if self.settings.create_topics:
             destinations = sorted({t for p in self.rules.policies.all() for t in p.topics})
             specs = topic_specs(topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
-            await ensure_topics(self.bootstrap, specs, self.settings.replication_factor)
-        producer = new_producer(self.bootstrap)
+            await ensure_topics(self.bootstrap, specs, self.settings.replication_factor, **self.client)
+        producer = new_producer(self.bootstrap, idempotent=self.settings.idempotent_producer, **self.client)
         try:
             await producer.start()
         except KafkaError as exc:
@@ -138,10 +140,12 @@ class GatewayService:
 
     async def _start_followers(self) -> None:
         topics = self.rules.topics
-        self._audit = TopicFollower(self.bootstrap, topics.audit, self._apply_audit)
+        self._audit = TopicFollower(self.bootstrap, topics.audit, self._apply_audit, **self.client)
         self._followers.append(self._audit)
         if self.settings.reference is None:
-            self._followers.append(TopicFollower(self.bootstrap, topics.reference, self._apply_reference))
+            self._followers.append(
+                TopicFollower(self.bootstrap, topics.reference, self._apply_reference, **self.client)
+            )
         for follower in self._followers:
             await follower.start()
         for follower in self._followers:
@@ -183,6 +187,7 @@ class GatewayService:
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             max_poll_records=self.settings.batch_size,
             max_partition_fetch_bytes=4_194_304,
+            **self.client,
         )
         self._consumer = consumer
         consumer.subscribe(self.inbound_topics, listener=_ChainLoader(self.heads, self.index))

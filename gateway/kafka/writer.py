@@ -1,6 +1,7 @@
 """Writes output records in bulk and waits for the broker's acknowledgement of all of them."""
 
 import asyncio
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -9,7 +10,7 @@ from gateway.errors import BrokerError
 from gateway.outputs import OutMessage
 
 
-def new_producer(bootstrap: str, *, idempotent: bool = False) -> AIOKafkaProducer:
+def new_producer(bootstrap: str, *, idempotent: bool = False, **client: Any) -> AIOKafkaProducer:
     # acks=all: a record counts as written only when every in-sync replica has it.
     # Idempotence is off by default: tansu refuses InitProducerId; outputs carry
     # deterministic ids instead, so a retried write is recognisable downstream.
@@ -22,6 +23,7 @@ def new_producer(bootstrap: str, *, idempotent: bool = False) -> AIOKafkaProduce
         max_batch_size=1_048_576,
         max_request_size=2_097_152,
         request_timeout_ms=30_000,
+        **client,
     )
 
 
