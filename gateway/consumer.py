@@ -139,3 +139,40 @@ class SignalSubscriber:
         except ValueError:
             return None
         return VerifiedSignal(data.signaalId, record.topic, record.partition, record.offset, event, data)
+
+
+async def _example() -> None:
+    """The example consumer of docker/compose.yaml: one JSON line per new, verified signal."""
+    from gateway.kafka.security import client_options
+    from gateway.rules_loader import load_keyset
+    from gateway.settings import load_settings
+    from gateway.topics import Topics
+
+    settings = load_settings()
+    if not settings.bootstrap:
+        raise SystemExit("set GKT_BOOTSTRAP")
+    topics = Topics(settings.topic_prefix)
+    names = [topics.destination(n) for n in ("bd.detectie.mkb", "bd.detectie.go", "bd.ht.kwaliteitsgesprek")]
+    async with SignalSubscriber(
+        settings.bootstrap, names, "detectie-example", load_keyset(settings), **client_options(settings)
+    ) as signals:
+        async for batch in signals.batches():
+            for signal in batch:
+                # Ids and codes only: a log line never carries a BSN or a name.
+                print(
+                    json.dumps(
+                        {
+                            "signal_id": signal.signal_id,
+                            "topic": signal.topic,
+                            "partner": signal.data.melding.partner,
+                            "oordeel": signal.data.oordeel,
+                        }
+                    )
+                )
+            await signals.commit()
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    asyncio.run(_example())

@@ -32,3 +32,9 @@ CHAIN_SEQ = Gauge("gkt_audit_chain_seq", "Seq of the last audit record per chain
 REFERENCE_RECORDS = Gauge("gkt_reference_records", "Clients in the reference table", registry=REGISTRY)
 REFERENCE_SKIPPED = Counter("gkt_reference_invalid_total", "Reference records skipped as invalid", registry=REGISTRY)
 READY = Gauge("gkt_ready", "1 when the gateway is ready", registry=REGISTRY)
+CONSUMER_LAG = Gauge(
+    "gkt_consumer_lag",
+    "Records on an inbound partition not yet decided (high watermark minus position)",
+    ["partition"],
+    registry=REGISTRY,
+)

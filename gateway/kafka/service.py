@@ -33,6 +33,7 @@ from gateway.kafka.writer import Writer, new_producer
 from gateway.metrics import (
     BATCH_SECONDS,
     CHAIN_SEQ,
+    CONSUMER_LAG,
     DECISIONS,
     READY,
     REASONS,
@@ -151,6 +152,7 @@ class GatewayService:
         for follower in self._followers:
             await follower.caught_up()
         self._reference_loaded = True
+        REFERENCE_RECORDS.set(len(self.reference))
         log.info("caught_up", audit_identities=len(self.index), reference=len(self.reference))
 
     def _apply_audit(self, record: ConsumerRecord) -> None:
@@ -228,6 +230,11 @@ class GatewayService:
             # the new owner reads the chain head and skips these records.
             log.warning("commit_failed_after_rebalance", partitions=len(result.commit))
         self._observe(result, started, decided, written)
+        for (topic, partition), position in result.commit.items():
+            # From the fetch's high watermark: right on tansu too, unlike ListOffsets.
+            highwater = consumer.highwater(TopicPartition(topic, partition))
+            if highwater is not None:
+                CONSUMER_LAG.labels(f"{topic}/{partition}").set(max(0, highwater - position))
 
     def _observe(self, result: BatchResult, started: float, decided: float, written: float) -> None:
         BATCH_SECONDS.labels("decide").observe(decided - started)

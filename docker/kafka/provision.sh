@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Provisions the reference Apache Kafka cluster: SCRAM principals, topics, and the ACLs of spec/wire.md.
+# Runs once, as the kafka-init service of compose.yaml, with the admin principal (admin.properties).
+# tests/unit/test_docker_setup.py checks that every topic and ACL of the spec is here.
+set -euo pipefail
+BIN=/opt/kafka/bin
+B="--bootstrap-server kafka:9092 --command-config /provision/admin.properties"
+P="${TOPIC_PREFIX:-}"
+PARTITIONS="${PARTITIONS:-6}"
+
+user() {  # user NAME PASSWORD
+  $BIN/kafka-configs.sh $B --alter --entity-type users --entity-name "$1" \
+    --add-config "SCRAM-SHA-512=[iterations=8192,password=$2]"
+}
+topic() {  # topic NAME [--config k=v ...]
+  $BIN/kafka-topics.sh $B --create --if-not-exists --topic "$P$1" --partitions "$PARTITIONS" --replication-factor 1 "${@:2}"
+}
+allow() {  # allow PRINCIPAL OPERATION RESOURCE-OPTIONS...
+  $BIN/kafka-acls.sh $B --add --allow-principal "User:$1" --operation "$2" "${@:3}"
+}
+
+# One principal per partner, one for the gateway, one per consumer role.
+user gateway   "${GATEWAY_PASSWORD:?}"
+user nla       "${NLA_PASSWORD:?}"
+user kvk       "${KVK_PASSWORD:?}"
+user detectie  "${DETECTIE_PASSWORD:?}"
+user reviewers "${REVIEWERS_PASSWORD:?}"
+user auditors  "${AUDITORS_PASSWORD:?}"
+user referentie "${REFERENTIE_PASSWORD:?}"
+
+# Topics. Inbound: the broker stamps the time (a partner cannot backdate received_at).
+topic gkt.in.nla --config message.timestamp.type=LogAppendTime --config max.message.bytes=300000
+topic gkt.in.kvk --config message.timestamp.type=LogAppendTime --config max.message.bytes=300000
+topic gkt.feedback.nla
+topic gkt.feedback.kvk
+topic bd.detectie.mkb
+topic bd.detectie.go
+topic bd.ht.kwaliteitsgesprek
+topic gkt.quarantine --config retention.ms=2592000000
+topic gkt.deadletter --config retention.ms=2592000000
+topic gkt.audit --config retention.ms=-1 --config retention.bytes=-1 --config min.insync.replicas=1
+topic bd.ref.opdrachtgevers --config cleanup.policy=compact
+
+# Partners: write only their own inbound topic, read only their own feedback topic.
+allow nla Write    --topic "${P}gkt.in.nla"
+allow nla Read     --topic "${P}gkt.feedback.nla"
+allow nla Read     --group nla- --resource-pattern-type prefixed
+allow kvk Write    --topic "${P}gkt.in.kvk"
+allow kvk Read     --topic "${P}gkt.feedback.kvk"
+allow kvk Read     --group kvk- --resource-pattern-type prefixed
+
+# The gateway: reads every inbound topic and the reference data, writes everything it decides.
+allow gateway Read  --topic "${P}gkt.in." --resource-pattern-type prefixed
+allow gateway Read  --group "${P}gkt-gateway"
+allow gateway Write --topic "${P}gkt.feedback." --resource-pattern-type prefixed
+allow gateway Write --topic "${P}bd.detectie." --resource-pattern-type prefixed
+allow gateway Write --topic "${P}bd.ht.kwaliteitsgesprek"
+allow gateway Write --topic "${P}gkt.quarantine"
+allow gateway Write --topic "${P}gkt.deadletter"
+allow gateway Write --topic "${P}gkt.audit"
+allow gateway Read  --topic "${P}gkt.audit"
+allow gateway Read  --topic "${P}bd.ref.opdrachtgevers"
+allow gateway IdempotentWrite --cluster
+
+# Detection consumers read only the detection topics.
+allow detectie Read --topic "${P}bd.detectie.mkb"
+allow detectie Read --topic "${P}bd.detectie.go"
+allow detectie Read --topic "${P}bd.ht.kwaliteitsgesprek"
+allow detectie Read --group detectie- --resource-pattern-type prefixed
+
+# Reviewers read the quarantine; auditors the audit log and, for replay, the inbound topics.
+allow reviewers Read --topic "${P}gkt.quarantine"
+allow reviewers Read --group reviewers- --resource-pattern-type prefixed
+allow auditors Read  --topic "${P}gkt.audit"
+allow auditors Read  --topic "${P}gkt.in." --resource-pattern-type prefixed
+allow auditors Read  --topic "${P}bd.ref.opdrachtgevers"
+
+# The Belastingdienst's reference data: written by its own principal only.
+allow referentie Write --topic "${P}bd.ref.opdrachtgevers"
+echo "provisioned"

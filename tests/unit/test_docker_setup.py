@@ -1,0 +1,111 @@
+"""The reference Apache Kafka setup in docker/ has every topic and ACL of spec/wire.md, and no more."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.topics import Topics
+from tests.helpers import make_rules
+
+DOCKER = Path(__file__).parents[2] / "docker"
+PROVISION = (DOCKER / "kafka" / "provision.sh").read_text()
+RULES = make_rules()
+TOPICS = Topics()
+PARTNERS = RULES.agreements.partners()
+DESTINATIONS = sorted({d for policy in RULES.policies.all() for d in policy.topics})
+
+
+def topics_created() -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in re.finditer(r"^topic (\S+)(.*)$", PROVISION, re.M)}
+
+
+def acls() -> set[tuple[str, str, str, str]]:
+    """(principal, operation, resource kind, name) — prefixed names end in '*'."""
+    found = set()
+    for line in re.findall(r"^allow .*$", PROVISION, re.M):
+        parts = line.split()
+        principal, operation = parts[1], parts[2]
+        if "--cluster" in parts:
+            found.add((principal, operation, "cluster", ""))
+            continue
+        kind = parts[3].lstrip("-")
+        name = parts[4].strip('"').replace("${P}", "")
+        if "prefixed" in line:
+            name += "*"
+        found.add((principal, operation, kind, name))
+    return found
+
+
+def by(principal: str) -> set[tuple[str, str, str]]:
+    return {(op, kind, name) for who, op, kind, name in acls() if who == principal}
+
+
+def test_every_topic_of_the_spec_is_provisioned() -> None:
+    expected = {TOPICS.inbound(p) for p in PARTNERS} | {TOPICS.feedback(p) for p in PARTNERS} | set(DESTINATIONS)
+    expected |= {TOPICS.quarantine, TOPICS.deadletter, TOPICS.audit, TOPICS.reference}
+    assert set(topics_created()) == expected
+
+
+def test_topic_configs() -> None:
+    created = topics_created()
+    assert "retention.ms=-1" in created[TOPICS.audit]  # the audit log is never deleted
+    assert "retention.bytes=-1" in created[TOPICS.audit]
+    assert "cleanup.policy=compact" in created[TOPICS.reference]
+    for partner in PARTNERS:
+        assert "message.timestamp.type=LogAppendTime" in created[TOPICS.inbound(partner)]
+
+
+@pytest.mark.parametrize("partner", PARTNERS)
+def test_a_partner_writes_only_its_inbound_topic_and_reads_only_its_feedback(partner: str) -> None:
+    assert by(partner) == {
+        ("Write", "topic", TOPICS.inbound(partner)),
+        ("Read", "topic", TOPICS.feedback(partner)),
+        ("Read", "group", f"{partner}-*"),
+    }
+    assert re.search(rf"^user {partner} ", PROVISION, re.M)
+
+
+def test_detection_consumers_read_only_the_detection_topics() -> None:
+    topics = {name for op, kind, name in by("detectie") if kind == "topic"}
+    assert topics == set(DESTINATIONS)
+    assert all(op == "Read" for op, _, _ in by("detectie"))
+
+
+def test_the_gateway_reads_and_writes_what_it_must() -> None:
+    gateway = by("gateway")
+    assert ("Read", "topic", "gkt.in.*") in gateway
+    assert ("Write", "topic", "gkt.feedback.*") in gateway
+    for name in DESTINATIONS:
+        assert ("Write", "topic", name) in gateway or ("Write", "topic", "bd.detectie.*") in gateway
+    for name in (TOPICS.quarantine, TOPICS.deadletter, TOPICS.audit):
+        assert ("Write", "topic", name) in gateway
+    assert ("Read", "topic", TOPICS.reference) in gateway
+    assert ("Read", "topic", TOPICS.audit) in gateway  # chain heads and duplicate memory
+    assert ("IdempotentWrite", "cluster", "") in gateway
+    assert not any(op == "Write" and name.startswith("gkt.in.") for op, _, name in gateway)
+
+
+def test_only_reviewers_and_the_gateway_touch_the_quarantine() -> None:
+    readers = {who for who, op, kind, name in acls() if name == TOPICS.quarantine and op == "Read"}
+    assert readers == {"reviewers"}
+
+
+def test_the_broker_denies_what_no_acl_allows() -> None:
+    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    kafka = compose["services"]["kafka"]["environment"]
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert "StandardAuthorizer" in kafka["KAFKA_AUTHORIZER_CLASS_NAME"]
+    assert kafka["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    gateway = compose["services"]["gateway"]["environment"]
+    assert gateway["GKT_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert gateway["GKT_IDEMPOTENT_PRODUCER"] == "true"
+
+
+def test_the_image_runs_as_a_user_with_a_health_check() -> None:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    assert re.search(r"^USER gkt$", dockerfile, re.M)
+    assert "HEALTHCHECK" in dockerfile
+    assert "/healthz" in dockerfile
