@@ -38,3 +38,10 @@ CONSUMER_LAG = Gauge(
     ["partition"],
     registry=REGISTRY,
 )
+STAGE_SECONDS = Histogram(
+    "gkt_stage_seconds",
+    "Time each decision stage takes, per record",
+    ["stage"],
+    registry=REGISTRY,
+    buckets=(0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01),
+)

@@ -36,6 +36,7 @@ class BatchResult:
     outputs: list[OutMessage] = field(default_factory=list)
     audits: list[OutMessage] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    timings: list[tuple[Stage, float]] = field(default_factory=list)
     skipped: int = 0
     commit: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -65,7 +66,7 @@ class Processor:
             if position.offset <= head.offset:
                 result.skipped += 1
                 continue
-            decision = self._decide(record)
+            decision = self._decide(record, result.timings)
             decided_at = self.clock()
             if decision.authenticated and decision.event is not None:
                 self.index.remember(decision.event.source, decision.event.id, position)
@@ -84,9 +85,9 @@ class Processor:
             result.decisions.append(decision)
         return result
 
-    def _decide(self, record: InboundRecord) -> Decision:
+    def _decide(self, record: InboundRecord, timings: list[tuple[Stage, float]]) -> Decision:
         try:
-            return decide(record, self.rules, self.index)
+            return decide(record, self.rules, self.index, timings=timings)
         except Exception as exc:
             # A bug must neither stop the gateway (G6) nor lose the record (G1): a
             # person reviews it. Only the position and the error type are logged.

@@ -40,6 +40,7 @@ from gateway.metrics import (
     REFERENCE_RECORDS,
     REFERENCE_SKIPPED,
     SKIPPED,
+    STAGE_SECONDS,
 )
 from gateway.pipeline import Rules
 from gateway.processor import BatchResult, Processor
@@ -240,6 +241,8 @@ class GatewayService:
         BATCH_SECONDS.labels("decide").observe(decided - started)
         BATCH_SECONDS.labels("write").observe(written - decided)
         SKIPPED.inc(result.skipped)
+        for stage, seconds in result.timings:
+            STAGE_SECONDS.labels(stage.value).observe(seconds)
         for decision in result.decisions:
             partner = decision.partner or "unknown"
             DECISIONS.labels(partner, decision.outcome.value).inc()

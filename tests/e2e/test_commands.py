@@ -188,6 +188,8 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
         assert status == 200
         assert 'gkt_decisions_total{outcome="routed",partner="nla"} 1.0' in metrics
         assert "gkt_consumer_lag{partition=" in metrics
+        for stage in ("read", "authenticate", "deduplicate", "screen", "contract", "agreement", "route"):
+            assert f'gkt_stage_seconds_count{{stage="{stage}"}} 1.0' in metrics
         assert "gkt_audit_chain_seq{chain=" in metrics
         assert "gkt_reference_records" in metrics
         assert _get(f"http://127.0.0.1:{port}/nope")[0] == 404
