@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Provisions the reference Apache Kafka cluster: SCRAM principals, topics, and the ACLs of spec/wire.md.
-# Runs once, as the kafka-init service of compose.yaml, with the admin principal (admin.properties).
+# Runs once, as the kafka-init service of compose.yaml, as the admin principal (SASL/PLAIN).
 # tests/unit/test_docker_setup.py checks that every topic and ACL of the spec is here.
 set -euo pipefail
 BIN=/opt/kafka/bin
-B="--bootstrap-server kafka:9092 --command-config /provision/admin.properties"
+ADMIN_PASSWORD="${KAFKA_ADMIN_PASSWORD:?}" /provision/admin-client.sh /tmp/admin.properties
+B="--bootstrap-server kafka:9092 --command-config /tmp/admin.properties"
 P="${TOPIC_PREFIX:-}"
 PARTITIONS="${PARTITIONS:-6}"
 
