@@ -37,6 +37,18 @@ class Party:
     rol: str | None = None
 
 
+def client_only(kvk_nummer: str, naam: str) -> dict[str, str | None]:
+    """The signal's ``opdrachtgever`` when a report names just the KVK-nummer and name."""
+    return {
+        "kvkNummer": kvk_nummer,
+        "naam": naam,
+        "rsin": None,
+        "loonheffingennummer": None,
+        "vestigingsnummer": None,
+        "btwId": None,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class ReportSubject:
     """The part of a report that every contract version maps to the signal."""

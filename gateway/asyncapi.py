@@ -84,7 +84,7 @@ def asyncapi_document(rules: Rules, bootstrap: str = "kafka:9092") -> dict[str, 
             description="One signed receipt per inbound record; key: event id "
             "(topic/partition/offset when unreadable).",
         )
-    destinations = sorted({d for policy in rules.policies.all() for d in policy.topics})
+    destinations = rules.policies.destinations()
     for name in destinations:
         broker.publisher(
             topics.destination(name),

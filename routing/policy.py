@@ -162,6 +162,10 @@ class PolicyBook:
             raise ConfigError(f"{directory}: no policy files found")
         return cls(policies, [_load_policy(path) for path in sorted(directory.glob("archive/*.toml"))])
 
+    def destinations(self) -> list[str]:
+        """Every detection topic any policy version routes to (without the deployment prefix)."""
+        return sorted({topic for policy in self._policies for topic in policy.topics})
+
     def by_ref(self, ref: str) -> "Policy | None":
         """The exact file an audit record names (``<name>:<version>:sha256:…``), current or archived."""
         return next((p for p in self._all if p.ref == ref), None)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from contracts.base import ContractModel, ReportContract, ReportSubject
+from contracts.base import ContractModel, ReportContract, ReportSubject, client_only
 from contracts.fields import KvkNummer, Oordeel, ReportDate, distinct_codes, text
 
 KvkIndicator = Literal[
@@ -47,14 +47,7 @@ class KvkReport10(ContractModel):
         # and the registered business is the one worker, known by its KVK-nummer.
         return ReportSubject(
             referentie=self.signaalReferentie,
-            opdrachtgever={
-                "kvkNummer": self.opdrachtgever.kvkNummer,
-                "naam": self.opdrachtgever.naam,
-                "rsin": None,
-                "loonheffingennummer": None,
-                "vestigingsnummer": None,
-                "btwId": None,
-            },
+            opdrachtgever=client_only(self.opdrachtgever.kvkNummer, self.opdrachtgever.naam),
             keten=[],
             aantal_opdrachtnemers=1,
             bsns=[],

@@ -151,7 +151,7 @@ def topics_create(
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required (the embedded broker forgets topics when it stops)")
     rules = load_rules(settings)
-    destinations = sorted({t for p in rules.policies.all() for t in p.topics})
+    destinations = rules.policies.destinations()
     specs = topic_specs(rules.topics, rules.agreements.partners(), destinations, settings.partitions)
     created = asyncio.run(
         ensure_topics(settings.bootstrap, specs, settings.replication_factor, **client_options(settings))

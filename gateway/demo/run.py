@@ -140,7 +140,7 @@ async def run_demo(now: datetime | None = None) -> DemoResult:
         settings = demo_settings()
         rules = load_rules(settings)
         signer = Signer.generate("gkt-demo-1")
-        destinations = sorted({t for p in rules.policies.all() for t in p.topics})
+        destinations = rules.policies.destinations()
         await ensure_topics(
             broker.bootstrap,
             topic_specs(rules.topics, rules.agreements.partners(), destinations, 2),

@@ -120,7 +120,7 @@ class GatewayService:
     async def run(self, stop: asyncio.Event) -> None:
         topics = self.rules.topics
         if self.settings.create_topics:
-            destinations = sorted({t for p in self.rules.policies.all() for t in p.topics})
+            destinations = self.rules.policies.destinations()
             specs = topic_specs(topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
             await ensure_topics(self.bootstrap, specs, self.settings.replication_factor, **self.client)
         producer = new_producer(self.bootstrap, idempotent=self.settings.idempotent_producer, **self.client)

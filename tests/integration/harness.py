@@ -27,7 +27,7 @@ class Harness:
         self.signer = Signer.generate("gw-test-1")
 
     async def setup(self) -> "Harness":
-        destinations = sorted({t for p in self.rules.policies.all() for t in p.topics})
+        destinations = self.rules.policies.destinations()
         specs = topic_specs(self.topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
         await ensure_topics(self.bootstrap, specs)
         await publish_reference(self.bootstrap, self.rules)

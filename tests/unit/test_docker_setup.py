@@ -14,7 +14,7 @@ PROVISION = (DOCKER / "kafka" / "provision.sh").read_text()
 RULES = make_rules()
 TOPICS = Topics()
 PARTNERS = RULES.agreements.partners()
-DESTINATIONS = sorted({d for policy in RULES.policies.all() for d in policy.topics})
+DESTINATIONS = RULES.policies.destinations()
 
 
 def topics_created() -> dict[str, str]:
