@@ -26,6 +26,7 @@ from gateway.audit.record import ChainHead
 from gateway.errors import BrokerError
 from gateway.inbound import InboundRecord, Position
 from gateway.jsonio import strict_loads
+from gateway.kafka import lenient_records
 from gateway.kafka.admin import ensure_topics, topic_specs
 from gateway.kafka.follower import TopicFollower
 from gateway.kafka.security import client_options
@@ -99,6 +100,7 @@ class GatewayService:
         self.reference: ReferenceTable = rules.reference
         self.bootstrap = bootstrap
         self.client = client_options(settings)
+        lenient_records.install()  # a hostile header key must not stop the consumer (G6)
         self.index = AuditIndex()
         self.processor = Processor(rules, signer, self.index, settings.gateway_source)
         self.heads: dict[ChainId, ChainHead] = {}
