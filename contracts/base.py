@@ -7,7 +7,7 @@ event (``/data/...``), never the offending values.
 
 import builtins
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
@@ -74,8 +74,6 @@ class ReportContract:
     version: str
     model: builtins.type[ContractModel]  # the field "type" shadows the builtin here
     summary: str = ""
-    status: str = "published"
-    accepted_indicators: frozenset[str] | None = field(default=None)
 
     KEY_SEPARATOR: ClassVar[str] = ":"
 
@@ -83,10 +81,6 @@ class ReportContract:
     def key(self) -> str:
         """``<type>:<version>``, as the audit record's ``versions.contract`` names it."""
         return f"{self.type}{self.KEY_SEPARATOR}{self.version}"
-
-    @property
-    def major(self) -> int:
-        return int(self.version.split(".")[0])
 
     def validate(self, data: Any, received_on: date) -> tuple[ContractModel | None, list[Reason]]:
         """Validate ``data``; all violations are returned, not just the first."""

@@ -182,9 +182,6 @@ class PolicyBook:
     def by_label(self, label: str) -> Policy | None:
         return next((p for p in self._policies if p.label == label), None)
 
-    def all(self) -> list[Policy]:
-        return list(self._policies)
-
 
 def _load_policy(path: Path) -> Policy:
     try:
