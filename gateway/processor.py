@@ -69,7 +69,7 @@ class Processor:
             decision = self._decide(record, result.timings)
             decided_at = self.clock()
             if decision.authenticated and decision.event is not None:
-                self.index.remember(decision.event.source, decision.event.id, position)
+                self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms)
             result.outputs += messages_for(
                 decision,
                 position.chain,

@@ -5,6 +5,7 @@ is the memory that makes decisions exactly-once (G1: offsets already decided
 are skipped) and duplicates detectable across restarts and partition moves.
 """
 
+from datetime import datetime
 from typing import Any
 
 from gateway.audit.record import ChainHead
@@ -28,21 +29,34 @@ class AuditIndex:
 
     def __init__(self) -> None:
         self._heads: dict[ChainId, ChainHead] = {}
-        self._first: dict[tuple[str, str], Position] = {}
+        # (source, id) -> where it was first decided, and its Kafka time (ms) for pruning
+        self._first: dict[tuple[str, str], tuple[Position, int]] = {}
 
     def head(self, chain: ChainId) -> ChainHead:
         return self._heads.get(chain) or ChainHead.empty(chain)
 
     def first(self, source: str, event_id: str) -> Position | None:
-        return self._first.get((source, event_id))
+        entry = self._first.get((source, event_id))
+        return entry[0] if entry is not None else None
 
     def advance(self, head: ChainHead) -> None:
         """Take a head this process wrote itself (it skips reading its own chains back)."""
         if head.seq > self.head(head.chain).seq:
             self._heads[head.chain] = head
 
-    def remember(self, source: str, event_id: str, position: Position) -> None:
-        self._first.setdefault((source, event_id), position)
+    def remember(self, source: str, event_id: str, position: Position, received_ms: int) -> None:
+        self._first.setdefault((source, event_id), (position, received_ms))
+
+    def prune(self, before_ms: int) -> int:
+        """Forget identities received before ``before_ms``; returns how many.
+
+        Only safe past every agreement's ``max_event_age_days``: a report that
+        old is ``EVENT_STALE`` before it reaches the duplicate check.
+        """
+        old = [key for key, (_, received_ms) in self._first.items() if received_ms < before_ms]
+        for key in old:
+            del self._first[key]
+        return len(old)
 
     def apply(self, record: dict[str, Any]) -> None:
         """Take one audit record as read from the log (any chain, any order of chains)."""
@@ -54,7 +68,9 @@ class AuditIndex:
         if authenticated(record) and event.get("source") and event.get("id"):
             inbound = record.get("original") or record["inbound"]
             position = Position(str(inbound["topic"]), int(inbound["partition"]), int(inbound["offset"]))
-            self.remember(str(event["source"]), str(event["id"]), position)
+            # A duplicate's own time is later than its original's: keeping it longer is the safe side.
+            received = datetime.fromisoformat(str(record["inbound"]["timestamp"]))
+            self.remember(str(event["source"]), str(event["id"]), position, int(received.timestamp() * 1000))
 
     def __len__(self) -> int:
         return len(self._first)

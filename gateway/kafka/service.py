@@ -51,6 +51,7 @@ from gateway.types import ChainId
 from routing.reference import ReferenceTable
 
 log = structlog.get_logger("gkt.service")
+_PRUNE_EVERY_MS = 3_600_000
 
 
 def inbound_record(record: ConsumerRecord) -> InboundRecord:
@@ -109,6 +110,7 @@ class GatewayService:
         self._followers: list[TopicFollower] = []
         self._reference_loaded = settings.reference is not None
         self._audit: TopicFollower | None = None
+        self._pruned_at_ms = 0
 
     def ready(self) -> bool:
         """Broker answered, reference data loaded, partitions assigned."""
@@ -233,11 +235,26 @@ class GatewayService:
             # the new owner reads the chain head and skips these records.
             log.warning("commit_failed_after_rebalance", partitions=len(result.commit))
         self._observe(result, started, decided, written)
+        self._prune([r.timestamp_ms for r in records])
         for (topic, partition), position in result.commit.items():
             # From the fetch's high watermark: right on tansu too, unlike ListOffsets.
             highwater = consumer.highwater(TopicPartition(topic, partition))
             if highwater is not None:
                 CONSUMER_LAG.labels(f"{topic}/{partition}").set(max(0, highwater - position))
+
+    def _prune(self, timestamps: list[int]) -> None:
+        """Forget identities too old to be anything but EVENT_STALE; at most once an hour (Kafka time)."""
+        if not timestamps:
+            return
+        # Never ahead of the wall clock: a partner's far-future timestamp must not wipe the memory.
+        now_ms = min(max(timestamps), int(time.time() * 1000))
+        if now_ms - self._pruned_at_ms < _PRUNE_EVERY_MS:
+            return
+        self._pruned_at_ms = now_ms
+        keep_days = max(a.max_event_age_days for a in self.rules.agreements) + 1
+        forgotten = self.index.prune(now_ms - keep_days * 86_400_000)
+        if forgotten:
+            log.info("duplicate_memory_pruned", forgotten=forgotten, kept=len(self.index))
 
     def _observe(self, result: BatchResult, started: float, decided: float, written: float) -> None:
         BATCH_SECONDS.labels("decide").observe(decided - started)

@@ -109,3 +109,34 @@ def test_a_record_signed_with_a_key_not_valid_at_its_time_is_detected(chain: lis
     problem = verify(chain, retired).problems[0]
     assert (problem.seq, problem.kind) == (2, "tampered")
     assert "not valid at decided_at" in problem.what
+
+
+def test_prune_forgets_only_identities_older_than_the_cutoff() -> None:
+    from gateway.inbound import Position
+
+    index = AuditIndex()
+    index.remember("urn:a", "old", Position("gkt.in.nla", 0, 1), received_ms=1_000)
+    index.remember("urn:a", "new", Position("gkt.in.nla", 0, 2), received_ms=5_000)
+    assert index.prune(before_ms=2_000) == 1
+    assert index.first("urn:a", "old") is None
+    assert index.first("urn:a", "new") == Position("gkt.in.nla", 0, 2)
+
+
+def test_a_retry_of_a_pruned_report_is_stale_never_a_second_signal(rules: Rules) -> None:
+    from gateway.reasons import Outcome
+    from tests.helpers import NOW
+
+    index = AuditIndex()
+    processor = Processor(rules, SIGNER, index, "urn:x")
+    chain = inbound(b"").position.chain
+    heads = {chain: index.head(chain)}
+    long_ago = NOW - timedelta(days=40)
+    value = nla(long_ago)
+    first = processor.process([inbound(value, at=long_ago, offset=0)], heads)
+    assert [d.outcome for d in first.decisions] == [Outcome.ROUTED]
+    keep_days = max(a.max_event_age_days for a in rules.agreements) + 1
+    assert index.prune(int((NOW - timedelta(days=keep_days)).timestamp() * 1000)) == 1
+    retry = processor.process([inbound(value, at=NOW, offset=1)], heads)
+    assert [(d.outcome, [r.code.value for r in d.reasons]) for d in retry.decisions] == [
+        (Outcome.REJECTED, ["EVENT_STALE"])
+    ]
