@@ -166,10 +166,10 @@ async def decision_rate(bootstrap: str, audit_topic: str) -> float:
     """
     from datetime import datetime
 
-    from gateway.kafka.runner import read_topic
+    from gateway.kafka.follower import read_all
 
     moments = sorted(
-        datetime.fromisoformat(json.loads(r.value)["decided_at"]) for r in await read_topic(bootstrap, audit_topic)
+        datetime.fromisoformat(json.loads(r.value)["decided_at"]) for r in await read_all(bootstrap, audit_topic)
     )
     span = (moments[-1] - moments[0]).total_seconds()
     return (len(moments) - 1) / span if span > 0 else float("nan")
@@ -232,7 +232,7 @@ async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds
 
 async def scale_out(bootstrap: str, prefix: str, records: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     """Two gateway processes in one consumer group over a multi-partition topic."""
-    from gateway.kafka.runner import read_topic
+    from gateway.kafka.follower import read_all
 
     signer = Signer.generate("gw-bench-1")
     gateways = [GatewayProcess(bootstrap, prefix, scratch(), signer) for _ in range(2)]
@@ -248,7 +248,7 @@ async def scale_out(bootstrap: str, prefix: str, records: list[tuple[bytes, byte
     finally:
         for gateway in gateways:
             gateway.stop()
-    audit = [json.loads(r.value) for r in await read_topic(bootstrap, f"{prefix}gkt.audit")]
+    audit = [json.loads(r.value) for r in await read_all(bootstrap, f"{prefix}gkt.audit")]
     positions = {(a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
     verifier = ChainVerifier(KeySet.of(signer))
     for record in audit:
@@ -264,9 +264,9 @@ async def scale_out(bootstrap: str, prefix: str, records: list[tuple[bytes, byte
 
 async def verify_throughput(bootstrap: str, audit_topic: str, signer: Signer) -> tuple[float, int, bool]:
     """``gkt audit verify``'s core over every audit record, from their bytes."""
-    from gateway.kafka.runner import read_topic
+    from gateway.kafka.follower import read_all
 
-    raw = [r.value for r in await read_topic(bootstrap, audit_topic)]
+    raw = [r.value for r in await read_all(bootstrap, audit_topic)]
     verifier = ChainVerifier(KeySet.of(signer))
     started = time.perf_counter()
     for value in raw:

@@ -9,7 +9,7 @@ from aiokafka import ConsumerRecord
 
 from gateway.inbound import InboundRecord, Position
 from gateway.jsonio import strict_loads
-from gateway.kafka.follower import TopicFollower
+from gateway.kafka.follower import read_once
 from gateway.kafka.service import inbound_record
 from routing.reference import ClientLookup, ReferenceHistory, ReferenceTable
 
@@ -26,16 +26,6 @@ def export_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 yield number, line
 
 
-async def follow_once(bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None], **client: Any) -> None:
-    """Apply every record of ``topic`` written so far, then stop."""
-    follower = TopicFollower(bootstrap, topic, apply, **client)
-    await follower.start()
-    try:
-        await follower.caught_up(limit_seconds=600)
-    finally:
-        await follower.stop()
-
-
 async def inbound_offsets(bootstrap: str, topics: list[str], **client: Any) -> dict[str, list[int]]:
     """Offsets still present on each inbound partition, by chain id ``<topic>/<partition>``."""
     present: dict[str, list[int]] = {}
@@ -44,7 +34,7 @@ async def inbound_offsets(bootstrap: str, topics: list[str], **client: Any) -> d
         present.setdefault(f"{record.topic}/{record.partition}", []).append(record.offset)
 
     for topic in topics:
-        await follow_once(bootstrap, topic, note, **client)
+        await read_once(bootstrap, topic, note, **client)
     return present
 
 
@@ -53,7 +43,7 @@ async def load_for_replay(
 ) -> tuple[list[dict[str, Any]], dict[Position, InboundRecord], Callable[[datetime], ClientLookup]]:
     """The audit log, the inbound records it names, and the reference data as of any moment."""
     audit: list[dict[str, Any]] = []
-    await follow_once(bootstrap, rules.topics.audit, lambda r: audit.append(strict_loads(r.value or b"{}")), **client)
+    await read_once(bootstrap, rules.topics.audit, lambda r: audit.append(strict_loads(r.value or b"{}")), **client)
     wanted = {(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
     inbound: dict[Position, InboundRecord] = {}
 
@@ -63,10 +53,10 @@ async def load_for_replay(
             inbound[converted.position] = converted
 
     for topic in sorted({t for t, _, _ in wanted}):
-        await follow_once(bootstrap, topic, keep, **client)
+        await read_once(bootstrap, topic, keep, **client)
     if reference_file is not None:
         table = ReferenceTable.from_jsonl(reference_file)
         return audit, inbound, lambda _moment: table
     history = ReferenceHistory()
-    await follow_once(bootstrap, rules.topics.reference, lambda r: history.add(r.key, r.value, r.timestamp), **client)
+    await read_once(bootstrap, rules.topics.reference, lambda r: history.add(r.key, r.value, r.timestamp), **client)
     return audit, inbound, history.at

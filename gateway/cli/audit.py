@@ -26,7 +26,7 @@ def _settings(config: Path | None, **flags: object):  # type: ignore[no-untyped-
     return load_settings(config, **flags)
 
 
-def _progress(console: Console, total: int | None) -> Progress:
+def _progress(console: Console) -> Progress:
     columns = [
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -54,8 +54,9 @@ def verify(
     Exit 0 when everything verifies, 1 when anything is wrong.
     Example: gkt audit verify --file audit-2025.jsonl --keys gateway-keys.json
     """
-    from gateway.audit.sources import export_lines, follow_once, inbound_offsets
+    from gateway.audit.sources import export_lines, inbound_offsets
     from gateway.audit.verify import ChainVerifier
+    from gateway.kafka.follower import read_once
     from gateway.keyset import KeySet
     from gateway.rules_loader import load_keyset, load_rules
 
@@ -75,7 +76,7 @@ def verify(
         else:
             verifier.unparsable(where)
 
-    with _progress(console, None) as progress:
+    with _progress(console) as progress:
         task = progress.add_task("verifying", total=None)
         if file is not None:
             if not file.is_file():
@@ -92,7 +93,7 @@ def verify(
                 feed(record.value or b"", f"{record.topic}/{record.partition}/{record.offset}")
                 progress.advance(task)
 
-            asyncio.run(follow_once(settings.bootstrap, rules.topics.audit, from_kafka, **client_options(settings)))
+            asyncio.run(read_once(settings.bootstrap, rules.topics.audit, from_kafka, **client_options(settings)))
             if inbound:
                 topics = [rules.topics.inbound(p) for p in rules.agreements.partners()]
                 present = asyncio.run(inbound_offsets(settings.bootstrap, topics, **client_options(settings)))
@@ -133,7 +134,7 @@ def export(
 
     Example: gkt audit export --out audit-2025.jsonl --bootstrap kafka:9092
     """
-    from gateway.audit.sources import follow_once
+    from gateway.kafka.follower import read_once
     from gateway.topics import Topics
 
     settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
@@ -148,7 +149,7 @@ def export(
             count += 1
 
         asyncio.run(
-            follow_once(settings.bootstrap, Topics(settings.topic_prefix).audit, write, **client_options(settings))
+            read_once(settings.bootstrap, Topics(settings.topic_prefix).audit, write, **client_options(settings))
         )
     typer.echo(f"exported {count} audit records to {out}")
 

@@ -5,7 +5,8 @@ from typing import Any
 
 from gateway.errors import BrokerError
 from gateway.jsonio import strict_loads
-from gateway.kafka.runner import new_partner_producer, read_topic
+from gateway.kafka.follower import read_all
+from gateway.kafka.runner import new_partner_producer
 from gateway.settings import Settings
 from gateway.topics import Topics
 from gateway.types import PartnerId
@@ -24,7 +25,7 @@ async def publish_and_wait(
         await producer.stop()
     deadline = asyncio.get_running_loop().time() + limit_seconds
     while asyncio.get_running_loop().time() < deadline:
-        for record in await read_topic(settings.bootstrap, topics.feedback(partner)):
+        for record in await read_all(settings.bootstrap, topics.feedback(partner)):
             receipt = strict_loads(record.value)
             inbound = receipt.get("inbound", {})
             if (inbound.get("topic"), inbound.get("partition"), inbound.get("offset")) == (

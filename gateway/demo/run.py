@@ -13,7 +13,8 @@ from gateway.inbound import Position
 from gateway.jsonio import strict_loads
 from gateway.kafka.admin import ensure_topics, topic_specs
 from gateway.kafka.embedded import EmbeddedBroker
-from gateway.kafka.runner import new_partner_producer, read_topic, running_gateway
+from gateway.kafka.follower import read_all
+from gateway.kafka.runner import new_partner_producer, running_gateway
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
 from gateway.rules_loader import load_rules
@@ -110,14 +111,14 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
     wanted = {row.position: row for row in rows}
     deadline = asyncio.get_running_loop().time() + limit_seconds
     while True:
-        for record in await read_topic(bootstrap, rules.topics.audit):
+        for record in await read_all(bootstrap, rules.topics.audit):
             audit = strict_loads(record.value)
             inbound = audit["inbound"]
             row = wanted.get(Position(inbound["topic"], inbound["partition"], inbound["offset"]))
             if row is not None:
                 row.audit = audit
         for partner in {row.sample.partner for row in rows}:
-            for record in await read_topic(bootstrap, rules.topics.feedback(partner)):
+            for record in await read_all(bootstrap, rules.topics.feedback(partner)):
                 receipt = strict_loads(record.value)
                 inbound = receipt["inbound"]
                 row = wanted.get(Position(inbound["topic"], inbound["partition"], inbound["offset"]))
@@ -131,7 +132,7 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
 
 
 async def verify_audit(bootstrap: str, rules: Rules, signer: Signer) -> VerifyReport:
-    records = [strict_loads(r.value) for r in await read_topic(bootstrap, rules.topics.audit)]
+    records = [strict_loads(r.value) for r in await read_all(bootstrap, rules.topics.audit)]
     return verify(records, KeySet.of(signer))
 
 

@@ -34,7 +34,6 @@ class TopicFollower:
         self._task: asyncio.Task[None] | None = None
         self._polls = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self.applied = 0
 
     async def start(self) -> None:
         try:
@@ -83,7 +82,6 @@ class TopicFollower:
                 for record in records:
                     self._apply(record)
                 fetched += len(records)
-            self.applied += fetched
             self._polls += 1
             if self._waiters and await self._at_end(fetched):
                 # Only waiters registered before this poll began are surely served by it.
@@ -92,3 +90,20 @@ class TopicFollower:
                 for _, future in ready:
                     if not future.done():
                         future.set_result(None)
+
+
+async def read_once(bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None], **client: Any) -> None:
+    """Apply every record of ``topic`` written so far, then stop (commands, tests, replay)."""
+    follower = TopicFollower(bootstrap, topic, apply, **client)
+    await follower.start()
+    try:
+        await follower.caught_up(limit_seconds=600)
+    finally:
+        await follower.stop()
+
+
+async def read_all(bootstrap: str, topic: str, **client: Any) -> list[ConsumerRecord]:
+    """Every record of ``topic`` written so far (all partitions)."""
+    records: list[ConsumerRecord] = []
+    await read_once(bootstrap, topic, records.append, **client)
+    return records

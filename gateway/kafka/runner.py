@@ -4,10 +4,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 
 from gateway.errors import BrokerError
-from gateway.kafka.follower import TopicFollower
 from gateway.kafka.service import GatewayService
 from gateway.pipeline import Rules
 from gateway.settings import Settings
@@ -38,18 +37,6 @@ async def running_gateway(
             await asyncio.wait_for(task, 30)
         except TimeoutError:
             task.cancel()
-
-
-async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
-    """Every record of ``topic`` written so far (all partitions)."""
-    records: list[ConsumerRecord] = []
-    follower = TopicFollower(bootstrap, topic, records.append)
-    await follower.start()
-    try:
-        await follower.caught_up()
-    finally:
-        await follower.stop()
-    return records
 
 
 def new_partner_producer(bootstrap: str) -> AIOKafkaProducer:

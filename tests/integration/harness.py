@@ -12,7 +12,8 @@ from gateway.demo.scenario import Sample
 from gateway.inbound import Position
 from gateway.jsonio import strict_loads
 from gateway.kafka.admin import ensure_topics, topic_specs
-from gateway.kafka.runner import read_topic, running_gateway
+from gateway.kafka.follower import read_all
+from gateway.kafka.runner import running_gateway
 from gateway.kafka.service import GatewayService
 from gateway.rules_loader import load_rules
 from gateway.signing import Signer
@@ -42,7 +43,7 @@ class Harness:
         return await publish_samples(self.bootstrap, self.rules, samples)
 
     async def records(self, topic: str) -> list[ConsumerRecord]:
-        return await read_topic(self.bootstrap, topic)
+        return await read_all(self.bootstrap, topic)
 
     async def audit(self) -> list[dict[str, Any]]:
         return [strict_loads(r.value) for r in await self.records(self.topics.audit)]
