@@ -18,6 +18,7 @@ import typer
 from gateway.cli.audit import audit_app
 from gateway.cli.contracts import contracts_app
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, TopicPrefix
+from gateway.cli.options import settings as settings_for
 from gateway.errors import GatewayError, UsageError
 from gateway.types import PartnerId
 
@@ -34,12 +35,6 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(audit_app, name="audit")
-
-
-def _settings(config: Path | None = None, **flags: object):  # type: ignore[no-untyped-def]
-    from gateway.settings import load_settings
-
-    return load_settings(config, **flags)
 
 
 def _read_file(path: Path) -> bytes:
@@ -91,7 +86,7 @@ def run(
     """
     from gateway.cli.service import run_service
 
-    settings = _settings(
+    settings = settings_for(
         config,
         bootstrap=bootstrap,
         topic_prefix=topic_prefix,
@@ -141,7 +136,7 @@ def topics_create(
     from gateway.kafka.security import client_options
     from gateway.rules_loader import load_rules
 
-    settings = _settings(
+    settings = settings_for(
         config,
         bootstrap=bootstrap,
         topic_prefix=topic_prefix,
@@ -192,7 +187,7 @@ def keys_show(config: Config = None) -> None:
     """
     from gateway.rules_loader import load_keyset
 
-    typer.echo(json.dumps(load_keyset(_settings(config)).as_jwks(), indent=2))
+    typer.echo(json.dumps(load_keyset(settings_for(config)).as_jwks(), indent=2))
 
 
 @app.command()
@@ -229,7 +224,7 @@ def publish(
     from gateway.cli.partner import publish_and_wait
     from gateway.signing import load_private_key, sign_detached
 
-    settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
+    settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the gateway you publish to runs somewhere")
     value = _read_file(file)
@@ -266,7 +261,7 @@ def check(
 
     if (key is None) == (signature is None) or (key is not None and not kid):
         raise UsageError("give either --key with --kid, or --signature")
-    settings = _settings(config, agreements=agreements, reference=reference, allow_test_oins=allow_test_oins)
+    settings = settings_for(config, agreements=agreements, reference=reference, allow_test_oins=allow_test_oins)
     value = _read_file(file)
     if key is not None and kid:
         private, alg = load_private_key(key, kid)
@@ -301,7 +296,7 @@ def asyncapi(
     from gateway.asyncapi import asyncapi_document
     from gateway.rules_loader import load_rules
 
-    settings = _settings(config, topic_prefix=topic_prefix, agreements=agreements, bootstrap=bootstrap)
+    settings = settings_for(config, topic_prefix=topic_prefix, agreements=agreements, bootstrap=bootstrap)
     document = asyncapi_document(load_rules(settings), settings.bootstrap or "kafka:9092")
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, TopicPrefix
+from gateway.cli.options import settings as settings_for
 from gateway.errors import UsageError
 from gateway.kafka.security import client_options
 
@@ -18,12 +19,6 @@ audit_app = typer.Typer(help="The audit log: verify, replay, export.", no_args_i
 
 File = Annotated[Path | None, typer.Option("--file", help="an export (JSON Lines) instead of Kafka")]
 Keys = Annotated[Path | None, typer.Option("--keys", help="JWK set of the gateway's public keys")]
-
-
-def _settings(config: Path | None, **flags: object):  # type: ignore[no-untyped-def]
-    from gateway.settings import load_settings
-
-    return load_settings(config, **flags)
 
 
 def _progress(console: Console) -> Progress:
@@ -60,7 +55,7 @@ def verify(
     from gateway.keyset import KeySet
     from gateway.rules_loader import load_keyset, load_rules
 
-    settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements)
+    settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements)
     keyset = KeySet.load(keys) if keys else load_keyset(settings)
     verifier = ChainVerifier(keyset)
     console = Console(stderr=True)
@@ -137,7 +132,7 @@ def export(
     from gateway.kafka.follower import read_once
     from gateway.topics import Topics
 
-    settings = _settings(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
+    settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the audit log lives in Kafka")
     count = 0
@@ -176,7 +171,7 @@ def replay(
     from gateway.audit.sources import load_for_replay
     from gateway.rules_loader import load_rules
 
-    settings = _settings(
+    settings = settings_for(
         config,
         bootstrap=bootstrap,
         topic_prefix=topic_prefix,

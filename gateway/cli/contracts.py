@@ -2,11 +2,16 @@
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from contracts.registry import ContractRegistry
+    from gateway.settings import Settings
+
 from gateway.cli.options import Agreements, Config
+from gateway.cli.options import settings as settings_for
 from gateway.errors import GatewayError, UsageError
 
 contracts_app = typer.Typer(
@@ -18,12 +23,11 @@ ContractsDir = Annotated[
 ]
 
 
-def _registry(config: Path | None, contracts_dir: Path | None):  # type: ignore[no-untyped-def]
+def _registry(config: Path | None, contracts_dir: Path | None) -> tuple["Settings", "ContractRegistry"]:
     from contracts.registry import ContractRegistry
-    from gateway.settings import load_settings
 
-    settings = load_settings(config, contracts_dir=contracts_dir)
-    return settings, ContractRegistry.discover(settings.contracts_dir)
+    loaded = settings_for(config, contracts_dir=contracts_dir)
+    return loaded, ContractRegistry.discover(loaded.contracts_dir)
 
 
 @contracts_app.command("list")

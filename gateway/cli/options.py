@@ -1,9 +1,12 @@
 """Options shared by the commands that touch Kafka or decide (spec/cli.md)."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
 
 Config = Annotated[Path | None, typer.Option("--config", help="TOML settings file (same names as GKT_* variables)")]
 Bootstrap = Annotated[
@@ -23,3 +26,13 @@ AllowTestOins = Annotated[
     bool | None,
     typer.Option("--allow-test-oins/--no-allow-test-oins", help="accept test OINs (demo and tests)"),
 ]
+
+
+def settings(config: Path | None = None, **flags: object) -> "Settings":
+    """The settings for one command: its flags (``None`` = not given), environment, ``--config``.
+
+    Imported lazily so that ``gkt --help`` does not load pydantic and the rules.
+    """
+    from gateway.settings import load_settings
+
+    return load_settings(config, **flags)
