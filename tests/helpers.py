@@ -3,28 +3,22 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.agreement_book import DEFAULT_DIR, AgreementBook
-from contracts.registry import ContractRegistry
 from gateway.demo import samples as s
 from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
 from gateway.pipeline import Rules
-from gateway.topics import Topics
-from routing.policy import PolicyBook
-from routing.reference import ReferenceTable
+from gateway.rules_loader import load_rules
+from gateway.settings import Settings
 
 NOW = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
 
 def make_rules(prefix: str = "") -> Rules:
-    registry = ContractRegistry.discover()
-    return Rules(
-        contracts=registry,
-        agreements=AgreementBook.load(DEFAULT_DIR, registry),
-        policies=PolicyBook.load(),
-        reference=ReferenceTable.from_jsonl(s.REFERENCE_FILE),
-        topics=Topics(prefix),
-        allow_test_oins=True,
-    )
+    """The rules the demo runs with: sample agreements and reference data, test OINs accepted."""
+    return load_rules(Settings(topic_prefix=prefix, reference=s.REFERENCE_FILE, allow_test_oins=True))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def inbound(

@@ -86,6 +86,13 @@ async def publish_reference(bootstrap: str, rules: Rules) -> None:
         await producer.stop()
 
 
+async def prepare(bootstrap: str, rules: Rules, partitions: int) -> None:
+    """Every topic of the spec, and the sample reference data on the reference topic."""
+    specs = topic_specs(rules.topics, rules.agreements.partners(), rules.policies.destinations(), partitions)
+    await ensure_topics(bootstrap, specs)
+    await publish_reference(bootstrap, rules)
+
+
 async def publish_samples(bootstrap: str, rules: Rules, batch: list[Sample]) -> list[Position]:
     producer = new_partner_producer(bootstrap)
     await producer.start()
@@ -141,12 +148,7 @@ async def run_demo(now: datetime | None = None) -> DemoResult:
         settings = demo_settings()
         rules = load_rules(settings)
         signer = Signer.generate("gkt-demo-1")
-        destinations = rules.policies.destinations()
-        await ensure_topics(
-            broker.bootstrap,
-            topic_specs(rules.topics, rules.agreements.partners(), destinations, 2),
-        )
-        await publish_reference(broker.bootstrap, rules)
+        await prepare(broker.bootstrap, rules, settings.partitions)
         async with running_gateway(settings, rules, signer, broker.bootstrap):
             batch = samples(now or datetime.now(UTC))
             positions = await publish_samples(broker.bootstrap, rules, batch)

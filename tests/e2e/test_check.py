@@ -53,25 +53,28 @@ def test_check_gives_every_outcome_and_reason(sample: Sample, tmp_path: Path) ->
         assert out["signal"] is None
 
 
-def test_check_signs_with_a_key_file(event_file) -> None:  # type: ignore[no-untyped-def]
-    path = event_file(s.encode(s.event(s.nla_report(), time=NOW)))
+def check_cli(path: Path, partner: str, *signing: str, test_oins: bool = True) -> tuple[int, dict]:  # type: ignore[type-arg]
+    """``gkt check`` as a partner runs it, at NOW with the sample reference data."""
+    flags = ["--allow-test-oins"] if test_oins else []
     result = gkt(
         "check",
         str(path),
         "--partner",
-        "nla",
-        "--key",
-        str(KEYS / "nla-2025-01.pem"),
-        "--kid",
-        "nla-2025-01",
+        partner,
+        *signing,
         "--received-at",
         NOW.isoformat(),
         "--reference",
         REFERENCE,
-        "--allow-test-oins",
+        *flags,
     )
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_check_signs_with_a_key_file(event_file) -> None:  # type: ignore[no-untyped-def]
+    path = event_file(s.encode(s.event(s.nla_report(), time=NOW)))
+    code, out = check_cli(path, "nla", "--key", str(KEYS / "nla-2025-01.pem"), "--kid", "nla-2025-01")
+    assert code == 0, out
     assert out["outcome"] == "routed"
     assert out["destination"] == {"topic": "bd.detectie.mkb"}
     assert out["signal"]["handhaving"]["correctieMogelijkVanaf"] == "2025-01-01"
@@ -83,41 +86,16 @@ def test_sign_then_check_with_the_signature(event_file) -> None:  # type: ignore
     signed = gkt("sign", str(path), "--key", str(KEYS / "kvk-2025-01.pem"), "--kid", "kvk-2025-01")
     assert signed.returncode == 0, signed.stderr
     assert signed.stdout.strip().startswith("eyJ")
-    result = gkt(
-        "check",
-        str(path),
-        "--partner",
-        "kvk",
-        "--signature",
-        signed.stdout.strip(),
-        "--received-at",
-        NOW.isoformat(),
-        "--reference",
-        REFERENCE,
-        "--allow-test-oins",
-    )
-    assert result.returncode == 0, result.stdout
-    assert json.loads(result.stdout)["outcome"] == "routed"
+    code, out = check_cli(path, "kvk", "--signature", signed.stdout.strip())
+    assert code == 0, out
+    assert out["outcome"] == "routed"
 
 
 def test_test_oins_are_refused_by_default(event_file) -> None:  # type: ignore[no-untyped-def]
     path = event_file(s.encode(s.event(s.nla_report(), time=NOW)))
-    result = gkt(
-        "check",
-        str(path),
-        "--partner",
-        "nla",
-        "--key",
-        str(KEYS / "nla-2025-01.pem"),
-        "--kid",
-        "nla-2025-01",
-        "--received-at",
-        NOW.isoformat(),
-        "--reference",
-        REFERENCE,
-    )
-    assert result.returncode == 1
-    assert json.loads(result.stdout)["reasons"][0]["code"] == "EVENT_INVALID"
+    code, out = check_cli(path, "nla", "--key", str(KEYS / "nla-2025-01.pem"), "--kid", "nla-2025-01", test_oins=False)
+    assert code == 1
+    assert out["reasons"][0]["code"] == "EVENT_INVALID"
 
 
 @pytest.mark.parametrize(

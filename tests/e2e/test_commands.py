@@ -17,6 +17,7 @@ import pytest
 from gateway.demo import samples as s
 from gateway.kafka.embedded import answers_kafka, free_port
 from tests.e2e.conftest import GKT, gkt
+from tests.helpers import now
 
 pytestmark = pytest.mark.kafka
 
@@ -163,7 +164,7 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
             time.sleep(0.1)
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
         event = tmp_path / "event.json"
-        event.write_bytes(s.encode(s.event(s.nla_report(), time=_now())))
+        event.write_bytes(s.encode(s.event(s.nla_report(), time=now())))
         published = gkt(
             "publish",
             str(event),
@@ -208,10 +209,6 @@ def test_run_refuses_to_start_without_its_key(kafka: str) -> None:
     assert result.returncode == 1
     assert "GKT_SIGNING_KEY" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def test_keys_show_keeps_retired_gateway_keys(tmp_path: Path) -> None:

@@ -7,11 +7,10 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 
-from gateway.demo.run import demo_settings, publish_reference, publish_samples
+from gateway.demo.run import demo_settings, prepare, publish_samples
 from gateway.demo.scenario import Sample
 from gateway.inbound import Position
 from gateway.jsonio import strict_loads
-from gateway.kafka.admin import ensure_topics, topic_specs
 from gateway.kafka.follower import read_all
 from gateway.kafka.runner import running_gateway
 from gateway.kafka.service import GatewayService
@@ -28,10 +27,7 @@ class Harness:
         self.signer = Signer.generate("gw-test-1")
 
     async def setup(self) -> "Harness":
-        destinations = self.rules.policies.destinations()
-        specs = topic_specs(self.topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
-        await ensure_topics(self.bootstrap, specs)
-        await publish_reference(self.bootstrap, self.rules)
+        await prepare(self.bootstrap, self.rules, self.settings.partitions)
         return self
 
     @contextlib.asynccontextmanager

@@ -5,13 +5,13 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from gateway.demo import samples as s
 from gateway.types import PartnerId
+from tests.helpers import now
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
@@ -43,7 +43,7 @@ PRODUCER = textwrap.dedent("""
 async def test_a_non_utf8_header_key_is_read_and_decided(harness: Harness, tmp_path: Path) -> None:
     files = []
     for name in ("first", "second"):
-        value = s.encode(s.event(s.nla_report(), time=_now()))
+        value = s.encode(s.event(s.nla_report(), time=now()))
         (tmp_path / f"{name}.json").write_bytes(value)
         (tmp_path / f"{name}.sig").write_bytes(s.sign(value, "nla-2025-01"))
         files += [str(tmp_path / f"{name}.json"), str(tmp_path / f"{name}.sig")]
@@ -56,7 +56,3 @@ async def test_a_non_utf8_header_key_is_read_and_decided(harness: Harness, tmp_p
         audit = await harness.wait_for_audit(2)
         assert service.decided == 2
     assert [a["outcome"] for a in sorted(audit, key=lambda a: a["inbound"]["offset"])] == ["routed", "routed"]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -4,7 +4,6 @@ import asyncio
 import json
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 
@@ -16,6 +15,7 @@ from gateway.kafka.runner import new_partner_producer
 from gateway.keyset import KeySet
 from gateway.reasons import Outcome
 from gateway.types import PartnerId
+from tests.helpers import now
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.kafka
 def good(count: int, event_id: str | None = None) -> list[Sample]:
     result = []
     for _ in range(count):
-        value = s.encode(s.event(s.nla_report(), time=_now(), event_id=event_id or str(uuid.uuid4())))
+        value = s.encode(s.event(s.nla_report(), time=now(), event_id=event_id or str(uuid.uuid4())))
         result.append(
             Sample(
                 "good",
@@ -36,10 +36,6 @@ def good(count: int, event_id: str | None = None) -> list[Sample]:
             )
         )
     return result
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def offsets(audit: list[dict]) -> Counter[tuple[int, int]]:
@@ -98,7 +94,7 @@ async def test_a_retry_after_restart_is_a_duplicate(harness: Harness) -> None:
 
 async def test_reference_updates_are_followed_while_running(harness: Harness) -> None:
     client = "56789012"
-    unknown = s.encode(s.event(s.nla_report(client), time=_now()))
+    unknown = s.encode(s.event(s.nla_report(client), time=now()))
     sample = Sample(
         "new client",
         PartnerId("nla"),
@@ -124,7 +120,7 @@ async def test_reference_updates_are_followed_while_running(harness: Harness) ->
             if harness.rules.reference.get(client) is not None:
                 break
             await asyncio.sleep(0.05)
-        value = s.encode(s.event(s.nla_report(client), time=_now()))
+        value = s.encode(s.event(s.nla_report(client), time=now()))
         again = Sample(
             "known now", PartnerId("nla"), value, (("gkt-signature", s.sign(value, "nla-2025-01")),), Outcome.ROUTED
         )
