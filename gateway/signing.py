@@ -179,11 +179,6 @@ class Signer:
     def _protected(self) -> str:
         return _protected(self.alg, self.kid)
 
-    def public_jwk(self) -> dict[str, Any]:
-        jwk = self.key.as_dict(private=False)
-        jwk.update({"kid": self.kid, "alg": self.alg, "use": "sig"})
-        return jwk
-
     def private_pem(self) -> bytes:
         return bytes(self.key.as_pem(private=True))
 

@@ -164,6 +164,7 @@ def keys_new(
 
     Example: gkt keys new --kid nla-2026-01 --out keys/
     """
+    from gateway.keyset import GatewayKey
     from gateway.signing import Signer
 
     signer = Signer.generate(kid)
@@ -175,7 +176,7 @@ def keys_new(
     with os.fdopen(fd, "wb") as handle:
         handle.write(signer.private_pem())
     (out / f"{kid}.pub.pem").write_bytes(signer.public_pem())
-    (out / f"{kid}.jwk.json").write_text(json.dumps(signer.public_jwk(), indent=2) + "\n")
+    (out / f"{kid}.jwk.json").write_text(json.dumps(GatewayKey(signer.kid, signer.key).as_jwk(), indent=2) + "\n")
     typer.echo(f"wrote {private} (keep it secret), {out / (kid + '.pub.pem')} and {out / (kid + '.jwk.json')}")
 
 

@@ -14,6 +14,7 @@ the next batch's commit would then skip it (docs/architecture.md).
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 
@@ -262,20 +263,22 @@ class GatewayService:
         SKIPPED.inc(result.skipped)
         for stage, seconds in result.timings:
             STAGE_SECONDS.labels(stage.value).observe(seconds)
+        detailed = log.is_enabled_for(logging.DEBUG)  # the per-decision line costs nothing unless asked for
         for decision in result.decisions:
             partner = decision.partner or "unknown"
             DECISIONS.labels(partner, decision.outcome.value).inc()
             for reason in decision.reasons:
                 REASONS.labels(partner, reason.code.value).inc()
-            log.debug(
-                "decided",
-                inbound=str(decision.position),
-                event_id=decision.read.id,
-                partner=partner,
-                stage=decision.stage.value if decision.stage else None,
-                outcome=decision.outcome.value,
-                reasons=[r.code.value for r in decision.reasons],
-            )
+            if detailed:
+                log.debug(
+                    "decided",
+                    inbound=str(decision.position),
+                    event_id=decision.read.id,
+                    partner=partner,
+                    stage=decision.stage.value if decision.stage else None,
+                    outcome=decision.outcome.value,
+                    reasons=[r.code.value for r in decision.reasons],
+                )
         for chain, head in self.heads.items():
             CHAIN_SEQ.labels(chain).set(head.seq)
         self.decided += len(result.decisions)
