@@ -44,6 +44,15 @@ class Harness:
     async def audit(self) -> list[dict[str, Any]]:
         return [strict_loads(r.value) for r in await self.records(self.topics.audit)]
 
+    async def decided_by(self, service: GatewayService, count: int, polls: int = 1500) -> int:
+        """What ``service`` counted, once it counted ``count``: it counts after its commit, so
+        later than the audit records become visible."""
+        for _ in range(polls):  # 30 s at most
+            if service.decided >= count:
+                break
+            await asyncio.sleep(0.02)
+        return service.decided
+
     async def wait_for_audit(self, count: int, limit_seconds: float = 60.0) -> list[dict[str, Any]]:
         """Wait until the audit log holds at least ``count`` records."""
         deadline = asyncio.get_running_loop().time() + limit_seconds

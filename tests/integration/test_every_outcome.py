@@ -38,6 +38,8 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
         if sample.destination:
             assert record["destination"]["topic"] == topics.destination(sample.destination), sample.label
     assert verify(audit, KeySet.of(harness.signer)).ok
+    for record in await harness.records(topics.audit):  # audit records are keyed by chain id
+        assert record.key == json.loads(record.value)["chain"].encode()
 
     # Signals: one per routed report, signed, in the published shape, keyed by signal_id.
     routed = [s for s in batch if s.outcome is Outcome.ROUTED]
@@ -64,9 +66,14 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
     receipts = []
     for partner in ("nla", "kvk"):
         for record in await harness.records(topics.feedback(partner)):  # type: ignore[arg-type]
-            receipts.append(json.loads(record.value))
+            receipt = json.loads(record.value)
+            receipts.append(receipt)
             token = dict(record.headers)[SIGNATURE_HEADER].decode()
             assert verify_detached(token, record.value, harness.signer.key, "EdDSA")
+            # Keyed by event id; by <topic>/<partition>/<offset> when not even the id could be read.
+            where = receipt["inbound"]
+            expected_key = receipt["id"] or f"{where['topic']}/{where['partition']}/{where['offset']}"
+            assert record.key == expected_key.encode()
     by_position = {Position(**r["inbound"]): r for r in receipts}
     assert len(receipts) == len(batch)
     for position, sample in expected.items():
@@ -75,7 +82,13 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
     assert Position(**duplicate["original"]) == positions[0]
 
     # Quarantine: the two held reports, with their reasons, for reviewers.
-    quarantine = [json.loads(r.value) for r in await harness.records(topics.quarantine)]
+    held = await harness.records(topics.quarantine)
+    quarantine = [json.loads(r.value) for r in held]
+    for record, entry in zip(held, quarantine, strict=True):
+        assert record.key == entry["id"].encode()
+        token = dict(record.headers)[SIGNATURE_HEADER].decode()
+        assert verify_detached(token, record.value, harness.signer.key, "EdDSA")
+    assert any(r["id"] is None for r in receipts)  # the unreadable ones were keyed by position
     assert sorted(q["reasons"][0]["code"] for q in quarantine) == ["REFERENCE_UNKNOWN", "REVIEW_REQUIRED"]
 
     # Dead letters: the three unreadable records, masked, with their position in headers.
@@ -106,7 +119,7 @@ async def test_hostile_records_in_a_batch_do_not_stop_the_ones_after_them(harnes
     positions = await harness.publish(batch)  # all waiting before the gateway starts: one batch per partition
     async with harness.gateway() as service:
         audit = await harness.wait_for_audit(len(batch))
-        assert service.decided == len(batch)
+        assert await harness.decided_by(service, len(batch)) == len(batch)
     outcomes = Counter(a["outcome"] for a in audit)
     assert outcomes == {"routed": (len(hostile) + 1) * len(good), "rejected": len(hostile)}
     assert sorted((a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit) == sorted(

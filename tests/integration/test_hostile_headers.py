@@ -54,5 +54,5 @@ async def test_a_non_utf8_header_key_is_read_and_decided(harness: Harness, tmp_p
     await asyncio.to_thread(subprocess.run, command, env=env, check=True, timeout=60)
     async with harness.gateway() as service:
         audit = await harness.wait_for_audit(2)
-        assert service.decided == 2
+        assert await harness.decided_by(service, 2) == 2
     assert [a["outcome"] for a in sorted(audit, key=lambda a: a["inbound"]["offset"])] == ["routed", "routed"]

@@ -70,7 +70,7 @@ async def test_decided_but_uncommitted_records_are_not_decided_again(
     async with harness.gateway() as service:
         more = await harness.publish(good(5))
         audit = await harness.wait_for_audit(20)
-        assert service.decided == 5
+        assert await harness.decided_by(service, 5) == 5
     assert offsets(audit) == Counter((p.partition, p.offset) for p in positions + more)
     assert verify(audit, KeySet.of(harness.signer)).ok
 
