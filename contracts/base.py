@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from contracts.fields import IDENTIFIER_ERROR
+from contracts.pointers import pointer, register_names
 from gateway.reasons import Reason, ReasonCode
 
 
@@ -22,6 +23,12 @@ class ContractModel(BaseModel):
     """Base of every report model: unknown fields are refused everywhere."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        # Field names are the contracts' own words: paths may show them (contracts/pointers.py).
+        super().__pydantic_init_subclass__(**kwargs)
+        register_names(cls.model_fields)
 
     def subject(self, received_on: date) -> "ReportSubject":
         """Map a whole report to what the signal needs; top-level report models override it."""
@@ -94,12 +101,6 @@ class ReportContract:
 def _reason(error: ErrorDetails) -> Reason:
     code = ReasonCode.IDENTIFIER_INVALID if error["type"] == IDENTIFIER_ERROR else ReasonCode.CONTRACT_VIOLATION
     return Reason(code, pointer("data", *error["loc"]), error["msg"])
-
-
-def pointer(*parts: str | int) -> str:
-    """An RFC 6901 JSON pointer from path parts."""
-    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-    return "/" + "/".join(escaped)
 
 
 def walk_present_optional(

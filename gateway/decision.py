@@ -7,7 +7,7 @@ from functools import cached_property
 from contracts.agreement import Agreement
 from contracts.base import ReportContract, ReportSubject
 from gateway.inbound import CloudEvent, InboundRecord, Position
-from gateway.reasons import Outcome, Reason, Stage
+from gateway.reasons import Outcome, Reason, Stage, at_most
 from gateway.stages.read import ReadResult
 from gateway.types import KeyId, PartnerId
 from routing.policy import Enforcement, Policy
@@ -53,5 +53,5 @@ class Decision:
         return signal_id_for(event.source, event.id) if event is not None else None
 
     def fail(self, stage: Stage, reasons: list[Reason], outcome: Outcome = Outcome.REJECTED) -> "Decision":
-        self.stage, self.reasons, self.outcome = stage, reasons, outcome
+        self.stage, self.reasons, self.outcome = stage, at_most(reasons), outcome
         return self

@@ -5,10 +5,13 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from gateway.jsonio import from_millis, sha256_digest
+from gateway.jsonio import from_millis, sha256_digest, utc_iso
 from gateway.types import ChainId
 
 SIGNATURE_HEADER = "gkt-signature"
+# Kafka timestamps are any int64, but a report is dated from 1970 to the last moment Python can hold.
+MIN_TIMESTAMP_MS = 0
+MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +40,35 @@ class InboundRecord:
     position: Position
     timestamp_ms: int
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
+    headers: tuple[tuple[str, bytes | None], ...] = ()  # Kafka allows null header values
     key: bytes | None = None
+
+    @property
+    def dated(self) -> bool:
+        """Whether the Kafka timestamp is a moment the gateway can judge (the read stage refuses others)."""
+        return MIN_TIMESTAMP_MS <= self.timestamp_ms <= MAX_TIMESTAMP_MS
 
     @cached_property
     def received_at(self) -> datetime:
-        """The record's Kafka timestamp: every time rule is judged at this moment."""
-        return from_millis(self.timestamp_ms)
+        """The record's Kafka timestamp: every time rule is judged at this moment.
+
+        An undated record (see ``dated``) is rejected by the read stage before any
+        rule looks at the time; here it is held to the nearest datable moment so
+        that code writing about the rejection never fails. Outputs use
+        ``received_text``, which says null for it instead.
+        """
+        return from_millis(min(max(self.timestamp_ms, MIN_TIMESTAMP_MS), MAX_TIMESTAMP_MS))
+
+    @property
+    def received_text(self) -> str | None:
+        """``received_at`` as RFC 3339 UTC, or None when the record is not dated."""
+        return utc_iso(self.received_at) if self.dated else None
 
     @cached_property
     def digest(self) -> str:
         return sha256_digest(self.value or b"")
 
-    def headers_named(self, name: str) -> list[bytes]:
+    def headers_named(self, name: str) -> list[bytes | None]:
         return [value for key, value in self.headers if key == name]
 
 

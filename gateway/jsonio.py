@@ -5,6 +5,8 @@ One place for these so every record the gateway writes is encoded the same way.
 
 import hashlib
 import json
+import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +19,14 @@ class DuplicateMemberError(ValueError):
     def __init__(self, name: str) -> None:
         super().__init__(f"duplicate member name {name!r}")
         self.name = name
+
+
+class LoneSurrogateError(ValueError):
+    """A string holds half of a UTF-16 surrogate pair: not Unicode, so nothing could encode it (RFC 7493)."""
+
+
+class TooDeepError(ValueError):
+    """Nesting deeper than the parser can follow."""
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -33,13 +43,57 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    # 1e400 parses as infinity, which no JSON encoder may write back.
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("a number is out of range")
+    return number
+
+
+# A lone surrogate can only come from a \uD800-\uDFFF escape (the UTF-8 decoder refuses encoded ones),
+# so the walk below runs only for the rare record that has such an escape at all.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
 def strict_loads(data: bytes) -> Any:
-    """Parse UTF-8 JSON, refusing duplicate member names and non-standard constants."""
-    return json.loads(
-        data.decode("utf-8"),
-        object_pairs_hook=_no_duplicates,
-        parse_constant=_reject_constant,
-    )
+    """Parse UTF-8 I-JSON: no duplicate member names, no lone surrogates, no NaN or infinite numbers.
+
+    Raises only ``ValueError`` (``UnicodeDecodeError``, ``json.JSONDecodeError``,
+    ``DuplicateMemberError``, ``LoneSurrogateError``, ``TooDeepError``), whatever the bytes.
+    """
+    try:
+        value = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+        )
+    except RecursionError:
+        raise TooDeepError("nested deeper than the parser follows") from None
+    if _SURROGATE_ESCAPE.search(data) and _has_lone_surrogate(value):
+        raise LoneSurrogateError("a string holds a lone surrogate")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _is_lone_surrogate_text(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _is_lone_surrogate_text(text: str) -> bool:
+    # Python joins a valid escaped pair into one code point, so any surrogate left is lone.
+    return not text.isascii() and any("\ud800" <= char <= "\udfff" for char in text)
 
 
 def dumps(value: Any) -> bytes:

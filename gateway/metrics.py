@@ -31,6 +31,15 @@ BATCH_SECONDS = Histogram(
 CHAIN_SEQ = Gauge("gkt_audit_chain_seq", "Seq of the last audit record per chain", ["chain"], registry=REGISTRY)
 REFERENCE_RECORDS = Gauge("gkt_reference_records", "Clients in the reference table", registry=REGISTRY)
 REFERENCE_SKIPPED = Counter("gkt_reference_invalid_total", "Reference records skipped as invalid", registry=REGISTRY)
+FOLLOW_SKIPPED = Counter(
+    "gkt_follow_skipped_total",
+    "Records of a followed topic (reference data, audit log) that could not be applied and were skipped",
+    ["topic"],
+    registry=REGISTRY,
+)
+BROKER_REACHABLE = Gauge(
+    "gkt_broker_reachable", "1 while the gateway's last probe of Kafka answered", registry=REGISTRY
+)
 READY = Gauge("gkt_ready", "1 when the gateway is ready", registry=REGISTRY)
 CONSUMER_LAG = Gauge(
     "gkt_consumer_lag",

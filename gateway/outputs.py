@@ -19,6 +19,14 @@ from gateway.types import ChainId
 SIGNAL_TYPE = "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"
 SIGNAL_DATASCHEMA = "urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.0"
 
+# Bounds on what the gateway writes, whatever arrived (docs/architecture.md, "Bounds"): every record
+# under Apache Kafka's default max.message.bytes, and what goes to partners, auditors and operators
+# far under it. Key, value and headers count together.
+MAX_RECORD_BYTES = 1_048_576
+MAX_SMALL_RECORD_BYTES = 65_536  # receipts, audit records, dead letters
+DEAD_LETTER_VALUE_BYTES = 49_152  # the masked bytes kept of an unreadable record
+QUARANTINE_EVENT_BYTES = 786_432  # above this the event is not copied; reviewers read it at its position
+
 
 @dataclass(frozen=True, slots=True)
 class OutMessage:
@@ -128,12 +136,26 @@ def quarantine_record(decision: Decision, decided_at: datetime) -> dict[str, obj
         "event_digest": decision.record.digest,
         "signal_id": decision.signal_id,
         "reasons": [r.as_dict() for r in decision.reasons],
-        "received_at": utc_iso(decision.record.received_at),
+        "received_at": decision.record.received_text,
         "decided_at": utc_iso(decided_at),
         "agreement": decision.agreement.ref if decision.agreement else None,
         "contract": decision.contract.key if decision.contract else None,
         "event": decision.read.attributes,
     }
+
+
+def quarantine_value(decision: Decision, decided_at: datetime) -> bytes:
+    """The encoded quarantine record; without its event when that would not fit a Kafka record.
+
+    Only a report the gateway failed to decide can get here with an event that
+    grows on re-encoding (``1e9`` becomes ``1000000000.0``); a validated
+    report is at most about the size it arrived with.
+    """
+    record = quarantine_record(decision, decided_at)
+    value = dumps(record)
+    if len(value) > QUARANTINE_EVENT_BYTES:
+        value = dumps({**record, "event": None})
+    return value
 
 
 def mask(value: bytes) -> bytes:
@@ -168,11 +190,11 @@ def dead_letter(decision: Decision, topics: Topics, decided_at: datetime) -> Out
         ("gkt-reason-detail", "; ".join(r.detail for r in decision.reasons).encode()),
         ("gkt-inbound", str(record.position).encode()),
         ("gkt-event-digest", record.digest.encode()),
-        ("gkt-value-length", str(len(value)).encode()),
-        ("gkt-received-at", utc_iso(record.received_at).encode()),
+        ("gkt-value-length", str(len(value)).encode()),  # the whole length; the value holds at most the start
+        ("gkt-received-at", (record.received_text or f"undated ({record.timestamp_ms} ms)").encode()),
         ("gkt-decided-at", utc_iso(decided_at).encode()),
     )
-    return OutMessage(topics.deadletter, None, mask(value[:262_144]), headers)
+    return OutMessage(topics.deadletter, None, mask(value[:DEAD_LETTER_VALUE_BYTES]), headers)
 
 
 def messages_for(
@@ -201,7 +223,7 @@ def messages_for(
             signed(
                 topics.quarantine,
                 decision.read.id,
-                dumps(quarantine_record(decision, decided_at)),
+                quarantine_value(decision, decided_at),
                 signer,
             )
         )

@@ -5,23 +5,29 @@ no Kafka, clock or I/O, so the service, ``gkt check`` and replay share it.
 """
 
 import time
+import traceback
 from dataclasses import dataclass
+
+import structlog
 
 from contracts.agreement_book import AgreementBook
 from contracts.registry import ContractRegistry
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
-from gateway.reasons import Outcome, Reason, Stage
+from gateway.reasons import Outcome, Reason, ReasonCode, Stage
 from gateway.stages.agreement import check_agreement
 from gateway.stages.authenticate import authenticate
 from gateway.stages.contract import check_contract
 from gateway.stages.deduplicate import DedupMemory, deduplicate
-from gateway.stages.read import read
+from gateway.stages.read import ReadResult, read
 from gateway.stages.route import route
 from gateway.stages.screen import screen
 from gateway.topics import Topics
 from routing.policy import PolicyBook
 from routing.reference import ClientLookup
+
+log = structlog.get_logger("gkt.pipeline")
+COULD_NOT_DECIDE = "the gateway could not decide this record"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +130,40 @@ def decide(
     decision.destination = rules.topics.destination(routed.enforcement.destination)
     decision.outcome = Outcome.ROUTED
     return decision
+
+
+def decide_or_hold(
+    record: InboundRecord,
+    rules: Rules,
+    memory: DedupMemory,
+    trace: list[Step] | None = None,
+    timings: list[tuple[Stage, float]] | None = None,
+) -> Decision:
+    """``decide``, except that a bug in a stage holds the record for a person instead of raising.
+
+    A bug must neither stop the gateway (G6) nor lose the record (G1): it is
+    quarantined with ``REVIEW_REQUIRED``. The service and replay both decide
+    through here, so replay reproduces such a decision too. The partner's
+    receipt is an ordinary ``accepted`` (with its ``signal_id`` when the event
+    can be read), so it reveals nothing of the quarantine.
+    """
+    try:
+        return decide(record, rules, memory, trace, timings)
+    except Exception as exc:
+        # The message may quote the record: log where it happened, never what it said.
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error(
+            "decision_failed",
+            inbound=str(record.position),
+            error=type(exc).__name__,
+            at=f"{frame.filename}:{frame.lineno}",
+        )
+    try:
+        readable = read(record, allow_test_oins=rules.allow_test_oins)
+    except Exception:
+        readable = ReadResult(None, [])
+    if readable.event is None:
+        readable = ReadResult(None, [])
+    decision = Decision(record, rules.topics.partner_of(record.position.topic), readable)
+    decision.destination = rules.topics.quarantine
+    return decision.fail(Stage.ROUTE, [Reason(ReasonCode.REVIEW_REQUIRED, None, COULD_NOT_DECIDE)], Outcome.QUARANTINED)

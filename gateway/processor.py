@@ -10,21 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import structlog
-
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead, audit_record, seal
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
 from gateway.jsonio import dumps
 from gateway.outputs import OutMessage, messages_for
-from gateway.pipeline import Rules, decide
-from gateway.reasons import Outcome, Reason, ReasonCode, Stage
+from gateway.pipeline import Rules, decide_or_hold
+from gateway.reasons import Stage
 from gateway.signing import Signer
-from gateway.stages.read import ReadResult
 from gateway.types import ChainId
-
-log = structlog.get_logger("gkt.processor")
 
 
 def _now() -> datetime:
@@ -66,7 +61,7 @@ class Processor:
             if position.offset <= head.offset:
                 result.skipped += 1
                 continue
-            decision = self._decide(record, result.timings)
+            decision = decide_or_hold(record, self.rules, self.index, timings=result.timings)
             decided_at = self.clock()
             if decision.authenticated and decision.event is not None:
                 self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms)
@@ -84,15 +79,3 @@ class Processor:
             result.audits.append(OutMessage(self.rules.topics.audit, position.chain.encode(), dumps(sealed)))
             result.decisions.append(decision)
         return result
-
-    def _decide(self, record: InboundRecord, timings: list[tuple[Stage, float]]) -> Decision:
-        try:
-            return decide(record, self.rules, self.index, timings=timings)
-        except Exception as exc:
-            # A bug must neither stop the gateway (G6) nor lose the record (G1): a
-            # person reviews it. Only the position and the error type are logged.
-            log.exception("decision_failed", inbound=str(record.position), error=type(exc).__name__)
-            decision = Decision(record, self.rules.topics.partner_of(record.position.topic), ReadResult(None, []))
-            decision.destination = self.rules.topics.quarantine
-            reason = Reason(ReasonCode.REVIEW_REQUIRED, None, "the gateway could not decide this record")
-            return decision.fail(Stage.ROUTE, [reason], Outcome.QUARANTINED)

@@ -104,16 +104,26 @@ _STAGE_OF: dict[ReasonCode, Stage] = {
 }
 
 
+MAX_REASONS_PER_STAGE = 20
+MAX_DETAIL = 300
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One problem: a code, a JSON pointer into the event, and human text.
 
-    ``detail`` never contains the offending value (it may be personal data).
+    ``detail`` never contains the offending value (it may be personal data),
+    and is cut at ``MAX_DETAIL`` characters; ``path`` comes from
+    ``contracts.pointers.pointer``, which masks and bounds it.
     """
 
     code: ReasonCode
     path: str | None = None
     detail: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.detail) > MAX_DETAIL:
+            object.__setattr__(self, "detail", self.detail[: MAX_DETAIL - 1] + "…")
 
     def as_dict(self) -> dict[str, str | None]:
         return {"code": self.code.value, "path": self.path, "detail": self.detail}
@@ -121,3 +131,17 @@ class Reason:
     def as_audit(self) -> dict[str, str | None]:
         """Audit records keep codes and paths only: detail text is for the partner."""
         return {"code": self.code.value, "path": self.path}
+
+
+def at_most(reasons: list[Reason], limit: int = MAX_REASONS_PER_STAGE) -> list[Reason]:
+    """The first ``limit`` reasons, and one more that says how many were left out and of which codes.
+
+    A stage lists every problem it found (spec/wire.md), but 40,000 unknown
+    attributes must not make a 3 MB receipt: every output stays bounded.
+    """
+    if len(reasons) <= limit:
+        return reasons
+    rest = reasons[limit:]
+    codes = ", ".join(sorted({reason.code.value for reason in rest}))
+    summary = Reason(rest[0].code, None, f"{len(rest)} more problems of this stage are not listed ({codes})")
+    return [*reasons[:limit], summary]

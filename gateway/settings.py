@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, le=10_000, description="records per consume batch")
     session_timeout_ms: int = Field(10_000, ge=1_000)
     heartbeat_interval_ms: int = Field(3_000, ge=100)
+    broker_outage_seconds: int = Field(
+        60, ge=5, le=3600, description="how long Kafka may be unreachable before the gateway exits for a restart"
+    )
     http_port: int = Field(8080, ge=0, le=65535, description="health and metrics; 0 turns it off")
     log_level: str = Field("info", pattern=r"^(debug|info|warning|error)$")
     security_protocol: str = Field(

@@ -9,6 +9,7 @@ material is ever taken from a message.
 import base64
 import binascii
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,6 +23,7 @@ from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from gateway.errors import ConfigError
+from gateway.jsonio import strict_loads
 from gateway.types import KeyId
 
 Algorithm = Literal["EdDSA", "ES256", "PS256"]
@@ -43,24 +45,38 @@ class ProtectedHeader:
     kid: KeyId
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+# Far above any JWS of EdDSA, ES256 or PS256 (RSA-4096: ~700 characters of signature).
+MAX_TOKEN_LENGTH = 8_192
+
+
 def _b64url_decode(part: str) -> bytes:
+    """RFC 7515 base64url, exactly: URL alphabet, no padding, no stray trailing bits."""
     if "=" in part:
         raise SignatureFormatError("base64url must not be padded")
+    if not _BASE64URL.fullmatch(part) or len(part) % 4 == 1:
+        raise SignatureFormatError("not base64url")
     try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     except (binascii.Error, ValueError) as exc:
         raise SignatureFormatError("not base64url") from exc
+    if _b64(data) != part:
+        raise SignatureFormatError("not canonical base64url (unused bits set)")
+    return data
 
 
 def read_protected_header(token: str) -> ProtectedHeader:
     """Parse ``<protected>..<signature>`` far enough to choose a key."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise SignatureFormatError(f"longer than {MAX_TOKEN_LENGTH} characters")
     parts = token.split(".")
     if len(parts) != 3 or parts[1] != "" or not parts[0] or not parts[2]:
         raise SignatureFormatError("expected <protected>..<signature> (detached payload)")
+    protected = _b64url_decode(parts[0])
     try:
-        header: Any = json.loads(_b64url_decode(parts[0]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SignatureFormatError("protected header is not JSON") from exc
+        header: Any = strict_loads(protected)
+    except ValueError as exc:
+        raise SignatureFormatError("protected header is not I-JSON") from exc
     if not isinstance(header, dict) or set(header) != {"alg", "kid"}:
         raise SignatureFormatError("protected header must hold exactly alg and kid")
     alg, kid = header["alg"], header["kid"]

@@ -60,7 +60,7 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> d
         "seq": head.seq + 1,
         "prev": head.hash,
         "decided_at": utc_iso(decided_at),
-        "inbound": {**decision.position.as_dict(), "timestamp": utc_iso(record.received_at)},
+        "inbound": {**decision.position.as_dict(), "timestamp": record.received_text},
         "event": {
             "id": read.id,
             "source": read.source,

@@ -6,6 +6,7 @@ import signal
 import structlog
 
 from gateway import logs
+from gateway.errors import GatewayError
 from gateway.http import HttpServer
 from gateway.kafka.embedded import bootstrap_or_embedded
 from gateway.kafka.service import GatewayService
@@ -42,6 +43,10 @@ async def _serve(settings: Settings, rules: Rules, signer: Signer, bootstrap: st
         await http.start()
     try:
         await service.run(stop)
+    except GatewayError as exc:
+        # The last line of the log says why the process ends; a supervisor restarts it.
+        log.error("exiting", reason=str(exc), exit_code=1)
+        raise
     finally:
         if http is not None:
             await http.stop()

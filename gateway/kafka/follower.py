@@ -10,14 +10,24 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from gateway.errors import BrokerError
+from gateway.metrics import FOLLOW_SKIPPED
+
+log = structlog.get_logger("gkt.follower")
 
 
 class TopicFollower:
-    """Applies every record of ``topic`` (all partitions, from offset 0) to ``apply``."""
+    """Applies every record of ``topic`` (all partitions, from offset 0) to ``apply``.
+
+    A record that ``apply`` cannot take (any exception) is skipped, counted
+    (``gkt_follow_skipped_total``) and logged by position: one bad record
+    must not stop following, or the gateway would run on stale data. If
+    following stops anyway, ``alive`` turns false and ``caught_up`` raises why.
+    """
 
     def __init__(self, bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None], **client: Any) -> None:
         self._topic = topic
@@ -56,6 +66,20 @@ class TopicFollower:
                 await self._task
         await self._consumer.stop()
 
+    @property
+    def topic(self) -> str:
+        return self._topic
+
+    @property
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def failure(self) -> BaseException | None:
+        """Why following stopped, once it has; None while it runs."""
+        if self._task is None or not self._task.done() or self._task.cancelled():
+            return None
+        return self._task.exception()
+
     async def caught_up(self, limit_seconds: float = 60.0) -> None:
         """Return once everything written to the topic before this call has been applied."""
         if self._task is not None and self._task.done():
@@ -80,7 +104,7 @@ class TopicFollower:
             fetched = 0
             for records in batches.values():
                 for record in records:
-                    self._apply(record)
+                    self._apply_one(record)
                 fetched += len(records)
             self._polls += 1
             if self._waiters and await self._at_end(fetched):
@@ -90,6 +114,18 @@ class TopicFollower:
                 for _, future in ready:
                     if not future.done():
                         future.set_result(None)
+
+    def _apply_one(self, record: ConsumerRecord) -> None:
+        try:
+            self._apply(record)
+        except Exception as exc:
+            FOLLOW_SKIPPED.labels(self._topic).inc()
+            # Position and error type only: the message may quote the record.
+            log.error(
+                "follow_record_skipped",
+                position=f"{record.topic}/{record.partition}/{record.offset}",
+                error=type(exc).__name__,
+            )
 
 
 async def read_once(bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None], **client: Any) -> None:

@@ -30,6 +30,7 @@ from gateway.jsonio import strict_loads
 from gateway.kafka import lenient_records
 from gateway.kafka.admin import ensure_topics, topic_specs
 from gateway.kafka.follower import TopicFollower
+from gateway.kafka.probe import BrokerProbe
 from gateway.kafka.security import client_options
 from gateway.kafka.writer import Writer, new_producer
 from gateway.metrics import (
@@ -111,12 +112,30 @@ class GatewayService:
         self._followers: list[TopicFollower] = []
         self._reference_loaded = settings.reference is not None
         self._audit: TopicFollower | None = None
+        self._probe: BrokerProbe | None = None
         self._pruned_at_ms = 0
 
     def ready(self) -> bool:
-        """Broker answered, reference data loaded, partitions assigned."""
+        """Broker reachable, reference data loaded and still followed, partitions assigned."""
         consumer = self._consumer
-        return self._reference_loaded and consumer is not None and bool(consumer.assignment())
+        return (
+            self._reference_loaded
+            and consumer is not None
+            and bool(consumer.assignment())
+            and all(follower.alive for follower in self._followers)
+            and (self._probe is None or self._probe.reachable)
+        )
+
+    def _check_health(self) -> None:
+        """Stop, for the supervisor to restart us, rather than run on stale data or a lost broker."""
+        for follower in self._followers:
+            if not follower.alive:
+                why = follower.failure()
+                raise BrokerError(f"following {follower.topic} stopped ({type(why).__name__}); exiting for a restart")
+        if self._probe is not None and self._probe.given_up:
+            raise BrokerError(
+                f"Kafka unreachable for more than {self.settings.broker_outage_seconds} s; exiting for a restart"
+            )
 
     @property
     def inbound_topics(self) -> list[str]:
@@ -134,11 +153,14 @@ class GatewayService:
         except KafkaError as exc:
             raise BrokerError(f"cannot reach Kafka at {self.bootstrap}: {exc}") from exc
         writer = Writer(producer)
+        self._probe = BrokerProbe(producer.client, self.settings.broker_outage_seconds)
         try:
+            self._probe.start()
             await self._start_followers()
             await self._consume(writer, stop)
         finally:
             READY.set(0)
+            await self._probe.stop()
             if self._consumer is not None:
                 await self._consumer.stop()
             for follower in self._followers:
@@ -166,14 +188,8 @@ class GatewayService:
         # every record back would cost a JSON parse per decision for nothing.
         if record.key is not None and ChainId(record.key.decode("utf-8", errors="replace")) in self.heads:
             return
-        try:
-            self.index.apply(strict_loads(record.value))
-        except (ValueError, KeyError, TypeError):
-            # The exception text may quote the record: log its position only.
-            log.error(  # noqa: TRY400
-                "audit_record_unreadable",
-                position=f"{record.topic}/{record.partition}/{record.offset}",
-            )
+        # Anything unreadable (a tombstone, garbage) raises; the follower skips, counts and logs it.
+        self.index.apply(strict_loads(record.value or b""))
 
     def _apply_reference(self, record: ConsumerRecord) -> None:
         if not self.reference.apply(record.key, record.value):
@@ -205,10 +221,15 @@ class GatewayService:
             raise BrokerError(f"cannot join consumer group at {self.bootstrap}: {exc}") from exc
         log.info("consuming", topics=self.inbound_topics, group=self.settings.group_id)
         while not stop.is_set():
+            self._check_health()
             READY.set(1 if self.ready() else 0)
-            batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
-            if batches:
-                await self._handle(consumer, writer, batches)
+            try:
+                batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
+                if batches:
+                    await self._handle(consumer, writer, batches)
+            except KafkaError as exc:
+                # Not retriable by aiokafka: stop uncommitted; a restart resumes exactly (G1).
+                raise BrokerError(f"Kafka failed: {type(exc).__name__}; exiting for a restart") from exc
 
     async def _handle(
         self,

@@ -3,7 +3,8 @@
 from datetime import datetime
 
 from contracts.agreement import Agreement, ReportTypeAgreement
-from contracts.base import ContractModel, ReportSubject, pointer, walk_present_optional
+from contracts.base import ContractModel, ReportSubject, walk_present_optional
+from contracts.pointers import pointer
 from gateway.inbound import CloudEvent
 from gateway.reasons import Reason, ReasonCode
 

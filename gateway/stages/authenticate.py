@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts.agreement import Agreement
+from contracts.pointers import masked
 from gateway.inbound import SIGNATURE_HEADER, CloudEvent, InboundRecord
 from gateway.reasons import Reason, ReasonCode
 from gateway.signing import SignatureFormatError, read_protected_header, verify_detached
@@ -19,7 +20,7 @@ MAX_CLOCK_AHEAD = timedelta(minutes=5)
 @dataclass(frozen=True, slots=True)
 class AuthResult:
     reasons: list[Reason]
-    kid: KeyId | None = None
+    kid: KeyId | None = None  # as the agreement lists it; masked when the agreement does not know it (G7)
 
 
 def authenticate(record: InboundRecord, event: CloudEvent, agreement: Agreement | None) -> AuthResult:
@@ -51,15 +52,20 @@ def _signature(record: InboundRecord, agreement: Agreement | None) -> tuple[list
                 f"header {SIGNATURE_HEADER} occurs more than once",
             )
         ], None
+    value = values[0]
+    if value is None:  # Kafka allows a header with a null value
+        return [Reason(ReasonCode.SIGNATURE_MISSING, None, f"header {SIGNATURE_HEADER} has no value")], None
     try:
-        token = values[0].decode("ascii")
+        token = value.decode("ascii")
         header = read_protected_header(token)
     except (UnicodeDecodeError, SignatureFormatError) as exc:
         detail = str(exc) if isinstance(exc, SignatureFormatError) else "not ASCII"
         return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"signature: {detail}")], None
     key = agreement.key(header.kid) if agreement is not None else None
     if key is None:
-        return [Reason(ReasonCode.KEY_UNKNOWN, None, "the partner's agreement lists no key with this kid")], header.kid
+        # The kid is the sender's word, not one of ours: only its shape is kept.
+        detail = "the partner's agreement lists no key with this kid"
+        return [Reason(ReasonCode.KEY_UNKNOWN, None, detail)], KeyId(masked(header.kid, 64))
     if header.alg != key.alg:
         return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"alg must be {key.alg} for this kid")], header.kid
     if not key.valid_at(record.received_at):

@@ -1,15 +1,17 @@
 """Stage 1, read: size, JSON, and the CloudEvent attributes."""
 
+import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from contracts.pointers import pointer, register_names, segment
 from contracts.registry import parse_dataschema
 from gateway.inbound import CloudEvent, InboundRecord
-from gateway.jsonio import DuplicateMemberError, strict_loads
+from gateway.jsonio import DuplicateMemberError, LoneSurrogateError, TooDeepError, strict_loads
 from gateway.reasons import Reason, ReasonCode
 from validators import is_oin
+from validators.wire import is_traceparent, is_tracestate, parse_rfc3339
 
 MAX_EVENT_BYTES = 262_144
 # No contract nests deeper than a few levels; a limit keeps every later walk
@@ -17,11 +19,11 @@ MAX_EVENT_BYTES = 262_144
 MAX_DEPTH = 64
 REQUIRED = ("specversion", "id", "source", "type", "dataschema", "time", "datacontenttype", "data")
 OPTIONAL = ("traceparent", "tracestate")
+register_names((*REQUIRED, *OPTIONAL))
 
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SOURCE = re.compile(r"urn:nld:oin:([0-9]{20})(?::[A-Za-z0-9._-]{1,64})?")
 _TYPE = re.compile(r"[a-z][a-z0-9]*(?:\.[a-z][a-z0-9]*)+")
-_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +37,17 @@ class ReadResult:
     attributes: dict[str, Any] | None = None
 
 
+def _unreadable(detail: str) -> ReadResult:
+    return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, detail)])
+
+
 def read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int = MAX_EVENT_BYTES) -> ReadResult:
     value = record.value
     if value is None:
-        return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "the record has no value")])
+        return _unreadable("the record has no value")
+    if not record.dated:
+        # Every time rule is judged at the Kafka timestamp; a record that cannot be dated cannot be judged.
+        return _unreadable("the record's Kafka timestamp is not a moment from 1970 to 9999")
     if len(value) > max_bytes:
         return ReadResult(
             None,
@@ -52,28 +61,38 @@ def read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int = MAX_E
         )
     try:
         parsed = strict_loads(value)
-    except DuplicateMemberError:
-        return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "an object repeats a member name")])
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "not UTF-8 JSON")])
+    except ValueError as exc:
+        return _unreadable(_why_unreadable(exc))
     if not isinstance(parsed, dict):
-        return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, "not one JSON object")])
+        return _unreadable("not one JSON object")
     if _deeper_than(parsed, MAX_DEPTH):
-        return ReadResult(
-            None,
-            [Reason(ReasonCode.EVENT_UNREADABLE, None, f"nested deeper than {MAX_DEPTH} levels")],
-        )
+        return _unreadable(f"nested deeper than {MAX_DEPTH} levels")
     return _attributes(parsed, allow_test_oins=allow_test_oins)
 
 
+def _why_unreadable(exc: ValueError) -> str:
+    """What is wrong, with a position where there is one; never the bytes themselves."""
+    if isinstance(exc, DuplicateMemberError):
+        return "an object repeats a member name"
+    if isinstance(exc, LoneSurrogateError):
+        return "a string holds a lone surrogate escape (not Unicode; RFC 7493)"
+    if isinstance(exc, TooDeepError):
+        return f"nested deeper than {MAX_DEPTH} levels"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 (byte {exc.start})"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON (line {exc.lineno}, column {exc.colno})"
+    return "a number is out of range or not JSON"
+
+
 def _invalid(name: str, detail: str) -> Reason:
-    return Reason(ReasonCode.EVENT_INVALID, f"/{name}", detail)
+    return Reason(ReasonCode.EVENT_INVALID, pointer(name), detail)
 
 
 def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
     reasons = [_invalid(name, f"attribute {name} is missing") for name in REQUIRED if name not in attrs]
     reasons += [
-        _invalid(name, f"attribute {name} is not allowed")
+        _invalid(name, f"attribute {segment(name)} is not allowed")
         for name in attrs
         if name not in REQUIRED and name not in OPTIONAL
     ]
@@ -88,8 +107,7 @@ def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
     specversion, event_id, source = text("specversion"), text("id"), text("source")
     report_type, dataschema, time_text = text("type"), text("dataschema"), text("time")
     content_type = text("datacontenttype")
-    for name in OPTIONAL:
-        text(name)
+    traceparent, tracestate = text("traceparent"), text("tracestate")
 
     if specversion is not None and specversion != "1.0":
         reasons.append(_invalid("specversion", "specversion must be 1.0"))
@@ -117,11 +135,12 @@ def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
                     "dataschema must be urn:gkt:contract:<type>:<MAJOR>.<MINOR> of this type",
                 )
             )
-    time = _parse_time(time_text)
+    time = parse_rfc3339(time_text) if time_text is not None else None
     if time_text is not None and time is None:
         reasons.append(_invalid("time", "time must be RFC 3339 with an offset"))
     if content_type is not None and content_type != "application/json":
         reasons.append(_invalid("datacontenttype", "datacontenttype must be application/json"))
+    reasons += _trace_context(traceparent, tracestate)
 
     if reasons:
         return ReadResult(None, reasons, event_id, source, attrs)
@@ -137,13 +156,14 @@ def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
     return ReadResult(event, [], event_id, source, attrs)
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None or not _TIME.fullmatch(value):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+def _trace_context(traceparent: str | None, tracestate: str | None) -> list[Reason]:
+    """The distributed tracing extension: W3C Trace Context, so that only its small, fixed shape is copied."""
+    reasons = []
+    if traceparent is not None and not is_traceparent(traceparent):
+        reasons.append(_invalid("traceparent", "traceparent must follow W3C Trace Context"))
+    if tracestate is not None and not is_tracestate(tracestate):
+        reasons.append(_invalid("tracestate", "tracestate must follow W3C Trace Context (at most 512 characters)"))
+    return reasons
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

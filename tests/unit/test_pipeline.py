@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from structlog.testing import capture_logs
 
 from gateway.audit.index import AuditIndex
 from gateway.decision import signal_id_for
@@ -124,18 +125,23 @@ def test_evidence_lists_every_shortfall(rules: Rules) -> None:
 
 def test_a_bug_in_a_stage_quarantines_instead_of_crashing(rules: Rules, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("boom")
+        raise RuntimeError("boom 111222333")  # a message that quotes the record must not be logged
 
-    monkeypatch.setattr("gateway.processor.decide", broken)
+    monkeypatch.setattr("gateway.pipeline.decide", broken)
     index = AuditIndex()
     processor = Processor(rules, Signer.generate("gw"), index, "urn:x")
     chain = Position("gkt.in.nla", 0, 0).chain
-    result = processor.process([inbound(nla())], {chain: index.head(chain)})
+    with capture_logs() as logs:
+        result = processor.process([inbound(nla())], {chain: index.head(chain)})
     assert [d.outcome for d in result.decisions] == [Outcome.QUARANTINED]
     assert [m.topic for m in result.outputs] == ["gkt.quarantine", "gkt.feedback.nla"]
     receipt = json.loads(result.outputs[1].value)
+    # An ordinary "accepted", with the signal id a routed report gets: nothing tells the sender it is held.
     assert receipt["outcome"] == "accepted"
+    assert receipt["signal_id"] == result.decisions[0].signal_id is not None
     assert len(result.audits) == 1
+    assert [entry["error"] for entry in logs if entry["event"] == "decision_failed"] == ["RuntimeError"]
+    assert "111222333" not in repr(logs)
 
 
 def test_records_at_or_below_the_chain_head_are_not_decided_again(rules: Rules) -> None:
