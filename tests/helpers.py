@@ -3,9 +3,14 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
 from gateway.demo import samples as s
 from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
+from gateway.jsonio import strict_loads
+from gateway.outputs import MAX_RECORD_BYTES, MAX_SMALL_RECORD_BYTES, OutMessage
 from gateway.pipeline import Rules
+from gateway.processor import BatchResult
 from gateway.rules_loader import load_rules
 from gateway.settings import Settings
 
@@ -59,3 +64,31 @@ class Memory:
 
     def first(self, source: str, event_id: str) -> Position | None:
         return self.seen.get((source, event_id))
+
+
+def kafka_size(message: OutMessage) -> int:
+    """The bytes ``message`` takes in a Kafka record batch, encoded by aiokafka's own builder.
+
+    Raises as the producer would for anything that cannot be written (a header
+    that does not encode, a value that is not bytes).
+    """
+    builder = DefaultRecordBatchBuilder(2, 0, 0, -1, -1, -1, 2**31 - 1)
+    builder.append(0, timestamp=0, key=message.key, value=message.value, headers=list(message.headers))
+    return len(builder.build())
+
+
+def check_outputs(result: BatchResult) -> None:
+    """What every batch's outputs must be, whatever came in: encodable, bounded, I-JSON, nothing planted in it.
+
+    Receipts, audit records and dead letters stay under 64 KiB, everything under 1 MiB.
+    """
+    small = ("gkt.feedback.", "gkt.audit", "gkt.deadletter")
+    for message in [*result.outputs, *result.audits]:
+        size = kafka_size(message)
+        limit = MAX_SMALL_RECORD_BYTES if any(part in message.topic for part in small) else MAX_RECORD_BYTES
+        assert size < limit, f"{message.topic}: {size} bytes"
+        if "gkt.deadletter" not in message.topic:
+            assert isinstance(strict_loads(message.value), dict), message.topic
+        for name, value in message.headers:
+            assert value is not None
+            name.encode("utf-8")

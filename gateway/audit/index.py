@@ -69,8 +69,9 @@ class AuditIndex:
             inbound = record.get("original") or record["inbound"]
             position = Position(str(inbound["topic"]), int(inbound["partition"]), int(inbound["offset"]))
             # A duplicate's own time is later than its original's: keeping it longer is the safe side.
-            received = datetime.fromisoformat(str(record["inbound"]["timestamp"]))
-            self.remember(str(event["source"]), str(event["id"]), position, int(received.timestamp() * 1000))
+            stamp = record["inbound"].get("timestamp")
+            received_ms = int(datetime.fromisoformat(stamp).timestamp() * 1000) if isinstance(stamp, str) else 0
+            self.remember(str(event["source"]), str(event["id"]), position, received_ms)
 
     def __len__(self) -> int:
         return len(self._first)

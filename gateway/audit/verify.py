@@ -77,7 +77,9 @@ class ChainVerifier:
 
     def unparsable(self, where: str) -> None:
         """A line or record that is not JSON at all: the log was changed."""
-        self.report.problems.append(Problem(where, None, "tampered", "not a JSON audit record"))
+        self.report.problems.append(
+            Problem(where, None, "tampered", "not an I-JSON audit record (unreadable, or a member name repeats)")
+        )
 
     def missing(self, chain: str, present: Iterable[int]) -> None:
         """Inbound offsets still on the inbound topic must each have their decision."""

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
+from typer._click.exceptions import NoArgsIsHelpError  # typer is pinned <0.30; tests cover it
 
 from gateway.cli.audit import audit_app
 from gateway.cli.contracts import contracts_app
@@ -45,12 +45,18 @@ def _read_file(path: Path) -> bytes:
 
 
 def _parse_time(value: str) -> datetime:
+    from gateway.inbound import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS
+    from validators.wire import parse_rfc3339
+
+    moment = parse_rfc3339(value)
+    if moment is None:
+        raise UsageError("--received-at: expected RFC 3339 with an offset, e.g. 2025-03-14T09:30:00+01:00")
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise UsageError(f"--received-at {value!r}: expected RFC 3339 with an offset, e.g. 2025-03-14T09:30:00+01:00")
+        millis = int(moment.timestamp() * 1000)
+    except (OverflowError, ValueError):
+        millis = -1
+    if not MIN_TIMESTAMP_MS <= millis <= MAX_TIMESTAMP_MS:
+        raise UsageError("--received-at: a Kafka timestamp is a moment from 1970 to 9999")
     return moment
 
 
@@ -274,7 +280,7 @@ def check(
     _, result = check_event(
         value,
         PartnerId(partner),
-        signature.encode("ascii") if signature else None,
+        os.fsencode(signature) if signature else None,  # the bytes as given, ASCII or not
         rules,
         moment,
         datetime.now(UTC),
@@ -303,16 +309,23 @@ def asyncapi(
 
 
 def main() -> None:
-    """Console entry point: one line on stderr for every error, never a traceback."""
+    """Console entry point: one line on stderr for every error, never a traceback.
+
+    typer vendors its own click (``typer._click``): its exceptions derive from
+    ``typer.TyperException``, not from the ``click`` package's classes.
+    """
     try:
         # Without standalone mode click returns a command's exit code instead of exiting.
         code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except NoArgsIsHelpError as exc:
+        exc.show()  # the help text: asking for nothing is asking for help
         sys.exit(2)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except typer.TyperException as exc:
+        print(f"gkt: {exc.format_message()} (see 'gkt --help')", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
     except UsageError as exc:
         print(f"gkt: {exc}", file=sys.stderr)

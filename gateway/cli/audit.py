@@ -1,7 +1,6 @@
 """``gkt audit``: verify, replay and export the audit log (spec/audit.md)."""
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +50,7 @@ def verify(
     """
     from gateway.audit.sources import export_lines, inbound_offsets
     from gateway.audit.verify import ChainVerifier
+    from gateway.jsonio import strict_loads
     from gateway.kafka.follower import read_once
     from gateway.keyset import KeySet
     from gateway.rules_loader import load_keyset, load_rules
@@ -61,8 +61,10 @@ def verify(
     console = Console(stderr=True)
 
     def feed(raw: bytes, where: str) -> None:
+        # Strict: with a repeated member name, a reader that keeps the last would see another record
+        # than the one hashed (an inserted "outcome" before the real one).
         try:
-            record = json.loads(raw)
+            record = strict_loads(raw)
         except ValueError:
             verifier.unparsable(where)
             return

@@ -3,10 +3,13 @@
 import asyncio
 from typing import Any
 
+from aiokafka import ConsumerRecord
+
 from gateway.errors import BrokerError
 from gateway.jsonio import strict_loads
-from gateway.kafka.follower import read_all
+from gateway.kafka.follower import TopicFollower
 from gateway.kafka.runner import new_partner_producer
+from gateway.kafka.security import client_options
 from gateway.settings import Settings
 from gateway.topics import Topics
 from gateway.types import PartnerId
@@ -15,24 +18,47 @@ from gateway.types import PartnerId
 async def publish_and_wait(
     settings: Settings, partner: PartnerId, value: bytes, signature: bytes, limit_seconds: float
 ) -> dict[str, Any]:
+    """Publish with the configured security settings, then follow the feedback topic until the receipt comes.
+
+    The feedback topic is read once from its start and then followed, never
+    read again: a busy partner's topic holds many receipts.
+    """
     topics = Topics(settings.topic_prefix)
     assert settings.bootstrap
-    producer = new_partner_producer(settings.bootstrap)
-    await producer.start()
+    client = client_options(settings)
+    listening = False  # receipts already there before we send cannot be ours
+    receipts: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    arrived = asyncio.Event()
+
+    def keep(record: ConsumerRecord) -> None:
+        if not listening:
+            return
+        receipt = strict_loads(record.value or b"")
+        inbound = receipt.get("inbound") or {}
+        receipts[(inbound.get("topic"), inbound.get("partition"), inbound.get("offset"))] = receipt
+        arrived.set()
+
+    follower = TopicFollower(settings.bootstrap, topics.feedback(partner), keep, **client)
+    await follower.start()
     try:
-        sent = await producer.send_and_wait(topics.inbound(partner), value, headers=[("gkt-signature", signature)])
+        await follower.caught_up(limit_seconds)
+        listening = True
+        producer = new_partner_producer(settings.bootstrap, **client)
+        await producer.start()
+        try:
+            sent = await producer.send_and_wait(topics.inbound(partner), value, headers=[("gkt-signature", signature)])
+        finally:
+            await producer.stop()
+        position = (sent.topic, sent.partition, sent.offset)
+        try:
+            async with asyncio.timeout(limit_seconds):
+                while position not in receipts:
+                    arrived.clear()
+                    await arrived.wait()
+        except TimeoutError:
+            raise BrokerError(
+                f"no receipt within {limit_seconds:g} s for {sent.topic}/{sent.partition}/{sent.offset}"
+            ) from None
+        return receipts[position]
     finally:
-        await producer.stop()
-    deadline = asyncio.get_running_loop().time() + limit_seconds
-    while asyncio.get_running_loop().time() < deadline:
-        for record in await read_all(settings.bootstrap, topics.feedback(partner)):
-            receipt = strict_loads(record.value)
-            inbound = receipt.get("inbound", {})
-            if (inbound.get("topic"), inbound.get("partition"), inbound.get("offset")) == (
-                sent.topic,
-                sent.partition,
-                sent.offset,
-            ):
-                return dict(receipt)
-        await asyncio.sleep(0.5)
-    raise BrokerError(f"no receipt within {limit_seconds:g} s for {sent.topic}/{sent.partition}/{sent.offset}")
+        await follower.stop()

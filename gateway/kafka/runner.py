@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -39,11 +40,13 @@ async def running_gateway(
             task.cancel()
 
 
-def new_partner_producer(bootstrap: str) -> AIOKafkaProducer:
+def new_partner_producer(bootstrap: str, **client: Any) -> AIOKafkaProducer:
+    """A producer as a partner uses one; ``client`` carries the security options (gateway.kafka.security)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         client_id="gkt-partner",
         acks="all",
         linger_ms=2,
         max_request_size=2_097_152,
+        **client,
     )

@@ -177,7 +177,21 @@ def test_a_line_that_is_not_json(exported: tuple[Harness, Path, Path], tmp_path:
     (tmp_path / "t.jsonl").write_text(out.read_text() + "{not json\n")
     code, output = verify_file(tmp_path / "t.jsonl", keys)
     assert code == 1
-    assert "not a JSON audit record" in output
+    assert "not an I-JSON audit record" in output
+
+
+def test_a_repeated_member_name_is_tampering(exported: tuple[Harness, Path, Path], tmp_path: Path) -> None:
+    """A reader that keeps the last of two names would see another outcome than the one hashed."""
+    _, out, keys = exported
+    lines = out.read_text().splitlines()
+    record = json.loads(lines[0])
+    forged = '{"outcome":"routed",' + lines[0][1:]
+    assert json.loads(forged)["outcome"] == record["outcome"]  # the real one comes last and still hashes right
+    (tmp_path / "t.jsonl").write_text("\n".join([forged, *lines[1:]]) + "\n")
+    code, output = verify_file(tmp_path / "t.jsonl", keys)
+    assert code == 1
+    assert "tampered" in output
+    assert "a member name repeats" in output
 
 
 async def test_kafka_mode_finds_inbound_records_without_a_decision(exported: tuple[Harness, Path, Path]) -> None:

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -134,3 +135,22 @@ def test_invalid_agreements_stop_with_one_line_naming_file_and_field(tmp_path: P
     assert "nla/2025.1.toml: max_event_age_days:" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "signature", "code"),
+    [
+        (b'{"\\ud800": 1}', "", "EVENT_UNREADABLE"),  # a lone surrogate escape in the event file
+        (s.encode(s.event(s.nla_report(), time=NOW)), "äö..ü", "SIGNATURE_INVALID"),  # a signature that is not ASCII
+    ],
+)
+def test_check_decides_hostile_input_as_the_gateway_does(
+    value: bytes, signature: str, code: str, event_file: Any
+) -> None:
+    result = gkt(
+        "check", str(event_file(value)), "--partner", "nla", "--signature", signature,
+        "--received-at", NOW.isoformat(), "--allow-test-oins", "--reference", REFERENCE,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert [r["code"] for r in json.loads(result.stdout)["reasons"]] == [code]
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,86 @@
+"""Every command answers a usage error with one line on stderr and exit 2, never a traceback (spec/cli.md)."""
+
+import sys
+
+import pytest
+import typer
+
+from gateway.cli.app import app, main
+
+
+def commands() -> list[list[str]]:
+    """Every leaf command of ``gkt``, as its words."""
+    found: list[list[str]] = []
+
+    def walk(command: typer.core.TyperGroup | typer.core.TyperCommand, words: list[str]) -> None:
+        children = getattr(command, "commands", None)
+        if children is None:
+            found.append(words)
+            return
+        for name, child in children.items():
+            walk(child, [*words, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *words: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["gkt", *words])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    code = exit_.value.code
+    return (code if isinstance(code, int) else 1), capsys.readouterr().err
+
+
+def test_the_command_list_is_complete() -> None:
+    assert {" ".join(words) for words in commands()} >= {
+        "demo", "run", "broker", "topics create", "keys new", "keys show", "sign", "publish", "check",
+        "contracts list", "contracts schema", "contracts check", "audit verify", "audit replay", "audit export",
+        "asyncapi",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("words", commands(), ids=" ".join)
+def test_an_unknown_option_is_one_line_and_exit_2(
+    words: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(monkeypatch, capsys, *words, "--nonsense")
+    assert code == 2
+    assert err.startswith("gkt: No such option: --nonsense"), err
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+
+
+def test_an_unknown_command_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(monkeypatch, capsys, "chek")
+    assert (code, err) == (2, "gkt: No such command 'chek'. Did you mean 'check'? (see 'gkt --help')\n")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["check"], ["sign"], ["publish"], ["keys", "new"], ["contracts", "schema"]],
+    ids=" ".join,
+)
+def test_a_missing_argument_is_one_line_and_exit_2(
+    words: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(monkeypatch, capsys, *words)
+    assert code == 2
+    assert err.startswith("gkt: Missing"), err
+    assert err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    "received_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2025-01-01", "yesterday"]
+)
+def test_check_refuses_a_receipt_time_it_cannot_use(
+    received_at: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    code, err = run(
+        monkeypatch, capsys, "check", "/dev/null", "--partner", "nla", "--signature", "x", "--received-at", received_at
+    )
+    assert code == 2
+    assert err.startswith("gkt: --received-at: ")
+    assert err.count("\n") == 1
