@@ -51,7 +51,9 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 class EmbeddedBroker:
     """A tansu broker process on 127.0.0.1; a context manager."""
 
-    def __init__(self, port: int | None = None, startup_timeout: float = 15.0, advertised_port: int | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, startup_timeout: float = 15.0, advertised_port: int | None = None
+    ) -> None:
         self.port = port or free_port()
         # Clients connect to the advertised port after bootstrap: a test puts a TCP proxy there to cut the broker.
         self.advertised_port = advertised_port or self.port
