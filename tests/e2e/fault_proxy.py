@@ -1,0 +1,101 @@
+"""A TCP proxy between the gateway and the broker that a test can cut: refuse, or black-hole (half-open).
+
+tansu advertises the proxy's port (``EmbeddedBroker(advertised_port=...)``),
+so every connection, after bootstrap too, goes through it. Only 127.0.0.1.
+"""
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Coroutine
+from typing import Any, Literal
+
+Mode = Literal["open", "refuse", "blackhole"]
+
+
+class FaultProxy:
+    def __init__(self, listen_port: int, target_port: int) -> None:
+        self.listen_port, self.target_port = listen_port, target_port
+        self.mode: Mode = "open"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fault-proxy", daemon=True)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    def start(self) -> "FaultProxy":
+        self._thread.start()
+        self._call(self._listen())
+        return self
+
+    def stop(self) -> None:
+        self._call(self._shutdown())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        await self._close_all(stop_listening=True)
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def refuse(self) -> None:
+        """The broker's port is closed: new connections are refused, open ones are reset."""
+        self.mode = "refuse"
+        self._call(self._close_all(stop_listening=True))
+
+    def blackhole(self) -> None:
+        """Connections are accepted and kept, but nothing passes either way (a half-open network)."""
+        self.mode = "blackhole"
+
+    def restore(self) -> None:
+        """Back to normal; connections that lived through a black hole are closed, as a timed-out peer would."""
+        previous, self.mode = self.mode, "open"
+        if previous == "refuse":
+            self._call(self._listen())
+        else:
+            self._call(self._close_all(stop_listening=False))
+
+    def _call(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.listen_port, reuse_address=True)
+
+    async def _close_all(self, *, stop_listening: bool) -> None:
+        if stop_listening and self._server is not None:
+            self._server.close()
+            self._server = None
+        writers, self._writers = list(self._writers), set()
+        for writer in writers:
+            writer.close()
+        for writer in writers:
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        if self.mode != "open":
+            await self._drain(reader)
+            return
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers.add(upstream_writer)
+        await asyncio.gather(self._pump(reader, upstream_writer), self._pump(upstream_reader, writer))
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await reader.read(65_536):
+                if self.mode == "open":
+                    writer.write(data)
+                    await writer.drain()
+        writer.close()
+
+    async def _drain(self, reader: asyncio.StreamReader) -> None:
+        with contextlib.suppress(OSError):
+            while await reader.read(65_536):
+                pass
