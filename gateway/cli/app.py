@@ -50,13 +50,13 @@ def _parse_time(value: str) -> datetime:
 
     moment = parse_rfc3339(value)
     if moment is None:
-        raise UsageError("--received-at: expected RFC 3339 with an offset, e.g. 2025-03-14T09:30:00+01:00")
+        raise UsageError(f"--received-at {value!r}: expected RFC 3339 with an offset, e.g. 2025-03-14T09:30:00+01:00")
     try:
         millis = int(moment.timestamp() * 1000)
     except (OverflowError, ValueError):
         millis = -1
     if not MIN_TIMESTAMP_MS <= millis <= MAX_TIMESTAMP_MS:
-        raise UsageError("--received-at: a Kafka timestamp is a moment from 1970 to 9999")
+        raise UsageError(f"--received-at {value!r}: a Kafka timestamp is a moment from 1970 to 9999")
     return moment
 
 

@@ -131,9 +131,9 @@ async def test_a_tombstone_on_the_audit_log_does_not_stop_the_gateway(harness: H
         await produce(harness.bootstrap, harness.topics.inbound(PartnerId("nla")), [good()])
         assert await harness.decided_by(service, 1) == 1
         assert service.ready()
-    written = [r.value for r in await harness.records(harness.topics.audit)]
-    assert written[0] is None
-    assert [strict_loads(v)["outcome"] for v in written[1:] if v is not None] == ["routed"]
+    written = [r.value for r in await harness.records(harness.topics.audit)]  # partitions in no fixed order
+    assert written.count(None) == 1
+    assert [strict_loads(v)["outcome"] for v in written if v is not None] == ["routed"]
 
 
 @pytest.fixture

@@ -82,5 +82,5 @@ def test_check_refuses_a_receipt_time_it_cannot_use(
         monkeypatch, capsys, "check", "/dev/null", "--partner", "nla", "--signature", "x", "--received-at", received_at
     )
     assert code == 2
-    assert err.startswith("gkt: --received-at: ")
+    assert err.startswith(f"gkt: --received-at {received_at!r}: ")
     assert err.count("\n") == 1
