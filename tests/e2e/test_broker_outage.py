@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from gateway.audit.verify import verify
-from gateway.demo import samples as s
 from gateway.kafka.embedded import EmbeddedBroker, free_port
 from gateway.keyset import KeySet
 from gateway.signing import Signer
@@ -73,4 +72,3 @@ async def test_a_30_second_broker_outage(fault: str, tmp_path: Path) -> None:
     assert "broker_reachable_again" in events or "exiting" in events
     library = [line for line in lines if str(line.get("logger", "")).startswith("aiokafka")]
     assert len(library) < 4 * OUTAGE_SECONDS, f"{len(library)} aiokafka lines"  # was ~110 a second
-    assert s.NLA_SOURCE  # reports came from the demo partner
