@@ -52,12 +52,12 @@ class Rules:
     allow_test_oins: bool = False
 
 
-def decide(
+def _run_stages(
     record: InboundRecord,
     rules: Rules,
     memory: DedupMemory,
-    trace: list[Step] | None = None,
-    timings: list[tuple[Stage, float]] | None = None,
+    trace: list[Step] | None,
+    timings: list[tuple[Stage, float]] | None,
 ) -> Decision:
     """Run the stages in order; the first that fails decides.
 
@@ -132,23 +132,23 @@ def decide(
     return decision
 
 
-def decide_or_hold(
+def decide(
     record: InboundRecord,
     rules: Rules,
     memory: DedupMemory,
     trace: list[Step] | None = None,
     timings: list[tuple[Stage, float]] | None = None,
 ) -> Decision:
-    """``decide``, except that a bug in a stage holds the record for a person instead of raising.
+    """Decide one record; a bug in a stage holds the record for a person instead of raising.
 
     A bug must neither stop the gateway (G6) nor lose the record (G1): it is
-    quarantined with ``REVIEW_REQUIRED``. The service and replay both decide
-    through here, so replay reproduces such a decision too. The partner's
+    quarantined with ``REVIEW_REQUIRED``. The service, ``gkt check`` and
+    replay all decide through here, so replay reproduces such a decision. The partner's
     receipt is an ordinary ``accepted`` (with its ``signal_id`` when the event
     can be read), so it reveals nothing of the quarantine.
     """
     try:
-        return decide(record, rules, memory, trace, timings)
+        return _run_stages(record, rules, memory, trace, timings)
     except Exception as exc:
         # The message may quote the record: log where it happened, never what it said.
         frame = traceback.extract_tb(exc.__traceback__)[-1]
@@ -161,8 +161,6 @@ def decide_or_hold(
     try:
         readable = read(record, allow_test_oins=rules.allow_test_oins)
     except Exception:
-        readable = ReadResult(None, [])
-    if readable.event is None:
         readable = ReadResult(None, [])
     decision = Decision(record, rules.topics.partner_of(record.position.topic), readable)
     decision.destination = rules.topics.quarantine

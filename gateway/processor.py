@@ -16,7 +16,7 @@ from gateway.decision import Decision
 from gateway.inbound import InboundRecord
 from gateway.jsonio import dumps
 from gateway.outputs import OutMessage, messages_for
-from gateway.pipeline import Rules, decide_or_hold
+from gateway.pipeline import Rules, decide
 from gateway.reasons import Stage
 from gateway.signing import Signer
 from gateway.types import ChainId
@@ -61,7 +61,7 @@ class Processor:
             if position.offset <= head.offset:
                 result.skipped += 1
                 continue
-            decision = decide_or_hold(record, self.rules, self.index, timings=result.timings)
+            decision = decide(record, self.rules, self.index, timings=result.timings)
             decided_at = self.clock()
             if decision.authenticated and decision.event is not None:
                 self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms)

@@ -17,7 +17,7 @@ from contracts.agreement_book import AgreementBook
 from gateway.audit.index import AuditIndex
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord, Position
-from gateway.pipeline import Rules, Step, decide_or_hold
+from gateway.pipeline import Rules, Step, decide
 from gateway.reasons import Outcome
 from routing.policy import PolicyBook
 from routing.reference import ClientLookup
@@ -89,7 +89,7 @@ class Replayer:
         rules = self.pinned(record)
         if isinstance(rules, str):
             return rules
-        return decide_or_hold(inbound, rules, self.index, trace)
+        return decide(inbound, rules, self.index, trace)
 
     def run(self, inbound: dict[Position, InboundRecord]) -> ReplayReport:
         report = ReplayReport()

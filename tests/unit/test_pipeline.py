@@ -127,7 +127,7 @@ def test_a_bug_in_a_stage_quarantines_instead_of_crashing(rules: Rules, monkeypa
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom 111222333")  # a message that quotes the record must not be logged
 
-    monkeypatch.setattr("gateway.pipeline.decide", broken)
+    monkeypatch.setattr("gateway.pipeline._run_stages", broken)
     index = AuditIndex()
     processor = Processor(rules, Signer.generate("gw"), index, "urn:x")
     chain = Position("gkt.in.nla", 0, 0).chain
