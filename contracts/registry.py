@@ -18,7 +18,7 @@ from types import ModuleType
 from contracts.base import ReportContract
 from gateway.errors import ConfigError
 
-_VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})")  # bounded: dataschema is copied into the audit
 DATASCHEMA_PREFIX = "urn:gkt:contract:"
 BUILTIN_SCHEMAS = Path(__file__).parent / "schemas"
 

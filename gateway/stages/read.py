@@ -23,7 +23,8 @@ register_names((*REQUIRED, *OPTIONAL))
 
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SOURCE = re.compile(r"urn:nld:oin:([0-9]{20})(?::[A-Za-z0-9._-]{1,64})?")
-_TYPE = re.compile(r"[a-z][a-z0-9]*(?:\.[a-z][a-z0-9]*)+")
+# type and dataschema are copied into the audit record: their length is bounded like id's.
+_TYPE = re.compile(r"(?=.{3,128}$)[a-z][a-z0-9]*(?:\.[a-z][a-z0-9]*)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,7 @@ def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
         else:
             oin = match.group(1)
     if report_type is not None and not _TYPE.fullmatch(report_type):
-        reasons.append(_invalid("type", "type must be a dotted lower-case name"))
+        reasons.append(_invalid("type", "type must be a dotted lower-case name of at most 128 characters"))
         report_type = None
     version = None
     if dataschema is not None and report_type is not None:

@@ -39,6 +39,17 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(ANY_TEXT, inner, max_size=5),
     max_leaves=25,
 )
+# Well-formed but huge: what passes a syntax check and is then copied (type and dataschema go to the audit record).
+LONG_WELL_FORMED = st.integers(0, 120_000).flatmap(
+    lambda n: st.sampled_from(
+        [
+            "nl." + "a" * n,
+            f"urn:gkt:contract:{s.NLA_TYPE}:1{'0' * n}.0",
+            "x" * n,
+            f"urn:nld:oin:00000099111222333000:{'a' * n}",
+        ]
+    )
+)
 TIMESTAMPS = st.integers(-(2**63), 2**63 - 1) | st.integers(0, MAX_TIMESTAMP_MS) | st.just(int(NOW.timestamp() * 1000))
 
 
@@ -76,7 +87,25 @@ def mutated_event(draw: st.DrawFn) -> bytes:
     if action == "delete":
         target.pop(name, None)
     else:
-        target[name] = draw(JSON)
+        target[name] = draw(JSON | LONG_WELL_FORMED)
+    return escaped(event)
+
+
+@st.composite
+def long_attributes(draw: st.DrawFn) -> bytes:
+    """A signed-looking event whose type, dataschema and source are well formed but as long as fits."""
+    n = draw(st.integers(0, 120_000))
+    event = s.event(s.nla_report(), time=NOW)
+    kind = draw(st.sampled_from(["type", "version", "source", "id"]))
+    if kind == "type":
+        event["type"] = "nl." + "a" * n
+        event["dataschema"] = f"urn:gkt:contract:{event['type']}:1.0"
+    elif kind == "version":
+        event["dataschema"] = f"urn:gkt:contract:{s.NLA_TYPE}:1{'0' * n}.0"
+    elif kind == "source":
+        event["source"] = f"{s.NLA_SOURCE}:{'a' * n}"
+    else:
+        event["id"] = "a" * n
     return escaped(event)
 
 
@@ -85,6 +114,7 @@ VALUES = (
     | st.binary(max_size=2_000)
     | JSON.map(escaped)
     | mutated_event()
+    | long_attributes()
     | wide()
     | deep()
     | st.builds(lambda n: b"{" + b" " * n + b"}", st.integers(262_000, 263_000))
@@ -164,7 +194,7 @@ def test_any_batch_is_decided_bounded_and_masked(records: list[InboundRecord]) -
     process(records)
 
 
-@given(mutated_event(), TIMESTAMPS)
+@given(mutated_event() | long_attributes(), TIMESTAMPS)
 def test_any_signed_mutation_is_decided_bounded_and_masked(value: bytes, timestamp: int) -> None:
     """Properly signed, so that every later stage (screen, contract, agreement, route) sees hostile data."""
     count("signed mutations")

@@ -199,3 +199,31 @@ def test_received_at_bounds_are_inclusive(rules: Rules) -> None:
     record = InboundRecord(Position("gkt.in.nla", 0, 0), 0, nla(at=NOW), ())
     assert record.dated
     assert record.received_text == "1970-01-01T00:00:00.000Z"
+
+
+def test_long_type_and_dataschema_are_refused_before_they_reach_the_audit_record(rules: Rules) -> None:
+    long_type = "nl." + "a" * 120_000
+    value = nla_event(s.nla_report(), type=long_type, dataschema=f"urn:gkt:contract:{long_type}:1.0")
+    outcome, reasons, audit = one(rules, inbound(value))
+    assert (outcome, reasons) == ("rejected", [("EVENT_INVALID", "/type")])
+    assert audit["event"]["type"] is None
+    big_version = nla_event(s.nla_report(), dataschema=f"urn:gkt:contract:{s.NLA_TYPE}:1{'0' * 100_000}.0")
+    assert one(rules, inbound(big_version))[1] == [("EVENT_INVALID", "/dataschema")]
+
+
+def test_a_held_event_that_grows_on_re_encoding_is_not_copied(rules: Rules, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a record the gateway failed to decide reaches the quarantine unvalidated.
+
+    ``1e15`` re-encodes as ``1000000000000000.0``, 4.5 times larger.
+    """
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("gateway.pipeline._run_stages", broken)
+    value = nla_event({"getallen": "@"}).replace(b'"@"', b"[" + b",".join([b"1e15"] * 50_000) + b"]")
+    assert len(value) < 262_144
+    result = process(rules, inbound(value))
+    quarantined = strict_loads(result.outputs[0].value)
+    assert quarantined["event"] is None
+    assert quarantined["reasons"][0]["code"] == "REVIEW_REQUIRED"
