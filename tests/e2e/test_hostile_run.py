@@ -9,6 +9,7 @@ receipt, an audit record, a dead letter or a log line (G7).
 import asyncio
 import base64
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from gateway.keyset import KeySet
 from gateway.outputs import MAX_RECORD_BYTES, MAX_SMALL_RECORD_BYTES
 from gateway.signing import Signer
 from gateway.types import PartnerId
-from tests.e2e.gateway_process import GatewayProcess
+from tests.e2e.gateway_process import GatewayProcess, http_get
 from tests.helpers import now
 from tests.integration.harness import Harness
 
@@ -42,23 +43,43 @@ def good(client: str = s.KNOWN_CLIENT_MKB) -> tuple[bytes, Headers, int | None]:
     return value, [(SIGNATURE_HEADER, s.sign(value, "nla-2025-01"))], None
 
 
-def hostile() -> list[tuple[bytes, Headers, int | None]]:
-    """The reproductions of the hardening issue, each as a partner's record."""
+Record = tuple[bytes, Headers, int | None]
+
+
+def hostile() -> list[tuple[Record, str]]:
+    """The reproductions of the hardening issue, each as a partner's record, with the code it must get."""
     signed = s.encode(s.event(s.nla_report(), time=now()))
+    signature = s.sign(signed, "nla-2025-01").decode()
     kid_header = base64.urlsafe_b64encode(escaped({"alg": "EdDSA", "kid": "\ud800"})).rstrip(b"=")
     named = escaped(s.event({**s.nla_report(), NAME: 1, "periode": {"van": "2024-09-01", f"{BSN}L01": 1}}, time=now()))
-    crowd = escaped(s.event({**s.nla_report(), **{f"{BSN}{i}": 0 for i in range(15_000)}}, time=now()))
+    crowd = escaped(s.event({**s.nla_report(), **{f"{BSN}{i}": 0 for i in range(12_000)}}, time=now()))
+    traced = s.encode({**s.event(s.nla_report(), time=now()), "tracestate": f"a={NAME}," * 40})
+    padded = signature + "=="  # base64url is unpadded (RFC 7515)
     return [
-        (b'{"\\ud800": 1}', [], None),
-        (signed, [(SIGNATURE_HEADER, kid_header + b"..AAAA")], None),
-        (escaped({f"{i:x}": 1 for i in range(25_000)}), [], None),
-        (crowd, [(SIGNATURE_HEADER, s.sign(crowd, "nla-2025-01"))], None),
-        (named, [(SIGNATURE_HEADER, s.sign(named, "nla-2025-01"))], None),
-        (signed, [(SIGNATURE_HEADER, s.sign(signed, "nla-2025-01"))], 10**15),
-        (signed, [(SIGNATURE_HEADER, s.sign(signed, "nla-2025-01"))], 0),
-        (signed, [(SIGNATURE_HEADER, None)], None),
-        (b"[" * 100_000, [(f"{NAME}", b"x"), (SIGNATURE_HEADER, b"\xff\xfe")], None),
+        ((b'{"\\ud800": 1}', [], None), "EVENT_UNREADABLE"),
+        ((signed, [(SIGNATURE_HEADER, kid_header + b"..AAAA")], None), "SIGNATURE_INVALID"),
+        ((escaped({f"{i:x}": 1 for i in range(25_000)}), [], None), "EVENT_INVALID"),
+        ((crowd, [(SIGNATURE_HEADER, s.sign(crowd, "nla-2025-01"))], None), "CONTRACT_VIOLATION"),
+        ((named, [(SIGNATURE_HEADER, s.sign(named, "nla-2025-01"))], None), "CONTRACT_VIOLATION"),
+        ((signed, [(SIGNATURE_HEADER, signature.encode())], 10**15), "EVENT_UNREADABLE"),
+        ((signed, [(SIGNATURE_HEADER, signature.encode())], -(10**15)), "EVENT_UNREADABLE"),
+        (
+            (signed, [(SIGNATURE_HEADER, signature.encode())], 0),
+            "KEY_NOT_VALID",
+        ),  # 1970 is datable; the key is not valid then
+        ((signed, [(SIGNATURE_HEADER, None)], None), "SIGNATURE_MISSING"),
+        ((signed, [(SIGNATURE_HEADER, padded.encode())], None), "SIGNATURE_INVALID"),
+        ((traced, [(SIGNATURE_HEADER, s.sign(traced, "nla-2025-01"))], None), "EVENT_INVALID"),
+        ((b"[" * 100_000, [(f"{NAME}", b"x"), (SIGNATURE_HEADER, b"\xff\xfe")], None), "EVENT_UNREADABLE"),
     ]
+
+
+def lower_case_time() -> Record:
+    """RFC 3339 allows "t" and "z": a good report all the same."""
+    event = s.event(s.nla_report(), time=now())
+    event["time"] = event["time"].replace("T", "t").replace("+00:00", "z").replace("Z", "z")
+    value = s.encode(event)
+    return value, [(SIGNATURE_HEADER, s.sign(value, "nla-2025-01"))], None
 
 
 async def produce(
@@ -85,24 +106,30 @@ async def test_hostile_records_between_good_ones(kafka: str, prefix: str, tmp_pa
     await produce(kafka, topics.reference, [(b"[" * 100_000, [], None)], key=s.UNKNOWN_CLIENT.encode())
     gateway = GatewayProcess(kafka, prefix, tmp_path, GKT_LOG_LEVEL="debug").start()
     try:
-        batch = [good(), *hostile(), good(), *hostile(), good()]
-        await produce(kafka, inbound, batch)
+        cases = [(good(), "routed"), *hostile(), (lower_case_time(), "routed"), *hostile(), (good(), "routed")]
+        await produce(kafka, inbound, [record for record, _ in cases])
         # The client the poisoned record was about becomes known: later reports about it are routed.
         client = {"kvkNummer": s.UNKNOWN_CLIENT, "segment": "go", "horizontaalToezichtLoonheffingen": False}
         await produce(kafka, topics.reference, [(s.encode(client), [], None)], key=s.UNKNOWN_CLIENT.encode())
-        await asyncio.sleep(1)  # the follower reads the update within its poll
-        await produce(kafka, inbound, [good(s.UNKNOWN_CLIENT)])
-        total = len(batch) + 1
-        audit = await harness.wait_for_audit(total, limit_seconds=90)
+        deadline = time.monotonic() + 30
+        while "gkt_reference_records 5.0" not in http_get(gateway.port, "/metrics")[1]:  # 4 sample clients + this one
+            assert time.monotonic() < deadline, "the reference update was not followed"
+            await asyncio.sleep(0.1)
+        cases.append((good(s.UNKNOWN_CLIENT), "routed"))
+        await produce(kafka, inbound, [cases[-1][0]])
+        audit = await harness.wait_for_audit(len(cases), limit_seconds=90)
         assert gateway.exit_code() is None, "the gateway stopped"
         assert gateway.readyz() == 200
     finally:
         assert gateway.stop() == 0
-    assert sorted(a["inbound"]["offset"] for a in audit) == list(range(total))  # exactly one decision each
+    assert sorted(a["inbound"]["offset"] for a in audit) == list(range(len(cases)))  # exactly one decision each
     by_offset = {a["inbound"]["offset"]: a for a in audit}
-    routed = [o for o, a in by_offset.items() if a["outcome"] == "routed"]
-    assert routed == [0, len(hostile()) + 1, 2 * len(hostile()) + 2, total - 1]
-    assert by_offset[total - 1]["destination"]["topic"].endswith("bd.detectie.go")
+    got = [
+        by_offset[o]["outcome"] if by_offset[o]["outcome"] == "routed" else by_offset[o]["reasons"][0]["code"]
+        for o in range(len(cases))
+    ]
+    assert got == [expected for _, expected in cases]
+    assert by_offset[len(cases) - 1]["destination"]["topic"].endswith("bd.detectie.go")
     assert verify(audit, KeySet.of(Signer.from_pem_file(gateway.key, "gw-test-1"))).ok
 
     told: list[ConsumerRecord] = []
@@ -119,7 +146,7 @@ async def test_hostile_records_between_good_ones(kafka: str, prefix: str, tmp_pa
         assert planted not in log
     lines = gateway.log_lines()  # every line is JSON
     assert any(line["event"] == "reference_record_invalid" for line in lines)
-    assert sum(line["event"] == "decided" for line in lines) == total
+    assert sum(line["event"] == "decided" for line in lines) == len(cases)
     for receipt in (strict_loads(r.value) for r in await harness.records(topics.feedback(PartnerId("nla")))):
         assert receipt["outcome"] in ("accepted", "rejected")
         assert receipt["outcome"] != "accepted" or receipt["signal_id"] is not None
