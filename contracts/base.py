@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from contracts.fields import IDENTIFIER_ERROR
-from contracts.pointers import pointer, register_names
+from contracts.masking import pointer, register_names
 from gateway.reasons import Reason, ReasonCode
 
 
@@ -26,7 +26,7 @@ class ContractModel(BaseModel):
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        # Field names are the contracts' own words: paths may show them (contracts/pointers.py).
+        # Field names are the contracts' own words: paths may show them (contracts/masking.py).
         super().__pydantic_init_subclass__(**kwargs)
         register_names(cls.model_fields)
 

@@ -8,6 +8,7 @@ AWR); dead letters and audit records never carry personal data (G7).
 from dataclasses import dataclass
 from datetime import datetime
 
+from contracts.masking import mask
 from gateway.decision import Decision
 from gateway.inbound import SIGNATURE_HEADER
 from gateway.jsonio import dumps, utc_iso
@@ -156,29 +157,6 @@ def quarantine_value(decision: Decision, decided_at: datetime) -> bytes:
     if len(value) > QUARANTINE_EVENT_BYTES:
         value = dumps({**record, "event": None})
     return value
-
-
-def mask(value: bytes) -> bytes:
-    """The shape of unreadable bytes without their content.
-
-    Letters become ``x``, digits ``9`` and non-ASCII bytes ``?``; punctuation and
-    white space stay, so an operator still sees where the JSON breaks, at the
-    same byte offset, but no BSN or name survives. The original bytes stay on
-    the inbound topic, under its retention and ACLs.
-    """
-    return value.translate(_MASK)
-
-
-_MASK = bytes(
-    ord("x")
-    if chr(b).isascii() and chr(b).isalpha()
-    else ord("9")
-    if chr(b).isdigit() and b < 128
-    else ord("?")
-    if b >= 128
-    else b
-    for b in range(256)
-)
 
 
 def dead_letter(decision: Decision, topics: Topics, decided_at: datetime) -> OutMessage:

@@ -114,7 +114,7 @@ class Reason:
 
     ``detail`` never contains the offending value (it may be personal data),
     and is cut at ``MAX_DETAIL`` characters; ``path`` comes from
-    ``contracts.pointers.pointer``, which masks and bounds it.
+    ``contracts.masking.pointer``, which masks and bounds it.
     """
 
     code: ReasonCode

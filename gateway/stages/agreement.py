@@ -4,7 +4,7 @@ from datetime import datetime
 
 from contracts.agreement import Agreement, ReportTypeAgreement
 from contracts.base import ContractModel, ReportSubject, walk_present_optional
-from contracts.pointers import pointer
+from contracts.masking import pointer
 from gateway.inbound import CloudEvent
 from gateway.reasons import Reason, ReasonCode
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts.agreement import Agreement
-from contracts.pointers import masked
+from contracts.masking import masked
 from gateway.inbound import SIGNATURE_HEADER, CloudEvent, InboundRecord
 from gateway.reasons import Reason, ReasonCode
 from gateway.signing import SignatureFormatError, read_protected_header, verify_detached

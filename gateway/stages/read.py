@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.pointers import pointer, register_names, segment
+from contracts.masking import pointer, register_names, segment
 from contracts.registry import parse_dataschema
 from gateway.inbound import CloudEvent, InboundRecord
 from gateway.jsonio import DuplicateMemberError, LoneSurrogateError, TooDeepError, strict_loads

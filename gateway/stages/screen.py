@@ -7,7 +7,7 @@ the event, and nothing of its content is copied anywhere.
 from collections.abc import Iterator
 from typing import Any
 
-from contracts.pointers import pointer, register_names
+from contracts.masking import pointer, register_names
 from gateway.reasons import Reason, ReasonCode
 
 PROHIBITED_NAMES = (

@@ -2,11 +2,11 @@
 
 import json
 
+from contracts.masking import mask
 from contracts.signal import Signal
 from gateway.audit.index import AuditIndex
 from gateway.demo import samples as s
 from gateway.inbound import SIGNATURE_HEADER, Position
-from gateway.outputs import mask
 from gateway.pipeline import Rules
 from gateway.processor import Processor
 from gateway.signing import Signer, verify_detached

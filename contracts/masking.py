@@ -1,4 +1,4 @@
-"""JSON pointers into an event that never carry what the sender chose (G7).
+"""What the sender chose, masked: texts, unreadable bytes, and JSON pointers into an event (G7).
 
 A reason's ``path`` points into the partner's event. Names the contracts
 define (``opdrachtgever``, ``kvkNummer``) and the CloudEvents attributes are
@@ -26,20 +26,34 @@ def register_names(names: Iterable[str]) -> None:
     _KNOWN.update(name.casefold() for name in names)
 
 
+def _shape(code: int) -> str:
+    """The one masking rule: letters ``x``, digits ``9``, non-ASCII ``?``, ASCII punctuation and space kept."""
+    if code >= 128:
+        return "?"
+    char = chr(code)
+    return "x" if char.isalpha() else "9" if char.isdigit() else char
+
+
+_BYTES_TABLE = bytes(ord(_shape(code)) for code in range(256))
+# In text, control characters become "?" too: a pointer or a header must stay printable.
+_TEXT_TABLE = {code: "?" if code < 32 or code == 127 else _shape(code) for code in range(128)}
+
+
+def mask(value: bytes) -> bytes:
+    """The shape of unreadable bytes without their content, byte for byte.
+
+    An operator still sees where the JSON breaks, at the same byte offset (line
+    breaks kept), but no BSN or name survives. The original bytes stay on the
+    inbound topic, under its retention and ACLs.
+    """
+    return value.translate(_BYTES_TABLE)
+
+
 def mask_text(text: str) -> str:
     """The shape of ``text`` without its content: letters ``x``, digits ``9``, non-ASCII ``?``."""
-    return text.translate(_MASK_TABLE) if text.isascii() else "".join(_mask_char(c) for c in text)
-
-
-def _mask_char(char: str) -> str:
-    if not char.isascii():
-        return "?"
-    return char.translate(_MASK_TABLE)
-
-
-_MASK_TABLE = {code: ("x" if chr(code).isalpha() else "9" if chr(code).isdigit() else chr(code)) for code in range(128)}
-# Control characters are shape too, but a pointer or a header must stay printable.
-_MASK_TABLE.update(dict.fromkeys((*range(32), 127), "?"))
+    if text.isascii():
+        return text.translate(_TEXT_TABLE)
+    return "".join("?" if not char.isascii() else char.translate(_TEXT_TABLE) for char in text)
 
 
 def masked(text: str, limit: int = MAX_SEGMENT) -> str:
