@@ -1,8 +1,9 @@
-"""The signal ``nl.belastingdienst.gkt.signaal`` 1.0: what detection consumers receive.
+"""The signal ``nl.belastingdienst.gkt.signaal``: what detection consumers receive.
 
 One shape whatever the partner and contract version (spec/contracts.md). The
-gateway builds signals in gateway/outputs.py; this model is their published
-schema, and the tests validate every built signal against it.
+gateway builds signals in gateway/outputs.py, always of the newest version
+(``SIGNAL_VERSION``); these models are their published schemas (1.0 stays as
+published), and the tests validate every built signal against the newest.
 """
 
 from typing import Literal
@@ -12,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
 from contracts.fields import IsoDate
 
 SIGNAL_TYPE = "nl.belastingdienst.gkt.signaal"
-SIGNAL_VERSION = "1.0"
+SIGNAL_VERSION = "1.1"
+SIGNAL_DATASCHEMA = f"urn:gkt:contract:{SIGNAL_TYPE}:{SIGNAL_VERSION}"  # of every signal the gateway writes
 
 
 class _Signal(BaseModel):
@@ -70,8 +72,11 @@ class AuditRef(_Signal):
     seq: StrictInt
 
 
-class Signal(_Signal):
+# Version 1.0 as published: its docstring and title are part of its snapshot. The gateway writes ``Signal``.
+class SignalV10(_Signal):
     """``data`` of a signal CloudEvent."""
+
+    model_config = ConfigDict(title="Signal")
 
     signaalId: StrictStr
     melding: Melding
@@ -84,3 +89,31 @@ class Signal(_Signal):
     kwaadwillendheid: StrictBool
     handhaving: Handhaving
     audit: AuditRef
+
+
+# Signal 1.1: 1.0 plus optional fields, so a 1.0 consumer keeps working (spec/contracts.md).
+
+
+class HandhavingV11(Handhaving):
+    htNiveau: Literal["volledigheid", "juistheid", "fiscaliteit"] | None = None
+    vervolg: Literal["detectie", "kwaliteitsgesprek", "geen_verder_onderzoek"] | None = None
+    correctieGrond: Literal["regulier", "ingroeimodel", "aanwijzing", "kwaadwillendheid_gemeld"] | None = None
+    boeteMogelijkVanaf: IsoDate | None = None
+
+
+class Beoordeling(_Signal):
+    """For a report released from quarantine: when, why it had been held, and where the release is audited."""
+
+    vrijgegevenOp: StrictStr
+    redenen: list[StrictStr]
+    audit: AuditRef
+
+
+class Signal(SignalV10):
+    """``data`` of a signal CloudEvent, version 1.1: what the gateway writes."""
+
+    handhaving: HandhavingV11
+    beoordeling: Beoordeling | None = None
+
+
+SIGNAL_MODELS: dict[str, type[SignalV10]] = {"1.0": SignalV10, "1.1": Signal}

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from contracts.compat import breaking_changes
 from contracts.registry import BUILTIN_SCHEMAS, DATASCHEMA_PREFIX, ContractRegistry
-from contracts.signal import SIGNAL_TYPE, SIGNAL_VERSION, Signal
+from contracts.signal import SIGNAL_MODELS, SIGNAL_TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +55,9 @@ def render(schema: dict[str, Any]) -> str:
 
 def published(registry: ContractRegistry) -> list[Published]:
     items = [Published(c.type, c.version, c.model, registry.snapshot_path(c), c.summary) for c in registry]
-    signal_path = BUILTIN_SCHEMAS / SIGNAL_TYPE / f"{SIGNAL_VERSION}.json"
-    items.append(Published(SIGNAL_TYPE, SIGNAL_VERSION, Signal, signal_path, "What detection consumers receive"))
+    for version, model in SIGNAL_MODELS.items():
+        path = BUILTIN_SCHEMAS / SIGNAL_TYPE / f"{version}.json"
+        items.append(Published(SIGNAL_TYPE, version, model, path, "What detection consumers receive"))
     return items
 
 

@@ -147,12 +147,13 @@ async def _example() -> None:
     from gateway.rules_loader import load_keyset
     from gateway.settings import load_settings
     from gateway.topics import Topics
+    from routing.policy import PolicyBook
 
     settings = load_settings()
     if not settings.bootstrap:
         raise SystemExit("set GKT_BOOTSTRAP")
     topics = Topics(settings.topic_prefix)
-    names = [topics.destination(n) for n in ("bd.detectie.mkb", "bd.detectie.go", "bd.ht.kwaliteitsgesprek")]
+    names = [topics.destination(n) for n in PolicyBook.load(settings.policies).destinations()]
     async with SignalSubscriber(
         settings.bootstrap, names, "detectie-example", load_keyset(settings), **client_options(settings)
     ) as signals:

@@ -9,9 +9,10 @@ from gateway.jsonio import from_millis, sha256_digest, utc_iso
 from gateway.types import ChainId
 
 SIGNATURE_HEADER = "gkt-signature"
-# Kafka timestamps are any int64, but a report is dated from 1970 to the last moment Python can hold.
+# Kafka timestamps are any int64, but a report is dated from 1970 to a moment whose Dutch calendar date
+# Python can still hold (9999-12-31T23:59Z is already the year 10000 in Amsterdam).
 MIN_TIMESTAMP_MS = 0
-MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+MAX_TIMESTAMP_MS = 253_402_214_399_999  # 9999-12-30T23:59:59.999Z
 
 
 @dataclass(frozen=True, slots=True)

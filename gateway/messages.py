@@ -118,7 +118,7 @@ class SignalEvent(_Message):
     id: str
     source: str
     type: Literal["nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"]
-    dataschema: Literal["urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.0"]
+    dataschema: Literal["urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.1"]
     time: str
     datacontenttype: Literal["application/json"]
     data: Signal

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.masking import mask
+from contracts.signal import SIGNAL_DATASCHEMA
 from gateway.decision import Decision
 from gateway.inbound import SIGNATURE_HEADER
 from gateway.jsonio import dumps, utc_iso
@@ -18,7 +19,6 @@ from gateway.topics import Topics
 from gateway.types import ChainId
 
 SIGNAL_TYPE = "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"
-SIGNAL_DATASCHEMA = "urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.0"
 
 # Bounds on what the gateway writes, whatever arrived (docs/architecture.md, "Bounds"): every record
 # under Apache Kafka's default max.message.bytes, and what goes to partners, auditors and operators
@@ -72,7 +72,7 @@ def receipt_key(decision: Decision) -> str:
 
 
 def signal_data(decision: Decision, chain: ChainId, seq: int) -> dict[str, object]:
-    """The signal 1.0 ``data`` (spec/contracts.md), whatever the partner and contract version."""
+    """The signal ``data`` (spec/contracts.md, signal 1.1), whatever the partner and contract version."""
     event, subject, enforcement = decision.event, decision.subject, decision.enforcement
     assert event is not None, "a routed decision has an event"
     assert subject is not None, "a routed decision has a subject"
@@ -105,6 +105,7 @@ def signal_data(decision: Decision, chain: ChainId, seq: int) -> dict[str, objec
         "kwaadwillendheid": subject.kwaadwillendheid,
         "handhaving": enforcement.as_signal(),
         "audit": {"chain": chain, "seq": seq},
+        "beoordeling": None,  # set only for a report released from quarantine (review.md)
     }
 
 

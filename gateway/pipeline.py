@@ -23,6 +23,7 @@ from gateway.stages.read import ReadResult, read
 from gateway.stages.route import route
 from gateway.stages.screen import screen
 from gateway.topics import Topics
+from routing.calendar import day_of_receipt
 from routing.policy import PolicyBook
 from routing.reference import ClientLookup
 
@@ -52,7 +53,7 @@ class Rules:
     allow_test_oins: bool = False
 
 
-def _run_stages(
+def _run_stages(  # noqa: PLR0915 - seven stages in a row; the architecture issue (#10) turns them into a loop
     record: InboundRecord,
     rules: Rules,
     memory: DedupMemory,
@@ -102,12 +103,13 @@ def _run_stages(
     if step(Stage.SCREEN, prohibited, "no prohibited attribute anywhere in data"):
         return decision.fail(Stage.SCREEN, prohibited)
 
-    checked = check_contract(event, rules.contracts, received_at.date())
+    received_on = day_of_receipt(received_at)
+    checked = check_contract(event, rules.contracts, received_on)
     decision.contract = checked.contract
     contract_key = checked.contract.key if checked.contract else f"{event.type}:{event.version}"
     if step(Stage.CONTRACT, checked.reasons, f"data against contract {contract_key}") or checked.report is None:
         return decision.fail(Stage.CONTRACT, checked.reasons)
-    subject = checked.report.subject(received_at.date())
+    subject = checked.report.subject(received_on)
     decision.subject = subject
 
     refused = check_agreement(event, agreement, checked.report, subject, received_at)
@@ -119,7 +121,7 @@ def _run_stages(
 
     policy = rules.policies.in_force(received_at)
     decision.policy = policy
-    routed = route(subject, terms, rules.reference, policy, received_at)
+    routed = route(subject, terms, rules.reference, policy, received_on)
     decision.reference = routed.client.digest if routed.client else None
     target = routed.enforcement.destination if routed.enforcement else rules.topics.quarantine
     step(Stage.ROUTE, routed.reasons, f"review flag, client reference data, policy {policy.ref}: {target}")

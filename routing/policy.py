@@ -1,6 +1,8 @@
 """The enforcement policy of spec/policy.md, as versioned data applied to a report.
 
-Every date rule is judged at ``received_at`` so that replay gives the same answer.
+Every date rule is judged at the Dutch day of ``received_at`` so that replay
+gives the same answer. Versions differ in data only (routes, dates, whether an
+aanwijzing bounds the correction window); one ``enforce`` applies them all.
 """
 
 import hashlib
@@ -8,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Self
+from typing import Any, Literal, Self
 
 from pydantic import (
     AwareDatetime,
@@ -16,9 +18,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StrictBool,
     StrictInt,
     StrictStr,
     ValidationError,
+    model_validator,
 )
 
 from contracts.base import ReportSubject
@@ -29,27 +33,63 @@ DEFAULT_DIR = Path(__file__).parent / "policy"
 
 
 class _Strict(BaseModel):
+    # strict=False: TOML dates and datetimes arrive as Python objects, which lax mode takes as they are.
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
 
 class _InForce(_Strict):
     from_: AwareDatetime = Field(alias="from")
+    until: AwareDatetime | None = None
 
 
-class _Destinations(_Strict):
-    go: StrictStr
-    mkb: StrictStr
-    mkb_horizontal_supervision: StrictStr
+HtNiveau = Literal["volledigheid", "juistheid", "fiscaliteit"]
+Vervolg = Literal["detectie", "kwaliteitsgesprek", "geen_verder_onderzoek"]
+CorrectieGrond = Literal["regulier", "ingroeimodel", "aanwijzing", "kwaadwillendheid_gemeld"]
 
 
-class _SoftLanding(_Strict):
+class Route(_Strict):
+    """Where a client goes (3.2.8, bijlage 1); the first route that matches the client's reference record wins."""
+
+    segment: Literal["mkb", "go"]
+    horizontal_supervision: StrictBool | None = None  # None: either
+    ht_levels: list[HtNiveau] | None = None  # None: any level, also none given
+    destination: StrictStr
+    vervolg: Vervolg
+
+    def matches(self, reference: ReferenceRecord) -> bool:
+        if reference.segment != self.segment:
+            return False
+        if self.horizontal_supervision is not None and reference.horizontaalToezichtLoonheffingen != (
+            self.horizontal_supervision
+        ):
+            return False
+        return self.ht_levels is None or reference.htNiveau in self.ht_levels
+
+
+class _Correction(_Strict):
+    """The correction window of 3.1.1: the earliest of the grounds that apply, as policy.md words it."""
+
     lookback_years: StrictInt
-    not_before: date
-    plain_when_designated_before: date
+    regular_from: date  # a plain window starting on or after this is simply `regulier`
+    ingroeimodel_from: date
+    aanwijzing_before: date
+    aanwijzing_bounds_window: StrictBool  # version 2: never before the aanwijzing's own date
+
+    def window(self, received_on: date, kwaadwillendheid: bool, aanwijzing: date | None) -> tuple[date, CorrectieGrond]:
+        base = date(received_on.year - self.lookback_years, 1, 1)
+        if base >= self.regular_from:
+            return base, "regulier"
+        grounds: list[tuple[date, CorrectieGrond]] = [(self.ingroeimodel_from, "ingroeimodel")]
+        if aanwijzing is not None and aanwijzing < self.aanwijzing_before:
+            grounds.append((max(base, aanwijzing) if self.aanwijzing_bounds_window else base, "aanwijzing"))
+        if kwaadwillendheid:
+            grounds.append((base, "kwaadwillendheid_gemeld"))
+        # min() keeps the first of equal dates: aanwijzing, listed before kwaadwillendheid_gemeld, wins a tie.
+        return min(grounds, key=lambda ground: ground[0])
 
 
 class _Fines(_Strict):
-    possible_when_period_ends_on_or_after: date
+    possible_from: date
 
 
 class _ModelAgreements(_Strict):
@@ -58,13 +98,17 @@ class _ModelAgreements(_Strict):
 
 @dataclass(frozen=True, slots=True)
 class Enforcement:
-    """The ``handhaving`` part of a signal, and the queue it goes to."""
+    """The ``handhaving`` part of a signal (1.1), and the queue it goes to."""
 
     destination: str
     segment: str
     horizontaal_toezicht: bool
+    ht_niveau: str | None
+    vervolg: str
     correctie_mogelijk_vanaf: date
+    correctie_grond: str
     periode_corrigeerbaar: bool
+    boete_mogelijk_vanaf: date
     boete_mogelijk: bool
     modelovereenkomst_tot: date | None
     beleid: str
@@ -73,8 +117,12 @@ class Enforcement:
         return {
             "segment": self.segment,
             "horizontaalToezicht": self.horizontaal_toezicht,
+            "htNiveau": self.ht_niveau,
+            "vervolg": self.vervolg,
             "correctieMogelijkVanaf": self.correctie_mogelijk_vanaf.isoformat(),
+            "correctieGrond": self.correctie_grond,
             "periodeCorrigeerbaar": self.periode_corrigeerbaar,
+            "boeteMogelijkVanaf": self.boete_mogelijk_vanaf.isoformat(),
             "boeteMogelijk": self.boete_mogelijk,
             "modelovereenkomstTot": (self.modelovereenkomst_tot.isoformat() if self.modelovereenkomst_tot else None),
             "beleid": self.beleid,
@@ -82,14 +130,42 @@ class Enforcement:
 
 
 class Policy(_Strict):
+    """One version of the policy: routes and dates as data; ``enforce`` applies them the same way for every version."""
+
     name: StrictStr
     version: StrictInt
     in_force: _InForce
-    destinations: _Destinations
-    soft_landing: _SoftLanding
+    routes: list[Route] = Field(min_length=1)
+    correction: _Correction
     fines: _Fines
     model_agreements: _ModelAgreements
     _digest: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_layout(cls, data: Any) -> Any:
+        """Version 1's file keeps its layout (its digest is in the audit log): read it into today's terms."""
+        if not isinstance(data, dict) or "destinations" not in data:
+            return data
+        data = dict(data)
+        destinations, soft = data.pop("destinations"), data.pop("soft_landing", {})
+        fines = data.pop("fines", {})
+        data["routes"] = [
+            {"segment": "go", "destination": destinations.get("go"), "vervolg": "detectie"},
+            {"segment": "mkb", "horizontal_supervision": True, "vervolg": "kwaliteitsgesprek",
+             "destination": destinations.get("mkb_horizontal_supervision")},
+            {"segment": "mkb", "horizontal_supervision": False, "destination": destinations.get("mkb"),
+             "vervolg": "detectie"},
+        ]  # fmt: skip
+        data["correction"] = {
+            "lookback_years": soft.get("lookback_years"),
+            "regular_from": soft.get("not_before"),
+            "ingroeimodel_from": soft.get("not_before"),
+            "aanwijzing_before": soft.get("plain_when_designated_before"),
+            "aanwijzing_bounds_window": False,
+        }
+        data["fines"] = {"possible_from": fines.get("possible_when_period_ends_on_or_after")}
+        return data
 
     @property
     def label(self) -> str:
@@ -103,39 +179,45 @@ class Policy(_Strict):
 
     @property
     def topics(self) -> list[str]:
-        d = self.destinations
-        return [d.mkb, d.go, d.mkb_horizontal_supervision]
+        return [route.destination for route in self.routes]
 
-    def enforce(self, subject: ReportSubject, reference: ReferenceRecord, received_at: datetime) -> Enforcement:
-        """Apply every rule of spec/policy.md to one report about one client."""
-        received_on = received_at.date()
-        soft = self.soft_landing
-        plain = subject.kwaadwillendheid or (
-            reference.aanwijzingDatum is not None and reference.aanwijzingDatum < soft.plain_when_designated_before
-        )
-        vanaf = date(received_on.year - soft.lookback_years, 1, 1)
-        if not plain:
-            vanaf = max(vanaf, soft.not_before)
+    def contains(self, moment: datetime) -> bool:
+        until = self.in_force.until
+        return self.in_force.from_ <= moment and (until is None or moment < until)
+
+    def route_for(self, reference: ReferenceRecord) -> Route | None:
+        """The client's route, or None when the reference data does not say enough (an HT level, say)."""
+        return next((route for route in self.routes if route.matches(reference)), None)
+
+    def enforce(self, subject: ReportSubject, reference: ReferenceRecord, received_on: date) -> Enforcement | None:
+        """Apply every rule of spec/policy.md to one report about one client; None when no route fits.
+
+        ``received_on`` is the Dutch day of receipt (routing/calendar.py). A
+        period counts up to it at most: nothing is judged about days that have
+        not happened yet.
+        """
+        route = self.route_for(reference)
+        if route is None:
+            return None
+        effective_end = min(subject.periode_tot, received_on)
+        vanaf, grond = self.correction.window(received_on, subject.kwaadwillendheid, reference.aanwijzingDatum)
         model_tot = reference.modelovereenkomstTot
         if model_tot is not None:
             model_tot = min(model_tot, self.model_agreements.honoured_until_at_most)
         return Enforcement(
-            destination=self._destination(reference),
+            destination=route.destination,
             segment=reference.segment,
             horizontaal_toezicht=reference.horizontaalToezichtLoonheffingen,
+            ht_niveau=reference.htNiveau,
+            vervolg=route.vervolg,
             correctie_mogelijk_vanaf=vanaf,
-            periode_corrigeerbaar=subject.periode_tot >= vanaf,
-            boete_mogelijk=subject.periode_tot >= self.fines.possible_when_period_ends_on_or_after,
+            correctie_grond=grond,
+            periode_corrigeerbaar=effective_end >= vanaf,
+            boete_mogelijk_vanaf=self.fines.possible_from,
+            boete_mogelijk=effective_end >= self.fines.possible_from,
             modelovereenkomst_tot=model_tot,
             beleid=self.label,
         )
-
-    def _destination(self, reference: ReferenceRecord) -> str:
-        if reference.segment == "go":
-            return self.destinations.go
-        if reference.horizontaalToezichtLoonheffingen:
-            return self.destinations.mkb_horizontal_supervision
-        return self.destinations.mkb
 
     @classmethod
     def from_toml(cls, content: bytes) -> Self:
@@ -176,11 +258,8 @@ class PolicyBook:
         Reports from before the first policy are refused by their agreement in
         practice; falling back keeps the function total.
         """
-        current = [p for p in self._policies if p.in_force.from_ <= moment]
+        current = [p for p in self._policies if p.contains(moment)]
         return current[-1] if current else self._policies[0]
-
-    def by_label(self, label: str) -> Policy | None:
-        return next((p for p in self._policies if p.label == label), None)
 
 
 def _load_policy(path: Path) -> Policy:

@@ -27,11 +27,19 @@ class ReferenceRecord(BaseModel):
     horizontaalToezichtLoonheffingen: StrictBool
     aanwijzingDatum: IsoDate | None = None
     modelovereenkomstTot: IsoDate | None = None
+    htNiveau: Literal["volledigheid", "juistheid", "fiscaliteit"] | None = None
 
     @property
     def digest(self) -> str:
-        """What the audit record names (``versions.reference``): replay checks it used the same data."""
-        return sha256_digest(canonical(self.model_dump(mode="json")))
+        """What the audit record names (``versions.reference``): replay checks it used the same data.
+
+        ``htNiveau`` came later: left out while null, so that a record from before
+        it keeps the digest its decisions recorded.
+        """
+        fields = self.model_dump(mode="json")
+        if fields["htNiveau"] is None:
+            del fields["htNiveau"]
+        return sha256_digest(canonical(fields))
 
 
 class ClientLookup(Protocol):

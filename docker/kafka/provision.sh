@@ -37,6 +37,7 @@ topic gkt.feedback.kvk
 topic bd.detectie.mkb
 topic bd.detectie.go
 topic bd.ht.kwaliteitsgesprek
+topic bd.ht.registratie
 topic gkt.quarantine --config retention.ms=2592000000
 topic gkt.deadletter --config retention.ms=2592000000
 topic gkt.audit --config retention.ms=-1 --config retention.bytes=-1 --config min.insync.replicas=1
@@ -56,6 +57,7 @@ allow gateway Read  --group "${P}gkt-gateway"
 allow gateway Write --topic "${P}gkt.feedback." --resource-pattern-type prefixed
 allow gateway Write --topic "${P}bd.detectie." --resource-pattern-type prefixed
 allow gateway Write --topic "${P}bd.ht.kwaliteitsgesprek"
+allow gateway Write --topic "${P}bd.ht.registratie"
 allow gateway Write --topic "${P}gkt.quarantine"
 allow gateway Write --topic "${P}gkt.deadletter"
 allow gateway Write --topic "${P}gkt.audit"
@@ -67,6 +69,7 @@ allow gateway IdempotentWrite --cluster
 allow detectie Read --topic "${P}bd.detectie.mkb"
 allow detectie Read --topic "${P}bd.detectie.go"
 allow detectie Read --topic "${P}bd.ht.kwaliteitsgesprek"
+allow detectie Read --topic "${P}bd.ht.registratie"
 allow detectie Read --group detectie- --resource-pattern-type prefixed
 
 # Reviewers read the quarantine; auditors the audit log and, for replay, the inbound topics.

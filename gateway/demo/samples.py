@@ -21,7 +21,9 @@ KVK_TYPE = "nl.kvk.inschrijvingssignaal"
 
 KNOWN_CLIENT_MKB = "12345678"
 KNOWN_CLIENT_GO = "23456789"
-KNOWN_CLIENT_HT = "34567890"
+KNOWN_CLIENT_HT = "34567890"  # horizontal supervision at level fiscaliteit
+KNOWN_CLIENT_HT_REGISTERED = "71234560"  # level volledigheid: policy 2 registers, no further investigation
+KNOWN_CLIENT_HT_NO_LEVEL = "67890123"  # the reference data gives no level: policy 2 cannot route
 UNKNOWN_CLIENT = "87654321"
 
 _ALG_BY_KID = {"nla-2025-01": "EdDSA", "nla-2024-01": "EdDSA", "kvk-2025-01": "ES256"}

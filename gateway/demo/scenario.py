@@ -101,6 +101,23 @@ def samples(now: datetime | None = None) -> list[Sample]:
             destination="bd.ht.kwaliteitsgesprek",
         ),
         _signed(
+            "NLA report, client in HT at level volledigheid",
+            nla,
+            nla_event(client=s.KNOWN_CLIENT_HT_REGISTERED),
+            "nla-2025-01",
+            ROUTED,
+            destination="bd.ht.registratie",
+        ),
+        _signed(
+            "NLA report, client in HT, level unknown",
+            nla,
+            nla_event(client=s.KNOWN_CLIENT_HT_NO_LEVEL),
+            "nla-2025-01",
+            QUARANTINED,
+            ReasonCode.REFERENCE_UNKNOWN,
+            destination="gkt.quarantine",
+        ),
+        _signed(
             "KVK registration signal",
             kvk,
             s.event(s.kvk_report(), time=now, source=s.KVK_SOURCE, report_type=s.KVK_TYPE),

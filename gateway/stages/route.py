@@ -1,11 +1,12 @@
 """Stage 7, route: reference data and the enforcement policy pick the destination.
 
 A report that cannot be routed with confidence is quarantined for human review:
-when its agreement asks for review, or the client is not in the reference data.
+when its agreement asks for review, the client is not in the reference data, or
+the reference data does not say enough for the policy to pick a route.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 
 from contracts.agreement import ReportTypeAgreement
 from contracts.base import ReportSubject
@@ -26,7 +27,7 @@ def route(
     terms: ReportTypeAgreement,
     reference: ClientLookup,
     policy: Policy,
-    received_at: datetime,
+    received_on: date,
 ) -> RouteResult:
     reasons = []
     if terms.review:
@@ -48,4 +49,11 @@ def route(
         )
     if reasons or client is None:
         return RouteResult(reasons, client=client)
-    return RouteResult([], policy.enforce(subject, client, received_at), client)
+    enforcement = policy.enforce(subject, client, received_on)
+    if enforcement is None:
+        # No route of the policy fits what the reference data says (version 2: an HT client without a level).
+        detail = "HT level unknown" if client.horizontaalToezichtLoonheffingen else "no route for this client"
+        return RouteResult(
+            [Reason(ReasonCode.REFERENCE_UNKNOWN, "/data/opdrachtgever/kvkNummer", detail)], client=client
+        )
+    return RouteResult([], enforcement, client)

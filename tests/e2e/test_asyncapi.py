@@ -43,6 +43,7 @@ def test_every_topic_and_message_is_described() -> None:
             "acc.bd.detectie.mkb",
             "acc.bd.detectie.go",
             "acc.bd.ht.kwaliteitsgesprek",
+            "acc.bd.ht.registratie",
             "acc.gkt.quarantine",
             "acc.gkt.deadletter",
             "acc.gkt.audit",

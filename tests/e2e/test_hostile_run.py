@@ -24,6 +24,7 @@ from gateway.keyset import KeySet
 from gateway.outputs import MAX_RECORD_BYTES, MAX_SMALL_RECORD_BYTES
 from gateway.signing import Signer
 from gateway.types import PartnerId
+from routing.reference import ReferenceTable
 from tests.e2e.gateway_process import GatewayProcess, http_get
 from tests.helpers import now
 from tests.integration.harness import Harness
@@ -112,7 +113,8 @@ async def test_hostile_records_between_good_ones(kafka: str, prefix: str, tmp_pa
         client = {"kvkNummer": s.UNKNOWN_CLIENT, "segment": "go", "horizontaalToezichtLoonheffingen": False}
         await produce(kafka, topics.reference, [(s.encode(client), [], None)], key=s.UNKNOWN_CLIENT.encode())
         deadline = time.monotonic() + 30
-        while "gkt_reference_records 5.0" not in http_get(gateway.port, "/metrics")[1]:  # 4 sample clients + this one
+        known = len(ReferenceTable.from_jsonl(s.REFERENCE_FILE)) + 1  # the sample clients and this one
+        while f"gkt_reference_records {known}.0" not in http_get(gateway.port, "/metrics")[1]:
             assert time.monotonic() < deadline, "the reference update was not followed"
             await asyncio.sleep(0.1)
         cases.append((good(s.UNKNOWN_CLIENT), "routed"))

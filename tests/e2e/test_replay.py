@@ -44,7 +44,7 @@ async def test_replay_reproduces_every_decision_of_the_demo(kafka: str, prefix: 
     harness = await decided_run(kafka, prefix)
     code, output = replay(harness)
     assert code == 0, output
-    assert "24 identical, 0 differences, 0 unverifiable, 0 no longer on the inbound topics" in output
+    assert "26 identical, 0 differences, 0 unverifiable, 0 no longer on the inbound topics" in output
 
 
 async def test_replay_after_a_new_agreement_version_came_into_force(kafka: str, prefix: str, tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ async def test_replay_after_a_new_agreement_version_came_into_force(kafka: str, 
 
     code, output = replay(harness, agreements=agreements)
     assert code == 0, output
-    assert "24 identical, 0 differences" in output
+    assert "26 identical, 0 differences" in output
 
     # Without the archived bytes the decisions cannot be verified, and replay says so.
     shutil.rmtree(agreements / "nla" / "archive")

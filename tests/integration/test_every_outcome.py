@@ -45,7 +45,7 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
     routed = [s for s in batch if s.outcome is Outcome.ROUTED]
     signals = []
     versions = set()
-    for name in ("bd.detectie.mkb", "bd.detectie.go", "bd.ht.kwaliteitsgesprek"):
+    for name in harness.rules.policies.destinations():
         for record in await harness.records(topics.destination(name)):
             token = dict(record.headers)[SIGNATURE_HEADER].decode()
             assert verify_detached(token, record.value, harness.signer.key, "EdDSA")
@@ -81,7 +81,7 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
     duplicate = next(r for r in receipts if r["outcome"] == "duplicate")
     assert Position(**duplicate["original"]) == positions[0]
 
-    # Quarantine: the two held reports, with their reasons, for reviewers.
+    # Quarantine: the three held reports, with their reasons, for reviewers.
     held = await harness.records(topics.quarantine)
     quarantine = [json.loads(r.value) for r in held]
     for record, entry in zip(held, quarantine, strict=True):
@@ -89,7 +89,12 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
         token = dict(record.headers)[SIGNATURE_HEADER].decode()
         assert verify_detached(token, record.value, harness.signer.key, "EdDSA")
     assert any(r["id"] is None for r in receipts)  # the unreadable ones were keyed by position
-    assert sorted(q["reasons"][0]["code"] for q in quarantine) == ["REFERENCE_UNKNOWN", "REVIEW_REQUIRED"]
+    assert sorted(q["reasons"][0]["code"] for q in quarantine) == [
+        "REFERENCE_UNKNOWN",
+        "REFERENCE_UNKNOWN",
+        "REVIEW_REQUIRED",
+    ]
+    assert {q["reasons"][0]["detail"] for q in quarantine} >= {"HT level unknown"}
 
     # Dead letters: the three unreadable records, masked, with their position in headers.
     dead = await harness.records(topics.deadletter)

@@ -41,7 +41,7 @@ def test_routed_signal_is_a_signed_cloudevent_in_the_published_shape(rules: Rule
     assert verify_detached(headers[SIGNATURE_HEADER].decode(), message.value, SIGNER.key, "EdDSA")
     event = json.loads(message.value)
     assert event["type"] == "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"
-    assert event["dataschema"] == "urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.0"
+    assert event["dataschema"] == "urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.1"
     assert event["source"] == SOURCE
     assert message.key == event["id"].encode()
     signal = Signal.model_validate(event["data"], strict=False)
@@ -185,4 +185,4 @@ def test_every_record_written_matches_its_published_model(rules: Rules) -> None:
             checked += 1
     for message in result.audits:
         AuditRecord.model_validate_json(message.value)
-    assert checked == len(records) + 6  # a receipt each, 4 signals, 2 quarantine records
+    assert checked == len(records) + 8  # a receipt each, 5 signals, 3 quarantine records

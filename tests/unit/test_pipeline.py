@@ -157,3 +157,15 @@ def test_records_at_or_below_the_chain_head_are_not_decided_again(rules: Rules) 
     assert heads[chain].seq == 2
     assert again.commit == {("gkt.in.nla", 0): 3}
     assert len(first.audits) == 2
+
+
+def test_the_day_of_receipt_is_dutch_for_the_contracts_date_rules(rules: Rules) -> None:
+    """An inspection dated today, reported at 00:30 Dutch time (22:30 UTC the day before), is not in the future."""
+    from datetime import UTC, datetime
+
+    late_evening_utc = datetime(2025, 6, 2, 22, 30, tzinfo=UTC)  # 3 June 00:30 in Amsterdam
+    value = nla(at=late_evening_utc, inspectieDatum="2025-06-03", periode={"van": "2025-01-01", "tot": "2025-06-03"})
+    assert decide(inbound(value, at=late_evening_utc), rules, Memory()).outcome is Outcome.ROUTED
+    value = nla(at=late_evening_utc, inspectieDatum="2025-06-04", periode={"van": "2025-01-01", "tot": "2025-06-03"})
+    decision = decide(inbound(value, at=late_evening_utc), rules, Memory())
+    assert [(r.code.value, r.path) for r in decision.reasons] == [("CONTRACT_VIOLATION", "/data/inspectieDatum")]

@@ -1,5 +1,6 @@
 """Reference data: JSON Lines offline, topic records online (last one wins, null deletes)."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def record(kvk: str = "12345678", segment: str = "mkb") -> bytes:
 
 def test_sample_file_loads() -> None:
     table = ReferenceTable.from_jsonl(s.REFERENCE_FILE)
-    assert len(table) == 4
+    assert len(table) == 6
     client = table.get("23456789")
     assert client is not None
     assert client.segment == "go"
@@ -61,3 +62,25 @@ def test_bad_file_line_names_the_line(tmp_path: Path) -> None:
     path.write_bytes(record() + b"\n\n" + b'{"kvkNummer": "1"}\n')
     with pytest.raises(ConfigError, match=r"ref.jsonl:3: not a valid reference record"):
         ReferenceTable.from_jsonl(path)
+
+
+def test_ht_level_is_one_of_three_or_null_and_leaves_old_digests_alone() -> None:
+    table = ReferenceTable()
+    with_level = {**json.loads(record()), "horizontaalToezichtLoonheffingen": True, "htNiveau": "juistheid"}
+    assert table.apply(b"12345678", json.dumps(with_level).encode())
+    client = table.get("12345678")
+    assert client is not None
+    assert client.htNiveau == "juistheid"
+    assert not table.apply(b"12345678", json.dumps({**with_level, "htNiveau": "hoog"}).encode())
+    # A record without htNiveau keeps the digest decisions recorded before the field existed.
+    assert table.apply(b"12345678", record())
+    old = ReferenceTable()
+    assert old.apply(b"12345678", json.dumps({**json.loads(record()), "htNiveau": None}).encode())
+    before = (
+        "sha256:"
+        + hashlib.sha256(
+            b'{"aanwijzingDatum":null,"horizontaalToezichtLoonheffingen":false,"kvkNummer":"12345678",'
+            b'"modelovereenkomstTot":null,"segment":"mkb"}'
+        ).hexdigest()
+    )
+    assert table.get("12345678").digest == old.get("12345678").digest == before  # type: ignore[union-attr]

@@ -1,0 +1,39 @@
+"""Replay across policy versions: a decision made under version 1 replays identically now that version 2 is in force."""
+
+import hashlib
+
+from gateway.audit.index import AuditIndex
+from gateway.audit.replay import Replayer
+from gateway.jsonio import strict_loads
+from gateway.pipeline import Rules
+from gateway.processor import Processor
+from gateway.signing import Signer
+from gateway.types import ChainId
+from routing.policy import DEFAULT_DIR
+from tests.helpers import NOW, inbound, nla
+
+
+def decided(rules: Rules, *records: object) -> list[dict[str, object]]:
+    index = AuditIndex()
+    chain = ChainId("gkt.in.nla/0")
+    result = Processor(rules, Signer.generate("gw"), index, "urn:x").process(list(records), {chain: index.head(chain)})  # type: ignore[arg-type]
+    return [strict_loads(a.value) for a in result.audits]
+
+
+def test_a_2025_decision_names_version_1_and_replays_identically(rules: Rules) -> None:
+    record = inbound(nla(at=NOW), at=NOW)  # 2 June 2025
+    [audit] = decided(rules, record)
+    assert str(audit["versions"]["policy"]).startswith("handhavingsplan-2025:1:")  # type: ignore[index]
+    report = Replayer(rules, [audit], lambda _moment: rules.reference).run({record.position: record})
+    assert (report.identical, report.differences, report.unverifiable) == (1, [], [])
+
+
+def test_a_decision_recorded_before_version_1_was_closed_replays_with_the_archived_file(rules: Rules) -> None:
+    """Closing version 1 (its ``until``) changed its digest; the audit log still names the old one."""
+    record = inbound(nla(at=NOW), at=NOW)
+    [audit] = decided(rules, record)
+    [path] = (DEFAULT_DIR / "archive").glob("handhavingsplan-2025-1-*.toml")
+    old_ref = f"handhavingsplan-2025:1:sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+    audit["versions"]["policy"] = old_ref  # type: ignore[index]
+    report = Replayer(rules, [audit], lambda _moment: rules.reference).run({record.position: record})
+    assert (report.identical, report.differences, report.unverifiable) == (1, [], [])
