@@ -169,7 +169,9 @@ async def decision_rate(bootstrap: str, audit_topic: str) -> float:
     from gateway.kafka.follower import read_all
 
     moments = sorted(
-        datetime.fromisoformat(json.loads(r.value)["decided_at"]) for r in await read_all(bootstrap, audit_topic)
+        datetime.fromisoformat(json.loads(r.value)["decided_at"])
+        for r in await read_all(bootstrap, audit_topic)
+        if r.value is not None
     )
     span = (moments[-1] - moments[0]).total_seconds()
     return (len(moments) - 1) / span if span > 0 else float("nan")
@@ -248,7 +250,7 @@ async def scale_out(bootstrap: str, prefix: str, records: list[tuple[bytes, byte
     finally:
         for gateway in gateways:
             gateway.stop()
-    audit = [json.loads(r.value) for r in await read_all(bootstrap, f"{prefix}gkt.audit")]
+    audit = [json.loads(r.value) for r in await read_all(bootstrap, f"{prefix}gkt.audit") if r.value is not None]
     positions = {(a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
     verifier = ChainVerifier(KeySet.of(signer))
     for record in audit:
@@ -266,7 +268,7 @@ async def verify_throughput(bootstrap: str, audit_topic: str, signer: Signer) ->
     """``gkt audit verify``'s core over every audit record, from their bytes."""
     from gateway.kafka.follower import read_all
 
-    raw = [r.value for r in await read_all(bootstrap, audit_topic)]
+    raw = [r.value for r in await read_all(bootstrap, audit_topic) if r.value is not None]
     verifier = ChainVerifier(KeySet.of(signer))
     started = time.perf_counter()
     for value in raw:

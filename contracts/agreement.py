@@ -26,8 +26,8 @@ from pydantic import (
 )
 
 from contracts.fields import IndicatorCode, Oordeel
-from gateway.signing import PublicKey, import_public_key
-from gateway.types import KeyId, PartnerId
+from contracts.keys import PublicKey, import_public_key
+from contracts.types import KeyId, PartnerId
 
 _PARTNER = r"^[a-z][a-z0-9-]{1,30}$"
 _POINTER = re.compile(r"^(/([A-Za-z][A-Za-z0-9]*|\*))+$")

@@ -13,9 +13,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from contracts.agreement import Agreement
+from contracts.errors import DefinitionError
 from contracts.registry import ContractRegistry
-from gateway.errors import ConfigError
-from gateway.types import PartnerId
+from contracts.types import PartnerId
 
 DEFAULT_DIR = Path(__file__).parent / "agreements"
 
@@ -37,10 +37,10 @@ class AgreementBook:
     @classmethod
     def load(cls, directory: Path, registry: ContractRegistry) -> "AgreementBook":
         if not directory.is_dir():
-            raise ConfigError(f"{directory}: agreements directory does not exist")
+            raise DefinitionError(f"{directory}: agreements directory does not exist")
         agreements = [_load_file(path, registry) for path in sorted(directory.glob("*/*.toml"))]
         if not agreements:
-            raise ConfigError(f"{directory}: no agreements found (expected <partner>/<version>.toml)")
+            raise DefinitionError(f"{directory}: no agreements found (expected <partner>/<version>.toml)")
         archived = [_load_file(path, registry, archived=True) for path in sorted(directory.glob("*/archive/*.toml"))]
         book = cls(agreements, archived)
         book._check_no_overlap(directory)
@@ -50,7 +50,7 @@ class AgreementBook:
         for partner, versions in self._by_partner.items():
             for earlier, later in itertools.pairwise(versions):
                 if earlier.in_force.until is None or earlier.in_force.until > later.in_force.from_:
-                    raise ConfigError(
+                    raise DefinitionError(
                         f"{directory / partner / (later.version + '.toml')}: in_force: overlaps "
                         f"version {earlier.version} (intervals of one partner must not overlap)"
                     )
@@ -93,28 +93,28 @@ def _load_file(path: Path, registry: ContractRegistry, *, archived: bool = False
         content = path.read_bytes()
         agreement = Agreement.from_toml(content)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise DefinitionError(f"{path}: cannot read ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8") from exc
+        raise DefinitionError(f"{path}: not UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        raise DefinitionError(f"{path}: not valid TOML ({exc})") from exc
     except ValidationError as exc:
         error = exc.errors(include_input=False)[0]
         field = ".".join(str(part) for part in error["loc"]) or "(top level)"
         message = str(error["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{path}: {field}: {message}") from exc
+        raise DefinitionError(f"{path}: {field}: {message}") from exc
     folder = path.parent.parent.name if archived else path.parent.name
     if folder != agreement.partner:
-        raise ConfigError(f"{path}: partner: {agreement.partner!r} does not match folder {folder!r}")
+        raise DefinitionError(f"{path}: partner: {agreement.partner!r} does not match folder {folder!r}")
     if not archived and path.stem != agreement.version:
-        raise ConfigError(f"{path}: version: {agreement.version!r} does not match file name {path.stem!r}")
+        raise DefinitionError(f"{path}: version: {agreement.version!r} does not match file name {path.stem!r}")
     for index, report_type in enumerate(agreement.report_types):
         known = registry.versions(report_type.type)
         if not known:
-            raise ConfigError(f"{path}: report_types.{index}.type: unknown report type {report_type.type!r}")
+            raise DefinitionError(f"{path}: report_types.{index}.type: unknown report type {report_type.type!r}")
         for version in report_type.versions:
             if version not in known:
-                raise ConfigError(
+                raise DefinitionError(
                     f"{path}: report_types.{index}.versions: {report_type.type} has no version {version!r}"
                 )
     return agreement

@@ -16,7 +16,6 @@ from pydantic_core import ErrorDetails
 
 from contracts.fields import IDENTIFIER_ERROR
 from contracts.masking import pointer, register_names
-from gateway.reasons import Reason, ReasonCode
 
 
 class ContractModel(BaseModel):
@@ -89,18 +88,31 @@ class ReportContract:
         """``<type>:<version>``, as the audit record's ``versions.contract`` names it."""
         return f"{self.type}{self.KEY_SEPARATOR}{self.version}"
 
-    def validate(self, data: Any, received_on: date) -> tuple[ContractModel | None, list[Reason]]:
+    def validate(self, data: Any, received_on: date) -> tuple[ContractModel | None, list["Violation"]]:
         """Validate ``data``; all violations are returned, not just the first."""
         try:
             report = self.model.model_validate(data, context={"received_on": received_on})
         except ValidationError as exc:
-            return None, [_reason(error) for error in exc.errors(include_input=False)]
+            return None, [Violation.of(error) for error in exc.errors(include_input=False)]
         return report, []
 
 
-def _reason(error: ErrorDetails) -> Reason:
-    code = ReasonCode.IDENTIFIER_INVALID if error["type"] == IDENTIFIER_ERROR else ReasonCode.CONTRACT_VIOLATION
-    return Reason(code, pointer("data", *error["loc"]), error["msg"])
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a report breaks its contract: where (a masked JSON pointer into the event) and what.
+
+    ``identifier`` tells a malformed Dutch identifier (BSN, KVK-nummer, …)
+    from any other violation; the gateway's contract stage gives each its
+    reason code. ``detail`` never quotes the value.
+    """
+
+    path: str
+    detail: str
+    identifier: bool = False
+
+    @classmethod
+    def of(cls, error: ErrorDetails) -> "Violation":
+        return cls(pointer("data", *error["loc"]), error["msg"], identifier=error["type"] == IDENTIFIER_ERROR)
 
 
 def walk_present_optional(

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from contracts.base import ReportContract
-from gateway.errors import ConfigError
+from contracts.errors import DefinitionError
 
 _VERSION = re.compile(r"(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})")  # bounded: dataschema is copied into the audit
 DATASCHEMA_PREFIX = "urn:gkt:contract:"
@@ -31,10 +31,10 @@ class ContractRegistry:
         self._schemas: dict[tuple[str, str], Path] = {}
         for contract, schema_dir in contracts:
             if not _VERSION.fullmatch(contract.version):
-                raise ConfigError(f"contract {contract.type}: version {contract.version!r} is not MAJOR.MINOR")
+                raise DefinitionError(f"contract {contract.type}: version {contract.version!r} is not MAJOR.MINOR")
             key = (contract.type, contract.version)
             if key in self._by_key:
-                raise ConfigError(f"contract {contract.key} is defined twice")
+                raise DefinitionError(f"contract {contract.key} is defined twice")
             self._by_key[key] = contract
             self._schemas[key] = schema_dir
 
@@ -76,17 +76,17 @@ def _contracts_in_package(package_name: str) -> Iterator[ReportContract]:
 
 def _contracts_in_directory(directory: Path) -> Iterator[ReportContract]:
     if not directory.is_dir():
-        raise ConfigError(f"{directory}: contracts directory does not exist")
+        raise DefinitionError(f"{directory}: contracts directory does not exist")
     for path in sorted(directory.glob("*.py")):
         name = f"gkt_contracts_{directory.name}_{path.stem}".replace("-", "_").replace(".", "_")
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
-            raise ConfigError(f"{path}: cannot load contract module")
+            raise DefinitionError(f"{path}: cannot load contract module")
         module = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
-            raise ConfigError(f"{path}: contract module fails to load ({type(exc).__name__}: {exc})") from exc
+            raise DefinitionError(f"{path}: contract module fails to load ({type(exc).__name__}: {exc})") from exc
         yield from _contract_of(module)
 
 

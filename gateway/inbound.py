@@ -5,7 +5,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from gateway.jsonio import from_millis, sha256_digest, utc_iso
+from contracts.jsonio import from_millis, sha256_digest, utc_iso
 from gateway.types import ChainId
 
 SIGNATURE_HEADER = "gkt-signature"

@@ -15,8 +15,9 @@ from typing import Any
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from contracts.keys import PublicKey
 from gateway.errors import ConfigError
-from gateway.signing import PublicKey, Signer
+from gateway.signing import Signer
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,11 @@ AWR); dead letters and audit records never carry personal data (G7).
 from dataclasses import dataclass
 from datetime import datetime
 
+from contracts.jsonio import dumps, utc_iso
 from contracts.masking import mask
 from contracts.signal import SIGNAL_DATASCHEMA
 from gateway.decision import Decision
 from gateway.inbound import SIGNATURE_HEADER
-from gateway.jsonio import dumps, utc_iso
 from gateway.reasons import Outcome, Stage
 from gateway.signing import Signer
 from gateway.topics import Topics

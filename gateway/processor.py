@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from contracts.jsonio import dumps
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead, audit_record, seal
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
-from gateway.jsonio import dumps
 from gateway.outputs import OutMessage, messages_for
 from gateway.pipeline import Rules, decide
 from gateway.reasons import Stage

@@ -1,6 +1,16 @@
-"""Loads everything a decision depends on from the settings, failing at start with one line."""
+"""Loads everything a decision depends on from the settings, failing at start with one line.
+
+The one adapter from the lower packages' errors (``contracts.errors``,
+``routing.errors``) to the gateway's ``ConfigError``: every loader the
+gateway calls goes through here.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 
 from contracts.agreement_book import AgreementBook
+from contracts.errors import DefinitionError
 from contracts.registry import ContractRegistry
 from gateway.errors import ConfigError
 from gateway.keyset import KeySet
@@ -8,22 +18,43 @@ from gateway.pipeline import Rules
 from gateway.settings import Settings
 from gateway.signing import Signer
 from gateway.topics import Topics
+from routing.errors import RoutingDataError
 from routing.policy import PolicyBook
 from routing.reference import ReferenceTable
 
 
+@contextlib.contextmanager
+def config_errors() -> Iterator[None]:
+    """A definition, policy or reference file that is wrong stops the gateway at start, as a ConfigError."""
+    try:
+        yield
+    except (DefinitionError, RoutingDataError) as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> Rules:
-    contracts = ContractRegistry.discover(settings.contracts_dir)
-    if reference is None:
-        reference = ReferenceTable.from_jsonl(settings.reference) if settings.reference else ReferenceTable()
-    return Rules(
-        contracts=contracts,
-        agreements=AgreementBook.load(settings.agreements, contracts),
-        policies=PolicyBook.load(settings.policies),
-        reference=reference,
-        topics=Topics(settings.topic_prefix),
-        allow_test_oins=settings.allow_test_oins,
-    )
+    with config_errors():
+        contracts = ContractRegistry.discover(settings.contracts_dir)
+        if reference is None:
+            reference = load_reference(settings.reference) if settings.reference else ReferenceTable()
+        return Rules(
+            contracts=contracts,
+            agreements=AgreementBook.load(settings.agreements, contracts),
+            policies=PolicyBook.load(settings.policies),
+            reference=reference,
+            topics=Topics(settings.topic_prefix),
+            allow_test_oins=settings.allow_test_oins,
+        )
+
+
+def load_reference(path: Path) -> ReferenceTable:
+    with config_errors():
+        return ReferenceTable.from_jsonl(path)
+
+
+def load_policies(settings: Settings) -> PolicyBook:
+    with config_errors():
+        return PolicyBook.load(settings.policies)
 
 
 def load_signer(settings: Settings) -> Signer:

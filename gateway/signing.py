@@ -14,21 +14,18 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
-from joserfc.jwk import ECKey, OKPKey, RSAKey
+from joserfc.jwk import OKPKey
 
+from contracts.jsonio import strict_loads
+from contracts.keys import Algorithm, PublicKey, key_class
 from gateway.errors import ConfigError
-from gateway.jsonio import strict_loads
 from gateway.types import KeyId
-
-Algorithm = Literal["EdDSA", "ES256", "PS256"]
-ALGORITHMS: tuple[Algorithm, ...] = ("EdDSA", "ES256", "PS256")
-PublicKey = OKPKey | ECKey | RSAKey
 
 # The spec fixes the JWS alg name "EdDSA"; RFC 9864 prefers "Ed25519" and joserfc
 # warns on every use. The algorithm is the same, so the warning says nothing here.
@@ -137,30 +134,6 @@ def sign_detached(payload: bytes, key: PublicKey, kid: str, alg: str) -> str:
     return f"{head}..{tail}"
 
 
-_KEY_CLASSES: dict[str, type[PublicKey]] = {"EdDSA": OKPKey, "ES256": ECKey, "PS256": RSAKey}
-
-
-def _key_class(alg: str) -> type[PublicKey]:
-    return _KEY_CLASSES[alg]
-
-
-def import_public_key(pem: str, alg: str, kid: str) -> PublicKey:
-    """A partner's public key from PEM; raises ValueError when it does not fit ``alg``."""
-    if alg not in ALGORITHMS:
-        raise ValueError(f"alg must be one of {', '.join(ALGORITHMS)}")
-    try:
-        key = _key_class(alg).import_key(pem, parameters={"kid": kid})
-    except (JoseError, ValueError, TypeError) as exc:
-        raise ValueError(f"not a {alg} public key in PEM form") from exc
-    if key.is_private:
-        raise ValueError("a private key was given where a public key belongs")
-    if alg == "EdDSA" and key.curve_name != "Ed25519":  # type: ignore[union-attr]
-        raise ValueError("EdDSA keys must be Ed25519")
-    if alg == "ES256" and key.curve_name != "P-256":  # type: ignore[union-attr]
-        raise ValueError("ES256 keys must be on curve P-256")
-    return key
-
-
 @dataclass(frozen=True)
 class Signer:
     """A private key with its kid and alg: signs what the gateway (or a partner) writes."""
@@ -211,7 +184,7 @@ def load_private_key(path: Path, kid: str) -> tuple[PublicKey, Algorithm]:
     algs: tuple[Algorithm, ...] = ("EdDSA", "ES256", "PS256")
     for alg in algs:
         try:
-            key = _key_class(alg).import_key(content, parameters={"kid": kid})
+            key = key_class(alg).import_key(content, parameters={"kid": kid})
         except (JoseError, ValueError, TypeError):
             continue
         if key.is_private:

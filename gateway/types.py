@@ -1,12 +1,10 @@
-"""Domain ids as distinct types, so a partner name is never passed as a key id."""
+"""Domain ids as distinct types. Partner and key ids belong to the agreements (contracts/types.py)."""
 
 from typing import NewType
 
-PartnerId = NewType("PartnerId", str)
-"""Short partner name from its working agreement (``nla``, ``kvk``); names its topics."""
+from contracts.types import KeyId, PartnerId
 
-KeyId = NewType("KeyId", str)
-"""``kid`` of a signing key, as in the JWS protected header."""
+__all__ = ["ChainId", "KeyId", "PartnerId"]
 
 ChainId = NewType("ChainId", str)
 """Audit chain id: one inbound partition, ``<topic>/<partition>``."""

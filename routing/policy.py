@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from contracts.base import ReportSubject
-from gateway.errors import ConfigError
+from routing.errors import RoutingDataError
 from routing.reference import ReferenceRecord
 
 DEFAULT_DIR = Path(__file__).parent / "policy"
@@ -241,7 +241,7 @@ class PolicyBook:
     def load(cls, directory: Path = DEFAULT_DIR) -> "PolicyBook":
         policies = [_load_policy(path) for path in sorted(directory.glob("*.toml"))]
         if not policies:
-            raise ConfigError(f"{directory}: no policy files found")
+            raise RoutingDataError(f"{directory}: no policy files found")
         return cls(policies, [_load_policy(path) for path in sorted(directory.glob("archive/*.toml"))])
 
     def destinations(self) -> list[str]:
@@ -266,8 +266,8 @@ def _load_policy(path: Path) -> Policy:
     try:
         return Policy.from_toml(path.read_bytes())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read policy ({exc})") from exc
+        raise RoutingDataError(f"{path}: cannot read policy ({exc})") from exc
     except ValidationError as exc:
         error = exc.errors(include_input=False)[0]
         field = ".".join(str(p) for p in error["loc"])
-        raise ConfigError(f"{path}: {field}: {error['msg']}") from exc
+        raise RoutingDataError(f"{path}: {field}: {error['msg']}") from exc

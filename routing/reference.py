@@ -13,8 +13,8 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from contracts.fields import IsoDate, KvkNummer
-from gateway.errors import ConfigError
-from gateway.jsonio import canonical, sha256_digest, strict_loads
+from contracts.jsonio import canonical, sha256_digest, strict_loads
+from routing.errors import RoutingDataError
 
 
 class ReferenceRecord(BaseModel):
@@ -88,14 +88,14 @@ class ReferenceTable:
         try:
             lines = path.read_bytes().splitlines()
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read reference data ({exc.strerror})") from exc
+            raise RoutingDataError(f"{path}: cannot read reference data ({exc.strerror})") from exc
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
                 record = ReferenceRecord.model_validate(strict_loads(line))
             except (ValueError, ValidationError) as exc:
-                raise ConfigError(f"{path}:{number}: not a valid reference record") from exc
+                raise RoutingDataError(f"{path}:{number}: not a valid reference record") from exc
             table._records[record.kvkNummer] = record
         return table
 

@@ -5,9 +5,9 @@ from typing import Any
 
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
+from contracts.jsonio import strict_loads
 from gateway.demo import samples as s
 from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
-from gateway.jsonio import strict_loads
 from gateway.outputs import MAX_RECORD_BYTES, MAX_SMALL_RECORD_BYTES, OutMessage
 from gateway.pipeline import Rules
 from gateway.processor import BatchResult

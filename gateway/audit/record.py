@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.jsonio import canonical, sha256_digest, utc_iso
 from gateway import __version__
 from gateway.decision import Decision
-from gateway.jsonio import canonical, sha256_digest, utc_iso
 from gateway.reasons import Outcome
 from gateway.signing import Signer
 from gateway.types import ChainId

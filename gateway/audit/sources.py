@@ -5,13 +5,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiokafka import ConsumerRecord
-
+from contracts.jsonio import strict_loads
 from gateway.inbound import InboundRecord, Position
-from gateway.jsonio import strict_loads
 from gateway.kafka.follower import read_once
-from gateway.kafka.service import inbound_record
-from routing.reference import ClientLookup, ReferenceHistory, ReferenceTable
+from gateway.rules_loader import load_reference
+from routing.reference import ClientLookup, ReferenceHistory
 
 if TYPE_CHECKING:
     from gateway.pipeline import Rules
@@ -30,8 +28,8 @@ async def inbound_offsets(bootstrap: str, topics: list[str], **client: Any) -> d
     """Offsets still present on each inbound partition, by chain id ``<topic>/<partition>``."""
     present: dict[str, list[int]] = {}
 
-    def note(record: ConsumerRecord) -> None:
-        present.setdefault(f"{record.topic}/{record.partition}", []).append(record.offset)
+    def note(record: InboundRecord) -> None:
+        present.setdefault(record.position.chain, []).append(record.position.offset)
 
     for topic in topics:
         await read_once(bootstrap, topic, note, **client)
@@ -47,16 +45,16 @@ async def load_for_replay(
     wanted = {(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
     inbound: dict[Position, InboundRecord] = {}
 
-    def keep(record: ConsumerRecord) -> None:
-        if (record.topic, record.partition, record.offset) in wanted:
-            converted = inbound_record(record)
-            inbound[converted.position] = converted
+    def keep(record: InboundRecord) -> None:
+        position = record.position
+        if (position.topic, position.partition, position.offset) in wanted:
+            inbound[position] = record
 
     for topic in sorted({t for t, _, _ in wanted}):
         await read_once(bootstrap, topic, keep, **client)
     if reference_file is not None:
-        table = ReferenceTable.from_jsonl(reference_file)
+        table = load_reference(reference_file)
         return audit, inbound, lambda _moment: table
     history = ReferenceHistory()
-    await read_once(bootstrap, rules.topics.reference, lambda r: history.add(r.key, r.value, r.timestamp), **client)
+    await read_once(bootstrap, rules.topics.reference, lambda r: history.add(r.key, r.value, r.timestamp_ms), **client)
     return audit, inbound, history.at

@@ -2,7 +2,7 @@
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, To
 from gateway.cli.options import settings as settings_for
 from gateway.errors import UsageError
 from gateway.kafka.security import client_options
+
+if TYPE_CHECKING:
+    from gateway.inbound import InboundRecord
 
 audit_app = typer.Typer(help="The audit log: verify, replay, export.", no_args_is_help=True)
 
@@ -48,9 +51,9 @@ def verify(
     Exit 0 when everything verifies, 1 when anything is wrong.
     Example: gkt audit verify --file audit-2025.jsonl --keys gateway-keys.json
     """
+    from contracts.jsonio import strict_loads
     from gateway.audit.sources import export_lines, inbound_offsets
     from gateway.audit.verify import ChainVerifier
-    from gateway.jsonio import strict_loads
     from gateway.kafka.follower import read_once
     from gateway.keyset import KeySet
     from gateway.rules_loader import load_keyset, load_rules
@@ -86,8 +89,8 @@ def verify(
                 raise UsageError("give --file, or --bootstrap to read the audit log from Kafka")
             rules = load_rules(settings)
 
-            def from_kafka(record) -> None:  # type: ignore[no-untyped-def]
-                feed(record.value or b"", f"{record.topic}/{record.partition}/{record.offset}")
+            def from_kafka(record: "InboundRecord") -> None:
+                feed(record.value or b"", str(record.position))
                 progress.advance(task)
 
             asyncio.run(read_once(settings.bootstrap, rules.topics.audit, from_kafka, **client_options(settings)))

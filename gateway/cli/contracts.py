@@ -27,7 +27,10 @@ def _registry(config: Path | None, contracts_dir: Path | None) -> tuple["Setting
     from contracts.registry import ContractRegistry
 
     loaded = settings_for(config, contracts_dir=contracts_dir)
-    return loaded, ContractRegistry.discover(loaded.contracts_dir)
+    from gateway.rules_loader import config_errors
+
+    with config_errors():
+        return loaded, ContractRegistry.discover(loaded.contracts_dir)
 
 
 @contracts_app.command("list")
@@ -41,7 +44,10 @@ def list_contracts(config: Config = None, contracts_dir: ContractsDir = None, ag
     from contracts.snapshots import published, status
 
     settings, registry = _registry(config, contracts_dir)
-    book = AgreementBook.load(agreements or settings.agreements, registry)
+    from gateway.rules_loader import config_errors
+
+    with config_errors():
+        book = AgreementBook.load(agreements or settings.agreements, registry)
     now = datetime.now(UTC)
     for item in published(registry):
         if item.type == SIGNAL_TYPE:

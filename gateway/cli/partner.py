@@ -3,10 +3,9 @@
 import asyncio
 from typing import Any
 
-from aiokafka import ConsumerRecord
-
+from contracts.jsonio import strict_loads
 from gateway.errors import BrokerError
-from gateway.jsonio import strict_loads
+from gateway.inbound import InboundRecord
 from gateway.kafka.follower import TopicFollower
 from gateway.kafka.runner import new_partner_producer
 from gateway.kafka.security import client_options
@@ -30,7 +29,7 @@ async def publish_and_wait(
     receipts: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
     arrived = asyncio.Event()
 
-    def keep(record: ConsumerRecord) -> None:
+    def keep(record: InboundRecord) -> None:
         if not listening:
             return
         receipt = strict_loads(record.value or b"")

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.jsonio import strict_loads
 from gateway.audit.verify import VerifyReport, verify
 from gateway.demo import samples as s
 from gateway.demo.scenario import Sample, samples
 from gateway.errors import BrokerError
 from gateway.inbound import Position
-from gateway.jsonio import strict_loads
 from gateway.kafka.admin import ensure_topics, topic_specs
 from gateway.kafka.embedded import EmbeddedBroker
 from gateway.kafka.follower import read_all
@@ -119,6 +119,8 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
     deadline = asyncio.get_running_loop().time() + limit_seconds
     while True:
         for record in await read_all(bootstrap, rules.topics.audit):
+            if record.value is None:
+                continue
             audit = strict_loads(record.value)
             inbound = audit["inbound"]
             row = wanted.get(Position(inbound["topic"], inbound["partition"], inbound["offset"]))
@@ -126,6 +128,8 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
                 row.audit = audit
         for partner in {row.sample.partner for row in rows}:
             for record in await read_all(bootstrap, rules.topics.feedback(partner)):
+                if record.value is None:
+                    continue
                 receipt = strict_loads(record.value)
                 inbound = receipt["inbound"]
                 row = wanted.get(Position(inbound["topic"], inbound["partition"], inbound["offset"]))
@@ -139,7 +143,7 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
 
 
 async def verify_audit(bootstrap: str, rules: Rules, signer: Signer) -> VerifyReport:
-    records = [strict_loads(r.value) for r in await read_all(bootstrap, rules.topics.audit)]
+    records = [strict_loads(r.value) for r in await read_all(bootstrap, rules.topics.audit) if r.value is not None]
     return verify(records, KeySet.of(signer))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from joserfc.jwk import ECKey, OKPKey
 
-from gateway.jsonio import dumps
+from contracts.jsonio import dumps
 from gateway.signing import sign_detached
 
 KEYS_DIR = Path(__file__).parent / "keys"

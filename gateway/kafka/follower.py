@@ -15,6 +15,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from gateway.errors import BrokerError
+from gateway.inbound import InboundRecord
+from gateway.kafka.records import plain
 from gateway.metrics import FOLLOW_SKIPPED
 
 log = structlog.get_logger("gkt.follower")
@@ -29,7 +31,7 @@ class TopicFollower:
     following stops anyway, ``alive`` turns false and ``caught_up`` raises why.
     """
 
-    def __init__(self, bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None], **client: Any) -> None:
+    def __init__(self, bootstrap: str, topic: str, apply: Callable[[InboundRecord], None], **client: Any) -> None:
         self._topic = topic
         self._apply = apply
         self._consumer = AIOKafkaConsumer(
@@ -117,7 +119,7 @@ class TopicFollower:
 
     def _apply_one(self, record: ConsumerRecord) -> None:
         try:
-            self._apply(record)
+            self._apply(plain(record))
         except Exception as exc:
             FOLLOW_SKIPPED.labels(self._topic).inc()
             # Position and error type only: the message may quote the record.
@@ -128,7 +130,7 @@ class TopicFollower:
             )
 
 
-async def read_once(bootstrap: str, topic: str, apply: Callable[[ConsumerRecord], None], **client: Any) -> None:
+async def read_once(bootstrap: str, topic: str, apply: Callable[[InboundRecord], None], **client: Any) -> None:
     """Apply every record of ``topic`` written so far, then stop (commands, tests, replay)."""
     follower = TopicFollower(bootstrap, topic, apply, **client)
     await follower.start()
@@ -138,8 +140,8 @@ async def read_once(bootstrap: str, topic: str, apply: Callable[[ConsumerRecord]
         await follower.stop()
 
 
-async def read_all(bootstrap: str, topic: str, **client: Any) -> list[ConsumerRecord]:
+async def read_all(bootstrap: str, topic: str, **client: Any) -> list[InboundRecord]:
     """Every record of ``topic`` written so far (all partitions)."""
-    records: list[ConsumerRecord] = []
+    records: list[InboundRecord] = []
     await read_once(bootstrap, topic, records.append, **client)
     return records

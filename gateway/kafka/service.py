@@ -22,15 +22,16 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from contracts.jsonio import strict_loads
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead
 from gateway.errors import BrokerError
-from gateway.inbound import InboundRecord, Position
-from gateway.jsonio import strict_loads
+from gateway.inbound import InboundRecord
 from gateway.kafka import lenient_records
 from gateway.kafka.admin import ensure_topics, topic_specs
 from gateway.kafka.follower import TopicFollower
 from gateway.kafka.probe import BrokerProbe
+from gateway.kafka.records import plain
 from gateway.kafka.security import client_options
 from gateway.kafka.writer import Writer, new_producer
 from gateway.metrics import (
@@ -54,16 +55,6 @@ from routing.reference import ReferenceTable
 
 log = structlog.get_logger("gkt.service")
 _PRUNE_EVERY_MS = 3_600_000
-
-
-def inbound_record(record: ConsumerRecord) -> InboundRecord:
-    return InboundRecord(
-        position=Position(record.topic, record.partition, record.offset),
-        timestamp_ms=record.timestamp,
-        value=record.value,
-        headers=tuple(record.headers or ()),
-        key=record.key,
-    )
 
 
 class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -183,7 +174,7 @@ class GatewayService:
         REFERENCE_RECORDS.set(len(self.reference))
         log.info("caught_up", audit_identities=len(self.index), reference=len(self.reference))
 
-    def _apply_audit(self, record: ConsumerRecord) -> None:
+    def _apply_audit(self, record: InboundRecord) -> None:
         # Our own chains: this process wrote them and holds their heads; reading
         # every record back would cost a JSON parse per decision for nothing.
         if record.key is not None and ChainId(record.key.decode("utf-8", errors="replace")) in self.heads:
@@ -191,12 +182,12 @@ class GatewayService:
         # Anything unreadable (a tombstone, garbage) raises; the follower skips, counts and logs it.
         self.index.apply(strict_loads(record.value or b""))
 
-    def _apply_reference(self, record: ConsumerRecord) -> None:
+    def _apply_reference(self, record: InboundRecord) -> None:
         if not self.reference.apply(record.key, record.value):
             REFERENCE_SKIPPED.inc()
             log.warning(
                 "reference_record_invalid",
-                position=f"{record.topic}/{record.partition}/{record.offset}",
+                position=str(record.position),
             )
         REFERENCE_RECORDS.set(len(self.reference))
 
@@ -244,7 +235,7 @@ class GatewayService:
                 assert self._audit is not None
                 await self._audit.caught_up()  # includes whatever the previous owner wrote
                 self.heads[chain] = self.index.head(chain)
-        records = [inbound_record(r) for records in batches.values() for r in records]
+        records = [plain(r) for records in batches.values() for r in records]
         result = self.processor.process(records, self.heads)
         decided = time.perf_counter()
         await writer.write(result.outputs)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.base import ContractModel, ReportContract
+from contracts.base import ContractModel, ReportContract, Violation
 from contracts.registry import ContractRegistry
 from gateway.inbound import CloudEvent
 from gateway.reasons import Reason, ReasonCode
@@ -26,5 +26,11 @@ def check_contract(event: CloudEvent, registry: ContractRegistry, received_on: d
             else f"no report type {event.type}"
         )
         return ContractResult([Reason(ReasonCode.CONTRACT_UNKNOWN, "/dataschema", detail)])
-    report, reasons = contract.validate(event.data, received_on)
-    return ContractResult(reasons, contract, report)
+    report, violations = contract.validate(event.data, received_on)
+    return ContractResult([reason_for(v) for v in violations], contract, report)
+
+
+def reason_for(violation: Violation) -> Reason:
+    """A contract's violation as the reason code of spec/wire.md."""
+    code = ReasonCode.IDENTIFIER_INVALID if violation.identifier else ReasonCode.CONTRACT_VIOLATION
+    return Reason(code, violation.path, violation.detail)

@@ -5,10 +5,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.jsonio import DuplicateMemberError, LoneSurrogateError, TooDeepError, strict_loads
 from contracts.masking import pointer, register_names, segment
 from contracts.registry import parse_dataschema
 from gateway.inbound import CloudEvent, InboundRecord
-from gateway.jsonio import DuplicateMemberError, LoneSurrogateError, TooDeepError, strict_loads
 from gateway.reasons import Reason, ReasonCode
 from validators import is_oin
 from validators.wire import is_traceparent, is_tracestate, parse_rfc3339

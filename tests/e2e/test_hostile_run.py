@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 
+from contracts.jsonio import strict_loads
 from gateway.audit.verify import verify
 from gateway.demo import samples as s
-from gateway.inbound import SIGNATURE_HEADER
-from gateway.jsonio import strict_loads
+from gateway.inbound import SIGNATURE_HEADER, InboundRecord
 from gateway.keyset import KeySet
 from gateway.outputs import MAX_RECORD_BYTES, MAX_SMALL_RECORD_BYTES
 from gateway.signing import Signer
@@ -95,7 +95,7 @@ async def produce(
         await producer.stop()
 
 
-def size(record: ConsumerRecord) -> int:
+def size(record: InboundRecord) -> int:
     return len(record.key or b"") + len(record.value or b"") + sum(len(k) + len(v or b"") for k, v in record.headers)
 
 
@@ -134,7 +134,7 @@ async def test_hostile_records_between_good_ones(kafka: str, prefix: str, tmp_pa
     assert by_offset[len(cases) - 1]["destination"]["topic"].endswith("bd.detectie.go")
     assert verify(audit, KeySet.of(Signer.from_pem_file(gateway.key, "gw-test-1"))).ok
 
-    told: list[ConsumerRecord] = []
+    told: list[InboundRecord] = []
     for topic in (topics.feedback(PartnerId("nla")), topics.audit, topics.deadletter):
         records = await harness.records(topic)
         assert all(size(r) < MAX_SMALL_RECORD_BYTES for r in records), topic

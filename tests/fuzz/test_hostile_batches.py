@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
+from contracts.jsonio import strict_loads
 from gateway.audit.index import AuditIndex
 from gateway.demo import samples as s
 from gateway.inbound import MAX_TIMESTAMP_MS, SIGNATURE_HEADER, InboundRecord, Position
-from gateway.jsonio import strict_loads
 from gateway.pipeline import Rules
 from gateway.processor import Processor
 from gateway.signing import Signer

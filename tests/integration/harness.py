@@ -5,12 +5,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiokafka import ConsumerRecord
-
+from contracts.jsonio import strict_loads
 from gateway.demo.run import demo_settings, prepare, publish_samples
 from gateway.demo.scenario import Sample
-from gateway.inbound import Position
-from gateway.jsonio import strict_loads
+from gateway.inbound import InboundRecord, Position
 from gateway.kafka.follower import read_all
 from gateway.kafka.runner import running_gateway
 from gateway.kafka.service import GatewayService
@@ -38,7 +36,7 @@ class Harness:
     async def publish(self, samples: list[Sample]) -> list[Position]:
         return await publish_samples(self.bootstrap, self.rules, samples)
 
-    async def records(self, topic: str) -> list[ConsumerRecord]:
+    async def records(self, topic: str) -> list[InboundRecord]:
         return await read_all(self.bootstrap, topic)
 
     async def audit(self) -> list[dict[str, Any]]:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from contracts.jsonio import strict_loads
 from gateway.audit.verify import verify
 from gateway.demo import samples as s
 from gateway.demo.run import publish_samples
 from gateway.demo.scenario import Sample
-from gateway.jsonio import strict_loads
 from gateway.keyset import KeySet
 from gateway.reasons import Outcome
 from gateway.signing import Signer

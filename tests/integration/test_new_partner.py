@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from contracts.agreement_book import DEFAULT_DIR
+from contracts.jsonio import dumps
 from contracts.signal import Signal
 from gateway.demo import samples as s
 from gateway.demo.scenario import Sample
-from gateway.jsonio import dumps
 from gateway.reasons import Outcome
 from gateway.signing import Signer
 from gateway.types import PartnerId

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from contracts.agreement_book import DEFAULT_DIR, AgreementBook
+from contracts.errors import DefinitionError
 from contracts.registry import ContractRegistry
-from gateway.errors import ConfigError
 from gateway.types import PartnerId
 
 REGISTRY = ContractRegistry.discover()
@@ -28,7 +28,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def load_error(directory: Path) -> str:
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(DefinitionError) as caught:
         AgreementBook.load(directory, REGISTRY)
     return str(caught.value)
 

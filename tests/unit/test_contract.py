@@ -7,6 +7,7 @@ import pytest
 
 from contracts.registry import ContractRegistry
 from gateway.demo import samples as s
+from gateway.stages.contract import reason_for
 
 REGISTRY = ContractRegistry.discover()
 NLA = REGISTRY.get("nl.nla.schijnzelfstandigheid", "1.0")
@@ -15,8 +16,8 @@ TODAY = date(2025, 6, 2)
 
 
 def problems(contract: Any, data: Any) -> list[tuple[str, str | None]]:
-    _, reasons = contract.validate(data, TODAY)
-    return sorted((r.code.value, r.path) for r in reasons)
+    _, violations = contract.validate(data, TODAY)
+    return sorted((r.code.value, r.path) for r in map(reason_for, violations))
 
 
 def test_registry_finds_both_report_types() -> None:

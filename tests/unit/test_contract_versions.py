@@ -10,6 +10,7 @@ from contracts.registry import ContractRegistry
 from gateway.demo import samples as s
 from gateway.pipeline import Rules, decide
 from gateway.reasons import Outcome
+from gateway.stages.contract import reason_for
 from tests.helpers import Memory, inbound
 
 REGISTRY = ContractRegistry.discover()
@@ -18,8 +19,8 @@ V10, V11, V20 = (REGISTRY.get("nl.nla.schijnzelfstandigheid", v) for v in ("1.0"
 
 
 def problems(contract: Any, data: Any) -> list[tuple[str, str | None]]:
-    _, reasons = contract.validate(data, TODAY)
-    return sorted((r.code.value, r.path) for r in reasons)
+    _, violations = contract.validate(data, TODAY)
+    return sorted((r.code.value, r.path) for r in map(reason_for, violations))
 
 
 def test_every_published_version_is_registered() -> None:

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from contracts.jsonio import strict_loads
 from gateway.audit.index import AuditIndex
 from gateway.audit.replay import Replayer
 from gateway.demo import samples as s
 from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
-from gateway.jsonio import strict_loads
 from gateway.pipeline import Rules
 from gateway.processor import BatchResult, Processor
 from gateway.signing import Signer, sign_detached

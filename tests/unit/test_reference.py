@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.demo import samples as s
-from gateway.errors import ConfigError
+from routing.errors import RoutingDataError
 from routing.reference import ReferenceTable
 
 
@@ -60,7 +60,7 @@ def test_bad_topic_records_are_skipped(key: bytes | None, value: bytes) -> None:
 def test_bad_file_line_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "ref.jsonl"
     path.write_bytes(record() + b"\n\n" + b'{"kvkNummer": "1"}\n')
-    with pytest.raises(ConfigError, match=r"ref.jsonl:3: not a valid reference record"):
+    with pytest.raises(RoutingDataError, match=r"ref.jsonl:3: not a valid reference record"):
         ReferenceTable.from_jsonl(path)
 
 

@@ -2,9 +2,9 @@
 
 import hashlib
 
+from contracts.jsonio import strict_loads
 from gateway.audit.index import AuditIndex
 from gateway.audit.replay import Replayer
-from gateway.jsonio import strict_loads
 from gateway.pipeline import Rules
 from gateway.processor import Processor
 from gateway.signing import Signer
