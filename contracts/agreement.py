@@ -151,10 +151,6 @@ class Agreement(_Strict):
         return PartnerId(self.partner)
 
     @property
-    def digest(self) -> str:
-        return self._digest
-
-    @property
     def ref(self) -> str:
         """``<partner>:<version>:sha256:…``, as the audit record's ``versions.agreement``."""
         return f"{self.partner}:{self.version}:{self._digest}"

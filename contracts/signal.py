@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
 
 from contracts.fields import IsoDate
 
-SIGNAL_TYPE = "nl.belastingdienst.gkt.signaal"
+SIGNAL_TYPE = "nl.belastingdienst.gkt.signaal"  # the contract: its schema's type, in dataschema
+SIGNAL_EVENT_TYPE = "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"  # the CloudEvent ``type`` (wire.md)
 SIGNAL_VERSION = "1.1"
 SIGNAL_DATASCHEMA = f"urn:gkt:contract:{SIGNAL_TYPE}:{SIGNAL_VERSION}"  # of every signal the gateway writes
 

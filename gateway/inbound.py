@@ -30,6 +30,11 @@ class Position:
     def as_dict(self) -> dict[str, Any]:
         return {"topic": self.topic, "partition": self.partition, "offset": self.offset}
 
+    @classmethod
+    def of(cls, written: Any) -> "Position":
+        """The position an ``inbound`` or ``original`` object of a receipt or audit record names."""
+        return cls(str(written["topic"]), int(written["partition"]), int(written["offset"]))
+
     def __str__(self) -> str:
         return f"{self.topic}/{self.partition}/{self.offset}"
 

@@ -10,15 +10,13 @@ from datetime import datetime
 
 from contracts.jsonio import dumps, utc_iso
 from contracts.masking import mask
-from contracts.signal import SIGNAL_DATASCHEMA
+from contracts.signal import SIGNAL_DATASCHEMA, SIGNAL_EVENT_TYPE
 from gateway.decision import Decision
 from gateway.inbound import SIGNATURE_HEADER
 from gateway.reasons import Outcome, Stage
 from gateway.signing import Signer
 from gateway.topics import Topics
 from gateway.types import ChainId
-
-SIGNAL_TYPE = "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"
 
 # Bounds on what the gateway writes, whatever arrived (docs/architecture.md, "Bounds"): every record
 # under Apache Kafka's default max.message.bytes, and what goes to partners, auditors and operators
@@ -115,7 +113,7 @@ def signal_event(decision: Decision, data: dict[str, object], gateway_source: st
         "specversion": "1.0",
         "id": decision.signal_id,
         "source": gateway_source,
-        "type": SIGNAL_TYPE,
+        "type": SIGNAL_EVENT_TYPE,
         "dataschema": SIGNAL_DATASCHEMA,
         "time": utc_iso(decision.record.received_at),
         "datacontenttype": "application/json",

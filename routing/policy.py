@@ -32,12 +32,13 @@ from routing.reference import ReferenceRecord
 DEFAULT_DIR = Path(__file__).parent / "policy"
 
 
-class _Strict(BaseModel):
-    # strict=False: TOML dates and datetimes arrive as Python objects, which lax mode takes as they are.
+class _PolicyData(BaseModel):
+    """Part of a policy file: unknown keys refused; lax values, so TOML dates and times are taken as parsed."""
+
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
 
-class _InForce(_Strict):
+class _InForce(_PolicyData):
     from_: AwareDatetime = Field(alias="from")
     until: AwareDatetime | None = None
 
@@ -47,7 +48,7 @@ Vervolg = Literal["detectie", "kwaliteitsgesprek", "geen_verder_onderzoek"]
 CorrectieGrond = Literal["regulier", "ingroeimodel", "aanwijzing", "kwaadwillendheid_gemeld"]
 
 
-class Route(_Strict):
+class Route(_PolicyData):
     """Where a client goes (3.2.8, bijlage 1); the first route that matches the client's reference record wins."""
 
     segment: Literal["mkb", "go"]
@@ -66,7 +67,7 @@ class Route(_Strict):
         return self.ht_levels is None or reference.htNiveau in self.ht_levels
 
 
-class _Correction(_Strict):
+class _Correction(_PolicyData):
     """The correction window of 3.1.1: the earliest of the grounds that apply, as policy.md words it."""
 
     lookback_years: StrictInt
@@ -88,11 +89,11 @@ class _Correction(_Strict):
         return min(grounds, key=lambda ground: ground[0])
 
 
-class _Fines(_Strict):
+class _Fines(_PolicyData):
     possible_from: date
 
 
-class _ModelAgreements(_Strict):
+class _ModelAgreements(_PolicyData):
     honoured_until_at_most: date
 
 
@@ -129,7 +130,7 @@ class Enforcement:
         }
 
 
-class Policy(_Strict):
+class Policy(_PolicyData):
     """One version of the policy: routes and dates as data; ``enforce`` applies them the same way for every version."""
 
     name: StrictStr

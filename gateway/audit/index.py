@@ -66,8 +66,7 @@ class AuditIndex:
             self._heads[chain] = current.next(record)
         event = record.get("event") or {}
         if authenticated(record) and event.get("source") and event.get("id"):
-            inbound = record.get("original") or record["inbound"]
-            position = Position(str(inbound["topic"]), int(inbound["partition"]), int(inbound["offset"]))
+            position = Position.of(record.get("original") or record["inbound"])
             # A duplicate's own time is later than its original's: keeping it longer is the safe side.
             stamp = record["inbound"].get("timestamp")
             received_ms = int(datetime.fromisoformat(stamp).timestamp() * 1000) if isinstance(stamp, str) else 0

@@ -48,8 +48,7 @@ class ReplayReport:
 
 
 def position_of(record: dict[str, Any]) -> Position:
-    inbound = record["inbound"]
-    return Position(str(inbound["topic"]), int(inbound["partition"]), int(inbound["offset"]))
+    return Position.of(record["inbound"])
 
 
 class Replayer:

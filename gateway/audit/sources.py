@@ -42,15 +42,14 @@ async def load_for_replay(
     """The audit log, the inbound records it names, and the reference data as of any moment."""
     audit: list[dict[str, Any]] = []
     await read_once(bootstrap, rules.topics.audit, lambda r: audit.append(strict_loads(r.value or b"{}")), **client)
-    wanted = {(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
+    wanted = {Position.of(a["inbound"]) for a in audit}
     inbound: dict[Position, InboundRecord] = {}
 
     def keep(record: InboundRecord) -> None:
-        position = record.position
-        if (position.topic, position.partition, position.offset) in wanted:
-            inbound[position] = record
+        if record.position in wanted:
+            inbound[record.position] = record
 
-    for topic in sorted({t for t, _, _ in wanted}):
+    for topic in sorted({position.topic for position in wanted}):
         await read_once(bootstrap, topic, keep, **client)
     if reference_file is not None:
         table = load_reference(reference_file)

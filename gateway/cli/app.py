@@ -17,8 +17,10 @@ from typer._click.exceptions import NoArgsIsHelpError  # typer is pinned <0.30; 
 
 from gateway.cli.audit import audit_app
 from gateway.cli.contracts import contracts_app
+from gateway.cli.keys import keys_app
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, TopicPrefix
 from gateway.cli.options import settings as settings_for
+from gateway.cli.topics import topics_app
 from gateway.errors import GatewayError, UsageError
 from gateway.types import PartnerId
 
@@ -29,8 +31,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-topics_app = typer.Typer(help="Kafka topics of the gateway.", no_args_is_help=True)
-keys_app = typer.Typer(help="Signing keys: partners' key pairs and the gateway's public keys.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(contracts_app, name="contracts")
@@ -90,7 +90,7 @@ def run(
 
     Example: GKT_SIGNING_KEY=keys/gw.pem gkt run --bootstrap kafka:9092 --http-port 8080
     """
-    from gateway.cli.service import run_service
+    from gateway.cli.run import run_service
 
     settings = settings_for(
         config,
@@ -124,77 +124,6 @@ def broker(port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")
         while not stop.wait(0.2):
             pass
         typer.echo("stopping the embedded broker")
-
-
-@topics_app.command("create")
-def topics_create(
-    config: Config = None,
-    bootstrap: Bootstrap = None,
-    topic_prefix: TopicPrefix = None,
-    agreements: Agreements = None,
-    partitions: Annotated[int | None, typer.Option("--partitions", help="partitions per topic")] = None,
-) -> None:
-    """Create every topic of the spec for the partners that have an agreement.
-
-    Example: gkt topics create --bootstrap kafka:9092 --partitions 6
-    """
-    from gateway.kafka.admin import ensure_topics, topic_specs
-    from gateway.kafka.security import client_options
-    from gateway.rules_loader import load_rules
-
-    settings = settings_for(
-        config,
-        bootstrap=bootstrap,
-        topic_prefix=topic_prefix,
-        agreements=agreements,
-        partitions=partitions,
-    )
-    if not settings.bootstrap:
-        raise UsageError("--bootstrap is required (the embedded broker forgets topics when it stops)")
-    rules = load_rules(settings)
-    destinations = rules.policies.destinations()
-    specs = topic_specs(rules.topics, rules.agreements.partners(), destinations, settings.partitions)
-    created = asyncio.run(
-        ensure_topics(settings.bootstrap, specs, settings.replication_factor, **client_options(settings))
-    )
-    for spec in specs:
-        typer.echo(f"{'created' if spec.name in created else 'exists '}  {spec.name}  ({spec.partitions} partitions)")
-
-
-@keys_app.command("new")
-def keys_new(
-    kid: Annotated[str, typer.Option("--kid", help="key id to put in the agreement")],
-    out: Annotated[Path, typer.Option("--out", help="directory for KID.pem, KID.pub.pem, KID.jwk.json")],
-) -> None:
-    """Make an Ed25519 key pair: private PEM (mode 600), public PEM and public JWK.
-
-    Example: gkt keys new --kid nla-2026-01 --out keys/
-    """
-    from gateway.keyset import GatewayKey
-    from gateway.signing import Signer
-
-    signer = Signer.generate(kid)
-    out.mkdir(parents=True, exist_ok=True)
-    private = out / f"{kid}.pem"
-    if private.exists():
-        raise UsageError(f"{private}: exists already; choose another --kid or --out")
-    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(signer.private_pem())
-    (out / f"{kid}.pub.pem").write_bytes(signer.public_pem())
-    (out / f"{kid}.jwk.json").write_text(json.dumps(GatewayKey(signer.kid, signer.key).as_jwk(), indent=2) + "\n")
-    typer.echo(f"wrote {private} (keep it secret), {out / (kid + '.pub.pem')} and {out / (kid + '.jwk.json')}")
-
-
-@keys_app.command("show")
-def keys_show(config: Config = None) -> None:
-    """Print the gateway's public keys as a JWK set: the current one and every retired one.
-
-    Example: GKT_SIGNING_KEY=keys/gw.pem GKT_GATEWAY_KEYS=keys/gateway-keys.json gkt keys show
-    """
-    from gateway.rules_loader import load_keyset
-
-    typer.echo(json.dumps(load_keyset(settings_for(config)).as_jwks(), indent=2))
 
 
 @app.command()

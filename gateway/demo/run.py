@@ -122,8 +122,7 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
             if record.value is None:
                 continue
             audit = strict_loads(record.value)
-            inbound = audit["inbound"]
-            row = wanted.get(Position(inbound["topic"], inbound["partition"], inbound["offset"]))
+            row = wanted.get(Position.of(audit["inbound"]))
             if row is not None:
                 row.audit = audit
         for partner in {row.sample.partner for row in rows}:
@@ -131,8 +130,7 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
                 if record.value is None:
                     continue
                 receipt = strict_loads(record.value)
-                inbound = receipt["inbound"]
-                row = wanted.get(Position(inbound["topic"], inbound["partition"], inbound["offset"]))
+                row = wanted.get(Position.of(audit["inbound"]))
                 if row is not None:
                     row.receipt = receipt
         if all(row.audit and row.receipt for row in rows):

@@ -12,6 +12,7 @@ from typing import Any
 from gateway.demo import samples as s
 from gateway.reasons import Outcome, ReasonCode
 from gateway.signing import sign_detached
+from gateway.stages.read import MAX_EVENT_BYTES
 from gateway.types import PartnerId
 
 ROUTED, QUARANTINED = Outcome.ROUTED, Outcome.QUARANTINED
@@ -158,7 +159,7 @@ def samples(now: datetime | None = None) -> list[Sample]:
         Sample(
             "oversized record",
             PartnerId(nla),
-            b"{" + b" " * 262_144 + b"}",
+            b"{" + b" " * MAX_EVENT_BYTES + b"}",
             (),
             REJECTED,
             (ReasonCode.EVENT_TOO_LARGE,),

@@ -28,11 +28,11 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
     expected = dict(zip(positions, batch, strict=True))
 
     # G1: exactly one decision per inbound record, with the sample's outcome and codes.
-    decided = Counter(Position(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit)
+    decided = Counter(Position.of(a["inbound"]) for a in audit)
     assert decided == Counter(positions)
     for record in audit:
         inbound = record["inbound"]
-        sample = expected[Position(inbound["topic"], inbound["partition"], inbound["offset"])]
+        sample = expected[Position.of(inbound)]
         assert record["outcome"] == sample.outcome.value, sample.label
         assert [r["code"] for r in record["reasons"]] == [c.value for c in sample.codes], sample.label
         if sample.destination:
@@ -74,12 +74,12 @@ async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
             where = receipt["inbound"]
             expected_key = receipt["id"] or f"{where['topic']}/{where['partition']}/{where['offset']}"
             assert record.key == expected_key.encode()
-    by_position = {Position(**r["inbound"]): r for r in receipts}
+    by_position = {Position.of(r["inbound"]): r for r in receipts}
     assert len(receipts) == len(batch)
     for position, sample in expected.items():
         assert by_position[position]["outcome"] == sample.outcome.receipt_outcome, sample.label
     duplicate = next(r for r in receipts if r["outcome"] == "duplicate")
-    assert Position(**duplicate["original"]) == positions[0]
+    assert Position.of(duplicate["original"]) == positions[0]
 
     # Quarantine: the three held reports, with their reasons, for reviewers.
     held = await harness.records(topics.quarantine)

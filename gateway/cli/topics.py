@@ -1,0 +1,47 @@
+"""``gkt topics``: the Kafka topics of the gateway."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from gateway.cli.options import Agreements, Bootstrap, Config, TopicPrefix
+from gateway.cli.options import settings as settings_for
+from gateway.errors import UsageError
+
+topics_app = typer.Typer(help="Kafka topics of the gateway.", no_args_is_help=True)
+
+
+@topics_app.command("create")
+def topics_create(
+    config: Config = None,
+    bootstrap: Bootstrap = None,
+    topic_prefix: TopicPrefix = None,
+    agreements: Agreements = None,
+    partitions: Annotated[int | None, typer.Option("--partitions", help="partitions per topic")] = None,
+) -> None:
+    """Create every topic of the spec for the partners that have an agreement.
+
+    Example: gkt topics create --bootstrap kafka:9092 --partitions 6
+    """
+    from gateway.kafka.admin import ensure_topics, topic_specs
+    from gateway.kafka.security import client_options
+    from gateway.rules_loader import load_rules
+
+    settings = settings_for(
+        config,
+        bootstrap=bootstrap,
+        topic_prefix=topic_prefix,
+        agreements=agreements,
+        partitions=partitions,
+    )
+    if not settings.bootstrap:
+        raise UsageError("--bootstrap is required (the embedded broker forgets topics when it stops)")
+    rules = load_rules(settings)
+    destinations = rules.policies.destinations()
+    specs = topic_specs(rules.topics, rules.agreements.partners(), destinations, settings.partitions)
+    created = asyncio.run(
+        ensure_topics(settings.bootstrap, specs, settings.replication_factor, **client_options(settings))
+    )
+    for spec in specs:
+        typer.echo(f"{'created' if spec.name in created else 'exists '}  {spec.name}  ({spec.partitions} partitions)")
