@@ -7,6 +7,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from contracts.jsonio import strict_loads
 from gateway.demo import samples as s
+from gateway.demo.scenario import Sample
 from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
 from gateway.outputs import MAX_RECORD_BYTES, MAX_SMALL_RECORD_BYTES, OutMessage
 from gateway.pipeline import Rules
@@ -34,12 +35,22 @@ def inbound(
     at: datetime = NOW,
     offset: int = 0,
     partition: int = 0,
-    headers: tuple[tuple[str, bytes], ...] | None = None,
+    headers: tuple[tuple[str, bytes | None], ...] | None = None,
+    timestamp_ms: int | None = None,
 ) -> InboundRecord:
-    """An inbound record on ``gkt.in.<partner>``, signed by ``kid`` unless headers are given."""
+    """The one builder of inbound records in the tests: on ``gkt.in.<partner>``, signed by ``kid`` unless
+    headers are given, with the Kafka timestamp ``at`` (or ``timestamp_ms`` exactly, for hostile ones)."""
     if headers is None:
         headers = ((SIGNATURE_HEADER, s.sign(value, kid)),) if kid and value is not None else ()
-    return InboundRecord(Position(f"gkt.in.{partner}", partition, offset), int(at.timestamp() * 1000), value, headers)
+    millis = int(at.timestamp() * 1000) if timestamp_ms is None else timestamp_ms
+    return InboundRecord(Position(f"gkt.in.{partner}", partition, offset), millis, value, headers)
+
+
+def from_sample(sample: Sample, offset: int, at: datetime) -> InboundRecord:
+    """A demo sample as the record it becomes on its partner's topic (its own timestamp, or ``at``)."""
+    return inbound(
+        sample.value, partner=sample.partner, at=sample.timestamp or at, offset=offset, headers=sample.headers
+    )
 
 
 def nla(at: datetime = NOW, **changes: Any) -> bytes:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,10 +21,13 @@ from gateway.audit.verify import verify
 from gateway.demo import samples as s
 from gateway.demo.run import publish_samples
 from gateway.demo.scenario import Sample
+from gateway.inbound import Position
+from gateway.kafka.embedded import free_port
 from gateway.keyset import KeySet
 from gateway.reasons import Outcome
 from gateway.signing import Signer
 from gateway.types import PartnerId
+from tests.e2e.gateway_process import http_get
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
@@ -32,25 +37,30 @@ REPORTS = 4000
 
 
 def reports(count: int) -> list[Sample]:
-    """Mostly good reports, some bad, some retries (duplicates), keyed over many clients."""
+    """Mostly good reports, some bad, some retries (duplicates), keyed over many clients; each with its true outcome."""
     now = datetime.now(UTC)
     result: list[Sample] = []
     for i in range(count):
         if i % 50 == 7 and result:
-            result.append(result[-5])  # a retry: must be a duplicate, never a second signal
+            # A retry: a duplicate of an authenticated report, never a second signal. An unauthenticated
+            # one takes no part in duplicate detection (spec/wire.md): rejected again.
+            retried = result[-5]
+            unsigned = dict(retried.headers)["gkt-signature"] == b"garbage"
+            result.append(replace(retried, outcome=Outcome.REJECTED if unsigned else Outcome.DUPLICATE))
             continue
-        report = s.nla_report(oordeel="vermoeden") if i % 10 == 3 else s.nla_report()
+        weak = i % 10 == 3
+        report = s.nla_report(oordeel="vermoeden") if weak else s.nla_report()
         value = s.encode(s.event(report, time=now, event_id=f"kill-{uuid.uuid4()}"))
-        signature = s.sign(value, "nla-2025-01") if i % 25 != 11 else b"garbage"
+        garbage = i % 25 == 11
+        signature = b"garbage" if garbage else s.sign(value, "nla-2025-01")
+        outcome = Outcome.REJECTED if garbage or weak else Outcome.ROUTED
         result.append(
-            Sample(
-                "r", PartnerId("nla"), value, (("gkt-signature", signature),), Outcome.ROUTED, key=str(i % 97).encode()
-            )
+            Sample("r", PartnerId("nla"), value, (("gkt-signature", signature),), outcome, key=str(i % 97).encode())
         )
     return result
 
 
-def start(harness: Harness, key: Path) -> subprocess.Popen[bytes]:
+def start(harness: Harness, key: Path, http_port: int = 0) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "GKT_SIGNING_KEY": str(key),
@@ -60,7 +70,7 @@ def start(harness: Harness, key: Path) -> subprocess.Popen[bytes]:
         "GKT_HEARTBEAT_INTERVAL_MS": "300",
         "GKT_BATCH_SIZE": "100",
         "GKT_GROUP_ID": harness.settings.group_id,
-        "GKT_HTTP_PORT": "0",
+        "GKT_HTTP_PORT": str(http_port),
         "GKT_REFERENCE": str(s.REFERENCE_FILE),
     }
     return subprocess.Popen(
@@ -88,8 +98,35 @@ async def audit_count(harness: Harness) -> int:
     return len(await harness.records(harness.topics.audit))
 
 
-async def assert_exactly_once(harness: Harness, key: Signer, batch: list[Sample]) -> None:
-    audit = [strict_loads(r.value) for r in await harness.records(harness.topics.audit)]
+async def audit_count_above(harness: Harness, count: int) -> bool:
+    return await audit_count(harness) > count
+
+
+def ready(port: int) -> bool:
+    return http_get(port, "/readyz")[0] == 200
+
+
+async def until(condition: Callable[[], bool], what: str, limit_seconds: float = 60) -> None:
+    """Poll with a deadline instead of sleeping a fixed time."""
+    deadline = asyncio.get_running_loop().time() + limit_seconds
+    while not await asyncio.to_thread(condition):
+        assert asyncio.get_running_loop().time() < deadline, f"not in time: {what}"
+        await asyncio.sleep(0.1)
+
+
+async def until_async(condition: Callable[[], Awaitable[bool]], what: str, limit_seconds: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + limit_seconds
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, f"not in time: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def assert_exactly_once(harness: Harness, key: Signer, batch: list[Sample], positions: list[Position]) -> None:
+    audit = [strict_loads(r.value) for r in await harness.records(harness.topics.audit) if r.value is not None]
+    expected = dict(zip(positions, batch, strict=True))
+    assert all(a["outcome"] == expected[Position.of(a["inbound"])].outcome.value for a in audit), (
+        "each its true outcome"
+    )
     decided = Counter((a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit)
     assert len(decided) == len(batch), "every inbound record has a decision"
     assert max(decided.values()) == 1, "no inbound record has two decisions"
@@ -104,10 +141,8 @@ async def assert_exactly_once(harness: Harness, key: Signer, batch: list[Sample]
     duplicates = sum(1 for a in audit if a["outcome"] == "duplicate")
     assert duplicates == len(batch) - len(unique_ids), "every retry is a duplicate, not a second signal"
     receipts = await harness.records(harness.topics.feedback(PartnerId("nla")))
-    positions = {
-        (strict_loads(r.value)["inbound"]["partition"], strict_loads(r.value)["inbound"]["offset"]) for r in receipts
-    }
-    assert len(positions) == len(batch), "every inbound record has at least one receipt"
+    receipted = {Position.of(strict_loads(r.value)["inbound"]) for r in receipts if r.value is not None}
+    assert receipted == set(positions), "every inbound record has at least one receipt"
 
 
 async def test_sigkill_at_random_moments_loses_and_repeats_nothing(kafka: str, prefix: str, tmp_path: Path) -> None:
@@ -115,7 +150,7 @@ async def test_sigkill_at_random_moments_loses_and_repeats_nothing(kafka: str, p
     key = Signer.generate("gw-kill-1")
     (tmp_path / "gw.pem").write_bytes(key.private_pem())
     batch = reports(REPORTS)
-    await publish_samples(harness.bootstrap, harness.rules, batch)
+    positions = await publish_samples(harness.bootstrap, harness.rules, batch)
     rng = random.Random(20251)
     progress = [0]
     while len(progress) <= 4:
@@ -135,7 +170,7 @@ async def test_sigkill_at_random_moments_loses_and_repeats_nothing(kafka: str, p
         await asyncio.sleep(0.2)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    await assert_exactly_once(harness, key, batch)
+    await assert_exactly_once(harness, key, batch, positions)
 
 
 async def test_two_processes_one_killed_lose_and_repeat_nothing(kafka: str, prefix: str, tmp_path: Path) -> None:
@@ -143,12 +178,14 @@ async def test_two_processes_one_killed_lose_and_repeat_nothing(kafka: str, pref
     key = Signer.generate("gw-kill-1")
     (tmp_path / "gw.pem").write_bytes(key.private_pem())
     batch = reports(REPORTS)
-    first, second = start(harness, tmp_path / "gw.pem"), start(harness, tmp_path / "gw.pem")
+    ports = free_port(), free_port()
+    first, second = (start(harness, tmp_path / "gw.pem", port) for port in ports)
     try:
-        await asyncio.sleep(3)  # both joined; partitions spread over the two
-        await publish_samples(harness.bootstrap, harness.rules, batch)
-        await asyncio.sleep(0.5)
-        kill(first)  # the survivor takes over its partitions and continues their chains
+        await until(lambda: all(ready(port) for port in ports), "both joined, partitions spread over the two")
+        positions = await publish_samples(harness.bootstrap, harness.rules, batch)
+        count = await audit_count(harness)
+        await until_async(lambda: audit_count_above(harness, count), "the first decisions are written")
+        kill(first)  # mid-work: the survivor takes over its partitions and continues their chains
         for _ in range(600):
             if await audit_count(harness) >= len(batch):
                 break
@@ -158,4 +195,4 @@ async def test_two_processes_one_killed_lose_and_repeat_nothing(kafka: str, pref
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
-    await assert_exactly_once(harness, key, batch)
+    await assert_exactly_once(harness, key, batch, positions)

@@ -161,18 +161,10 @@ def test_chain_positions_per_partition(rules: Rules) -> None:
 
 def test_every_record_written_matches_its_published_model(rules: Rules) -> None:
     from gateway.demo.scenario import SCENARIO_NOW, samples
-    from gateway.inbound import InboundRecord
     from gateway.messages import AuditRecord, QuarantineRecord, Receipt, SignalEvent
+    from tests.helpers import from_sample
 
-    records = [
-        InboundRecord(
-            Position(f"gkt.in.{x.partner}", 0, i),
-            int((x.timestamp or SCENARIO_NOW).timestamp() * 1000),
-            x.value,
-            x.headers,
-        )
-        for i, x in enumerate(samples(SCENARIO_NOW))
-    ]
+    records = [from_sample(x, i, SCENARIO_NOW) for i, x in enumerate(samples(SCENARIO_NOW))]
     result = run(rules, *records)
     models = {"gkt.quarantine": QuarantineRecord, "gkt.feedback.nla": Receipt, "gkt.feedback.kvk": Receipt}
     checked = 0

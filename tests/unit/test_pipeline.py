@@ -16,16 +16,13 @@ from gateway.processor import Processor
 from gateway.reasons import Outcome
 from gateway.signing import Signer
 from gateway.types import PartnerId
-from tests.helpers import NOW, Memory, inbound, nla
+from tests.helpers import NOW, Memory, from_sample, inbound, nla
 
 SAMPLES = samples(SCENARIO_NOW)
 
 
 def as_record(sample: Sample, offset: int) -> InboundRecord:
-    at = sample.timestamp or SCENARIO_NOW
-    return InboundRecord(
-        Position(f"gkt.in.{sample.partner}", 0, offset), int(at.timestamp() * 1000), sample.value, sample.headers
-    )
+    return from_sample(sample, offset, SCENARIO_NOW)
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=[x.label for x in SAMPLES])
