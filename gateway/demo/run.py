@@ -130,7 +130,7 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
                 if record.value is None:
                     continue
                 receipt = strict_loads(record.value)
-                row = wanted.get(Position.of(audit["inbound"]))
+                row = wanted.get(Position.of(receipt["inbound"]))
                 if row is not None:
                     row.receipt = receipt
         if all(row.audit and row.receipt for row in rows):
