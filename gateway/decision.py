@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from contracts.agreement import Agreement
-from contracts.base import ReportContract, ReportSubject
+from contracts.base import ContractModel, ReportContract, ReportSubject
 from gateway.inbound import CloudEvent, InboundRecord, Position
 from gateway.reasons import Outcome, Reason, Stage, at_most
 from gateway.stages.read import ReadResult
@@ -32,6 +32,7 @@ class Decision:
     authenticated: bool = False
     agreement: Agreement | None = None
     contract: ReportContract | None = None
+    report: ContractModel | None = None
     policy: Policy | None = None
     subject: ReportSubject | None = None
     enforcement: Enforcement | None = None

@@ -1,12 +1,13 @@
 """An inbound Kafka record as plain data, and the CloudEvent read from it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
 from contracts.jsonio import from_millis, sha256_digest, utc_iso
 from gateway.types import ChainId
+from routing.calendar import day_of_receipt
 
 SIGNATURE_HEADER = "gkt-signature"
 # Kafka timestamps are any int64, but a report is dated from 1970 to a moment whose Dutch calendar date
@@ -64,6 +65,11 @@ class InboundRecord:
         ``received_text``, which says null for it instead.
         """
         return from_millis(min(max(self.timestamp_ms, MIN_TIMESTAMP_MS), MAX_TIMESTAMP_MS))
+
+    @cached_property
+    def received_on(self) -> date:
+        """The day of receipt: the Dutch calendar date of ``received_at`` (spec/policy.md)."""
+        return day_of_receipt(self.received_at)
 
     @property
     def received_text(self) -> str | None:

@@ -6,6 +6,7 @@ no Kafka, clock or I/O, so the service, ``gkt check`` and replay share it.
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -13,7 +14,7 @@ import structlog
 from contracts.agreement_book import AgreementBook
 from contracts.registry import ContractRegistry
 from gateway.decision import Decision
-from gateway.inbound import InboundRecord
+from gateway.inbound import CloudEvent, InboundRecord
 from gateway.reasons import Outcome, Reason, ReasonCode, Stage
 from gateway.stages.agreement import check_agreement
 from gateway.stages.authenticate import authenticate
@@ -23,7 +24,6 @@ from gateway.stages.read import ReadResult, read
 from gateway.stages.route import route
 from gateway.stages.screen import screen
 from gateway.topics import Topics
-from routing.calendar import day_of_receipt
 from routing.policy import PolicyBook
 from routing.reference import ClientLookup
 
@@ -53,7 +53,117 @@ class Rules:
     allow_test_oins: bool = False
 
 
-def _run_stages(  # noqa: PLR0915 - seven stages in a row; the architecture issue (#10) turns them into a loop
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    """What every stage gives back: its reasons (none when it passed), the outcome if it failed, and,
+    only when asked (``--explain``), what it checked."""
+
+    reasons: list[Reason]
+    explain: Callable[[], str]
+    outcome: Outcome = Outcome.REJECTED
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    rules: Rules
+    memory: DedupMemory
+
+
+def _read(decision: Decision, context: _Context) -> StageResult:
+    record = decision.record
+    decision.read = read(record, allow_test_oins=context.rules.allow_test_oins)
+    size = len(record.value or b"")
+    return StageResult(decision.read.reasons, lambda: f"{size} bytes: UTF-8 I-JSON, one object, CloudEvents attributes")
+
+
+def _authenticate(decision: Decision, context: _Context) -> StageResult:
+    event, received_at = _event(decision), decision.record.received_at
+    partner = decision.partner
+    decision.agreement = context.rules.agreements.governing(partner, received_at) if partner else None
+    auth = authenticate(decision.record, event, decision.agreement)
+    decision.kid = auth.kid
+    decision.authenticated = not auth.reasons
+    where = decision.agreement.ref if decision.agreement else "none"
+    return StageResult(auth.reasons, lambda: f"signature by key {auth.kid} of agreement {where}; sender; time")
+
+
+def _deduplicate(decision: Decision, context: _Context) -> StageResult:
+    here = decision.position
+    reasons, decision.original = deduplicate(_event(decision), context.memory, here)
+    first = decision.original or here
+    return StageResult(reasons, lambda: f"source and id first decided at {first}", Outcome.DUPLICATE)
+
+
+def _screen(decision: Decision, _: _Context) -> StageResult:
+    return StageResult(screen(_event(decision).data), lambda: "no prohibited attribute anywhere in data")
+
+
+def _contract(decision: Decision, context: _Context) -> StageResult:
+    event, received_on = _event(decision), decision.record.received_on
+    checked = check_contract(event, context.rules.contracts, received_on)
+    decision.contract, decision.report = checked.contract, checked.report
+    if checked.report is not None:
+        decision.subject = checked.report.subject(received_on)
+    key = checked.contract.key if checked.contract else f"{event.type}:{event.version}"
+    return StageResult(checked.reasons, lambda: f"data against contract {key}")
+
+
+def _agreement(decision: Decision, _: _Context) -> StageResult:
+    # The contract stage passed: the report and its subject are there.
+    assert decision.report is not None
+    assert decision.subject is not None
+    agreement = decision.agreement
+    reasons = check_agreement(
+        _event(decision), agreement, decision.report, decision.subject, decision.record.received_at
+    )
+    where = agreement.ref if agreement else "none"
+    agreed = "in force, type and version agreed, only agreed fields, evidence strong enough"
+    return StageResult(reasons, lambda: f"agreement {where}: {agreed}")
+
+
+def _route(decision: Decision, context: _Context) -> StageResult:
+    # The agreement stage passed: an agreement in force that agrees this report type.
+    event, agreement, subject = _event(decision), decision.agreement, decision.subject
+    terms = agreement.report_type(event.type) if agreement else None
+    assert terms is not None
+    assert subject is not None
+    rules = context.rules
+    decision.policy = policy = rules.policies.in_force(decision.record.received_at)
+    routed = route(subject, terms, rules.reference, policy, decision.record.received_on)
+    decision.reference = routed.client.digest if routed.client else None
+    decision.enforcement = routed.enforcement
+    if routed.enforcement is None:
+        decision.destination = rules.topics.quarantine
+    else:
+        decision.destination = rules.topics.destination(routed.enforcement.destination)
+    target = decision.destination
+    return StageResult(
+        routed.reasons,
+        lambda: f"review flag, client reference data, policy {policy.ref}: {target}",
+        Outcome.QUARANTINED,
+    )
+
+
+def _event(decision: Decision) -> CloudEvent:
+    # Every stage after read runs only when read passed, and read passes only with an event.
+    event = decision.event
+    assert event is not None
+    return event
+
+
+STAGES: tuple[tuple[Stage, Callable[[Decision, _Context], StageResult]], ...] = (
+    (Stage.READ, _read),
+    (Stage.AUTHENTICATE, _authenticate),
+    (Stage.DEDUPLICATE, _deduplicate),
+    (Stage.SCREEN, _screen),
+    (Stage.CONTRACT, _contract),
+    (Stage.AGREEMENT, _agreement),
+    (Stage.ROUTE, _route),
+)
+"""The stages of spec/wire.md, in order; the first that fails decides."""
+
+
+def _run_stages(
     record: InboundRecord,
     rules: Rules,
     memory: DedupMemory,
@@ -62,74 +172,20 @@ def _run_stages(  # noqa: PLR0915 - seven stages in a row; the architecture issu
 ) -> Decision:
     """Run the stages in order; the first that fails decides.
 
-    ``trace`` collects every step (``--explain``); ``timings`` the seconds each
-    stage took (metrics). Neither changes the decision.
+    ``trace`` collects every step (``--explain``; its text is built only then);
+    ``timings`` the seconds each stage took (metrics). Neither changes the decision.
     """
-    clock = [time.perf_counter()] if timings is not None else []
-
-    def step(stage: Stage, reasons: list[Reason], checked: str) -> bool:
-        if trace is not None:
-            trace.append(Step(stage, not reasons, checked, reasons))
+    decision = Decision(record, rules.topics.partner_of(record.position.topic), ReadResult(None, []))
+    context = _Context(rules, memory)
+    for stage, run in STAGES:
+        started = time.perf_counter() if timings is not None else 0.0
+        result = run(decision, context)
         if timings is not None:
-            now = time.perf_counter()
-            timings.append((stage, now - clock[0]))
-            clock[0] = now
-        return bool(reasons)
-
-    partner = rules.topics.partner_of(record.position.topic)
-    decision = Decision(record, partner, read(record, allow_test_oins=rules.allow_test_oins))
-    event = decision.event
-    size = len(record.value or b"")
-    if step(Stage.READ, decision.read.reasons, f"{size} bytes: UTF-8 JSON, one object, CloudEvents attributes"):
-        return decision.fail(Stage.READ, decision.read.reasons)
-    assert event is not None
-    received_at = record.received_at
-
-    agreement = rules.agreements.governing(partner, received_at) if partner else None
-    decision.agreement = agreement
-    auth = authenticate(record, event, agreement)
-    decision.kid = auth.kid
-    where = agreement.ref if agreement else "none"
-    if step(Stage.AUTHENTICATE, auth.reasons, f"signature by key {auth.kid} of agreement {where}; sender; time"):
-        return decision.fail(Stage.AUTHENTICATE, auth.reasons)
-    decision.authenticated = True
-
-    duplicate, original = deduplicate(event, memory, record.position)
-    if step(Stage.DEDUPLICATE, duplicate, f"source and id first decided at {original or record.position}"):
-        decision.original = original
-        return decision.fail(Stage.DEDUPLICATE, duplicate, Outcome.DUPLICATE)
-
-    prohibited = screen(event.data)
-    if step(Stage.SCREEN, prohibited, "no prohibited attribute anywhere in data"):
-        return decision.fail(Stage.SCREEN, prohibited)
-
-    received_on = day_of_receipt(received_at)
-    checked = check_contract(event, rules.contracts, received_on)
-    decision.contract = checked.contract
-    contract_key = checked.contract.key if checked.contract else f"{event.type}:{event.version}"
-    if step(Stage.CONTRACT, checked.reasons, f"data against contract {contract_key}") or checked.report is None:
-        return decision.fail(Stage.CONTRACT, checked.reasons)
-    subject = checked.report.subject(received_on)
-    decision.subject = subject
-
-    refused = check_agreement(event, agreement, checked.report, subject, received_at)
-    agreed = "in force, type and version agreed, only agreed fields, evidence strong enough"
-    if step(Stage.AGREEMENT, refused, f"agreement {where}: {agreed}") or agreement is None:
-        return decision.fail(Stage.AGREEMENT, refused)
-    terms = agreement.report_type(event.type)
-    assert terms is not None  # check_agreement refuses a type that is not agreed
-
-    policy = rules.policies.in_force(received_at)
-    decision.policy = policy
-    routed = route(subject, terms, rules.reference, policy, received_on)
-    decision.reference = routed.client.digest if routed.client else None
-    target = routed.enforcement.destination if routed.enforcement else rules.topics.quarantine
-    step(Stage.ROUTE, routed.reasons, f"review flag, client reference data, policy {policy.ref}: {target}")
-    if routed.reasons or routed.enforcement is None:
-        decision.destination = rules.topics.quarantine
-        return decision.fail(Stage.ROUTE, routed.reasons, Outcome.QUARANTINED)
-    decision.enforcement = routed.enforcement
-    decision.destination = rules.topics.destination(routed.enforcement.destination)
+            timings.append((stage, time.perf_counter() - started))
+        if trace is not None:
+            trace.append(Step(stage, not result.reasons, result.explain(), result.reasons))
+        if result.reasons:
+            return decision.fail(stage, result.reasons, result.outcome)
     decision.outcome = Outcome.ROUTED
     return decision
 
