@@ -7,6 +7,7 @@ import pytest
 
 from gateway.kafka.embedded import EmbeddedBroker
 from gateway.pipeline import Rules
+from tests.brokers import APACHE_IMAGE, docker_missing
 from tests.helpers import make_rules
 
 
@@ -15,6 +16,18 @@ def kafka() -> Iterator[str]:
     """Bootstrap address of the embedded tansu broker, started once for the session."""
     with EmbeddedBroker() as broker:
         yield broker.bootstrap
+
+
+@pytest.fixture(scope="session")
+def apache_kafka() -> Iterator[str]:
+    """Apache Kafka in a container (testcontainers), once for the session; skipped without a Docker engine."""
+    reason = docker_missing()
+    if reason is not None:
+        pytest.skip(reason)
+    from testcontainers.community.kafka import KafkaContainer
+
+    with KafkaContainer(APACHE_IMAGE).with_kraft() as container:
+        yield container.get_bootstrap_server()
 
 
 @pytest.fixture

@@ -1,12 +1,22 @@
-"""Integration tests run the gateway on the embedded broker (real Kafka protocol)."""
+"""Integration tests run the gateway on a real Kafka-protocol broker: tansu, and Apache Kafka where Docker is."""
 
 import pytest
 
+from tests.brokers import KINDS, Broker
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
 
 
+@pytest.fixture(params=KINDS)
+def broker(request: pytest.FixtureRequest) -> Broker:
+    """Each test that takes the harness runs once per broker kind (tests/brokers.py)."""
+    if request.param == "apache":
+        request.applymarker(pytest.mark.docker)
+        return Broker(request.getfixturevalue("apache_kafka"), idempotent_producer=True)
+    return Broker(request.getfixturevalue("kafka"), idempotent_producer=False)
+
+
 @pytest.fixture
-async def harness(kafka: str, prefix: str) -> Harness:
-    return await Harness(kafka, prefix).setup()
+async def harness(broker: Broker, prefix: str) -> Harness:
+    return await Harness(broker.bootstrap, prefix, idempotent_producer=broker.idempotent_producer).setup()
