@@ -260,7 +260,7 @@ async def scale_out(bootstrap: str, prefix: str, records: list[tuple[bytes, byte
         "per_s": round(rate),
         "per_process": shares,
         "exactly_one_decision_per_record": len(audit) == len(records) == len(positions),
-        "audit_verified": verifier.report.ok,
+        "audit_verified": verifier.finish().ok,
     }
 
 
@@ -274,7 +274,7 @@ async def verify_throughput(bootstrap: str, audit_topic: str, signer: Signer) ->
     for value in raw:
         verifier.feed(json.loads(value))
     elapsed = time.perf_counter() - started
-    return len(raw) / elapsed, len(raw), verifier.report.ok
+    return len(raw) / elapsed, len(raw), verifier.finish().ok
 
 
 def scratch() -> Path:

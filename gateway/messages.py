@@ -108,7 +108,10 @@ class AuditRecord(_Message):
     destination: AuditDestination | None
     versions: AuditVersions
     hash: str = Sha256
-    sig: str = Field(description="detached JWS by the gateway over the hash")
+    sig: str | None = Field(
+        description="detached JWS by the gateway over the hash; null except at checkpoints (the last record of each "
+        "chain in every write), whose signature covers every earlier record through the prev links"
+    )
 
 
 class SignalEvent(_Message):

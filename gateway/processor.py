@@ -9,10 +9,11 @@ decided before (by this process or an earlier owner) and are skipped (G1).
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from contracts.jsonio import dumps
 from gateway.audit.index import AuditIndex
-from gateway.audit.record import ChainHead, audit_record, seal
+from gateway.audit.record import ChainHead, audit_record, seal, sign_checkpoint
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
 from gateway.outputs import OutMessage, messages_for
@@ -54,6 +55,7 @@ class Processor:
     def process(self, records: list[InboundRecord], heads: dict[ChainId, ChainHead]) -> BatchResult:
         """Decide ``records`` (any partitions, each in offset order), advancing ``heads``."""
         result = BatchResult()
+        sealed_by_chain: dict[ChainId, list[dict[str, Any]]] = {}
         for record in records:
             position = record.position
             result.commit[(position.topic, position.partition)] = position.offset + 1
@@ -74,8 +76,13 @@ class Processor:
                 self.signer,
                 self.gateway_source,
             )
-            sealed = seal(audit_record(decision, head, decided_at), self.signer)
+            sealed = seal(audit_record(decision, head, decided_at))
             heads[position.chain] = head.next(sealed)
-            result.audits.append(OutMessage(self.rules.topics.audit, position.chain.encode(), dumps(sealed)))
+            sealed_by_chain.setdefault(position.chain, []).append(sealed)
             result.decisions.append(decision)
+        # One signature per chain and write (spec/audit.md, checkpoints): its last record vouches for the rest.
+        for chain, sealed_records in sealed_by_chain.items():
+            sign_checkpoint(sealed_records[-1], self.signer)
+            audit_topic, key = self.rules.topics.audit, chain.encode()
+            result.audits += [OutMessage(audit_topic, key, dumps(sealed)) for sealed in sealed_records]
         return result

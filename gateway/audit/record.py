@@ -1,7 +1,8 @@
 """Building, hashing and signing audit records; one chain per inbound partition.
 
 ``hash`` = SHA-256 over the RFC 8785 canonical JSON of the record without
-``hash`` and ``sig``; ``prev`` links to the previous record of the chain.
+``hash`` and ``sig``; ``prev`` links to the previous record of the chain; ``sig``
+is set at checkpoints (the last record of each chain in every write).
 The record holds digests and codes, never report content (G7).
 """
 
@@ -83,7 +84,15 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> d
     }
 
 
-def seal(record: dict[str, Any], signer: Signer) -> dict[str, Any]:
-    """Add ``hash`` and the gateway's detached JWS ``sig`` over the hash bytes."""
-    digest = record_hash(record)
-    return {**record, "hash": digest, "sig": signer.sign(digest.encode("ascii"))}
+def seal(record: dict[str, Any]) -> dict[str, Any]:
+    """Add ``hash``; ``sig`` stays null until ``sign_checkpoint`` (spec/audit.md: signatures at checkpoints)."""
+    return {**record, "hash": record_hash(record), "sig": None}
+
+
+def sign_checkpoint(sealed: dict[str, Any], signer: Signer) -> None:
+    """Sign a sealed record: the gateway's detached JWS over its hash bytes.
+
+    The gateway signs the last record of each chain in every write; through the
+    ``prev`` links that signature vouches for every earlier record of the chain.
+    """
+    sealed["sig"] = signer.sign(str(sealed["hash"]).encode("ascii"))

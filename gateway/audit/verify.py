@@ -30,6 +30,7 @@ class ChainState:
     last_hash: str = GENESIS
     last_offset: int = -1
     broken: bool = False
+    unsigned_since: int | None = None  # first seq after the last signed record; None when the tail is signed
 
 
 @dataclass
@@ -74,6 +75,25 @@ class ChainVerifier:
             return
         state.last_seq, state.last_hash = int(record["seq"]), str(record["hash"])
         state.last_offset = int(record["inbound"]["offset"])
+        if record.get("sig") is None:
+            state.unsigned_since = state.last_seq if state.unsigned_since is None else state.unsigned_since
+        else:
+            state.unsigned_since = None
+
+    def finish(self) -> VerifyReport:
+        """The report, once every record was fed: a chain whose last records no signature covers is unverifiable.
+
+        Signatures sit at checkpoints (spec/audit.md): a signed record vouches for
+        every earlier one through the ``prev`` links, but records after the last
+        signature are vouched for by nothing yet.
+        """
+        for chain, state in self.report.chains.items():
+            if state.unsigned_since is not None and not state.broken:
+                first, last = state.unsigned_since, state.last_seq
+                what = f"seq {first} to {last} are not covered by a signature yet (no signed record after them)"
+                self.report.problems.append(Problem(chain, first, "unverifiable", what))
+                state.broken = True
+        return self.report
 
     def unparsable(self, where: str) -> None:
         """A line or record that is not JSON at all: the log was changed."""
@@ -96,7 +116,7 @@ def verify(records: Iterable[Mapping[str, Any]], keys: KeySet) -> VerifyReport:
     verifier = ChainVerifier(keys)
     for record in records:
         verifier.feed(record)
-    return verifier.report
+    return verifier.finish()
 
 
 def _seq(record: Mapping[str, Any]) -> int | None:
@@ -124,7 +144,12 @@ def _check(record: Mapping[str, Any], state: ChainState, keys: KeySet) -> tuple[
         return "tampered", "inbound offset is missing"
     if offset <= state.last_offset:
         return "tampered", f"inbound offset {offset} does not increase (after {state.last_offset})"
-    return _signature(str(record.get("sig", "")), recomputed, str(record.get("decided_at")), keys)
+    sig = record.get("sig")
+    if sig is None:  # not a checkpoint: a later signed record vouches for it, or finish() reports the tail
+        return None
+    if not isinstance(sig, str):
+        return "tampered", "sig is not a detached JWS"
+    return _signature(sig, recomputed, str(record.get("decided_at")), keys)
 
 
 def _signature(sig: str, digest: str, decided_at: str, keys: KeySet) -> tuple[str, str] | None:

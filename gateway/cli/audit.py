@@ -99,8 +99,9 @@ def verify(
                 present = asyncio.run(inbound_offsets(settings.bootstrap, topics, **client_options(settings)))
                 for chain, offsets in sorted(present.items()):
                     verifier.missing(chain, offsets)
-    _print_report(verifier.report)
-    raise typer.Exit(0 if verifier.report.ok else 1)
+    report = verifier.finish()
+    _print_report(report)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]

@@ -53,7 +53,7 @@ def test_hash_is_over_the_canonical_record(chain: list[dict]) -> None:
         (lambda c: c.pop(2), 3, "seq 3 follows 1"),
         (lambda c: c.insert(2, copy.deepcopy(c[1])), 1, "seq 1 follows 1"),
         (lambda c: c.__setitem__(slice(1, 3), [c[2], c[1]]), 2, "seq 2 follows 0"),
-        (lambda c: c[3].__setitem__("sig", c[2]["sig"]), 3, "sig does not verify"),
+        (lambda c: c[3].__setitem__("sig", c[4]["sig"]), 3, "sig does not verify"),
     ],
 )
 def test_tampering_is_detected_at_the_right_record(chain: list[dict], change, seq: int, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -69,8 +69,37 @@ def test_rehashed_edit_breaks_the_next_link(chain: list[dict]) -> None:
     chain[1]["outcome"] = "rejected"
     chain[1]["hash"] = record_hash(chain[1])
     problem = verify(chain, KEYS).problems[0]
-    assert problem.seq == 1  # its signature no longer matches the new hash
-    assert "sig" in problem.what
+    assert (problem.seq, problem.kind) == (2, "tampered")  # record 2 still links to the old hash
+    assert "prev" in problem.what
+
+
+def test_a_rehashed_tail_fails_at_the_checkpoint_signature(chain: list[dict]) -> None:
+    """Rewriting every record from the edit on still leaves the signed checkpoint, which only the gateway can make."""
+    chain[1]["outcome"] = "rejected"
+    chain[1]["hash"] = record_hash(chain[1])
+    for before, record in itertools.pairwise(chain[1:]):
+        record["prev"] = before["hash"]
+        record["hash"] = record_hash(record)
+    problem = verify(chain, KEYS).problems[0]
+    assert (problem.seq, problem.kind, problem.what) == (4, "tampered", "sig does not verify")
+
+
+def test_signatures_sit_at_checkpoints_only(chain: list[dict]) -> None:
+    """One write of one chain: only its last record is signed, and it vouches for the rest (spec/audit.md)."""
+    assert [r["sig"] is not None for r in chain] == [False, False, False, False, True]
+
+
+def test_an_unsigned_tail_is_unverifiable_not_tampered(chain: list[dict]) -> None:
+    chain[4]["sig"] = None
+    report = verify(chain, KEYS)
+    assert [(p.seq, p.kind) for p in report.problems] == [(0, "unverifiable")]
+    assert "not covered by a signature" in report.problems[0].what
+
+
+def test_an_old_log_with_a_signature_on_every_record_still_verifies(chain: list[dict]) -> None:
+    for record in chain:
+        record["sig"] = SIGNER.sign(record["hash"].encode("ascii"))
+    assert verify(chain, KEYS).ok
 
 
 def test_unknown_key_is_unverifiable_not_tampered(chain: list[dict]) -> None:
@@ -104,10 +133,10 @@ def test_a_retired_key_still_verifies_the_records_it_signed(chain: list[dict]) -
 
 def test_a_record_signed_with_a_key_not_valid_at_its_time_is_detected(chain: list[dict]) -> None:
     third = datetime.fromisoformat(chain[2]["decided_at"])
-    # The key was retired before record 2 was made: whoever signed record 2 used a retired key.
+    # The key was retired before record 2 was made: whoever signed the checkpoint (record 4) used a retired key.
     retired = KeySet([GatewayKey(SIGNER.kid, SIGNER.key, not_after=third)])
     problem = verify(chain, retired).problems[0]
-    assert (problem.seq, problem.kind) == (2, "tampered")
+    assert (problem.seq, problem.kind) == (4, "tampered")  # the checkpoint, signed after the key was retired
     assert "not valid at decided_at" in problem.what
 
 

@@ -153,9 +153,10 @@ def test_chain_positions_per_partition(rules: Rules) -> None:
         inbound(nla(), offset=0, partition=1),
         inbound(nla(), offset=1, partition=0),
     ]
-    audits = [json.loads(m.value) for m in run(rules, *records).audits]
-    assert [(a["chain"], a["seq"]) for a in audits] == [("gkt.in.nla/0", 0), ("gkt.in.nla/1", 0), ("gkt.in.nla/0", 1)]
-    assert audits[2]["prev"] == audits[0]["hash"]
+    audits = [json.loads(m.value) for m in run(rules, *records).audits]  # grouped by chain, each in order
+    assert [(a["chain"], a["seq"]) for a in audits] == [("gkt.in.nla/0", 0), ("gkt.in.nla/0", 1), ("gkt.in.nla/1", 0)]
+    assert audits[1]["prev"] == audits[0]["hash"]
+    assert [a["sig"] is not None for a in audits] == [False, True, True]  # the last of each chain is signed
     assert Position("gkt.in.nla", 1, 0).chain == "gkt.in.nla/1"
 
 
