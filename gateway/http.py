@@ -2,12 +2,14 @@
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from gateway.errors import ConfigError
 from gateway.metrics import REGISTRY
 
 Scope = dict[str, Any]
@@ -44,10 +46,22 @@ class HttpServer:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Listen, or fail with one line naming the port (uvicorn would exit the process with a traceback)."""
+        config = self._server.config
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((config.host, config.port))
+            except OSError as exc:
+                raise ConfigError(f"--http-port {config.port}: cannot listen on it ({exc.strerror})") from exc
         self._task = asyncio.create_task(self._server.serve(), name="http")
         while not self._server.started:
             if self._task.done():
-                self._task.result()
+                try:
+                    self._task.result()
+                except (OSError, SystemExit) as exc:
+                    raise ConfigError(f"--http-port {config.port}: the health server did not start") from exc
+                raise ConfigError(f"--http-port {config.port}: the health server stopped at start")
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:

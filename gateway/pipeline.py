@@ -80,7 +80,7 @@ def _authenticate(decision: Decision, context: _Context) -> StageResult:
     event, received_at = _event(decision), decision.record.received_at
     partner = decision.partner
     decision.agreement = context.rules.agreements.governing(partner, received_at) if partner else None
-    auth = authenticate(decision.record, event, decision.agreement)
+    auth = authenticate(decision.record, event, decision.agreement, partner)
     decision.kid = auth.kid
     decision.authenticated = not auth.reasons
     where = decision.agreement.ref if decision.agreement else "none"

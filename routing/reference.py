@@ -6,6 +6,7 @@ return every version of a key (tansu never compacts), so the last one wins.
 """
 
 import bisect
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
@@ -56,6 +57,9 @@ class ReferenceTable:
 
     def __len__(self) -> int:
         return len(self._records)
+
+    def __iter__(self) -> Iterator[ReferenceRecord]:
+        return iter(self._records.values())
 
     def get(self, kvk_nummer: str) -> ReferenceRecord | None:
         return self._records.get(kvk_nummer)

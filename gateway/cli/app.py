@@ -20,6 +20,7 @@ from gateway.cli.contracts import contracts_app
 from gateway.cli.keys import keys_app
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, TopicPrefix
 from gateway.cli.options import settings as settings_for
+from gateway.cli.reference import reference_app
 from gateway.cli.topics import topics_app
 from gateway.errors import GatewayError, UsageError
 from gateway.types import PartnerId
@@ -29,10 +30,30 @@ app = typer.Typer(
     help="GKT signal gateway: partner reports of false self-employment, authenticated, checked and routed.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # gkt --install-completion: bash, zsh, fish, PowerShell
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from gateway import __version__
+
+        typer.echo(f"gkt {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", help="print the version and exit", is_eager=True, callback=_print_version)
+    ] = False,
+) -> None:
+    """GKT signal gateway: partner reports of false self-employment, authenticated, checked and routed."""
+
+
 app.add_typer(topics_app, name="topics")
 app.add_typer(keys_app, name="keys")
+app.add_typer(reference_app, name="reference")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(audit_app, name="audit")
 

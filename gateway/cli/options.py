@@ -8,7 +8,14 @@ import typer
 if TYPE_CHECKING:
     from gateway.settings import Settings
 
-Config = Annotated[Path | None, typer.Option("--config", help="TOML settings file (same names as GKT_* variables)")]
+Config = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML settings file: each setting by its name, lower case, without GKT_ (GKT_BOOTSTRAP is bootstrap); "
+        "see gkt.example.toml",
+    ),
+]
 Bootstrap = Annotated[
     str | None,
     typer.Option("--bootstrap", help="Kafka HOST:PORT; default: start the embedded broker"),

@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+from datetime import UTC, datetime
 
 import structlog
 
@@ -28,7 +29,7 @@ def run_service(settings: Settings) -> None:
     else:
         signer = load_signer(settings)
     with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
-        log.info("starting", bootstrap=bootstrap, partners=rules.agreements.partners())
+        _start_up_summary(settings, rules, bootstrap)
         asyncio.run(_serve(settings, rules, signer, bootstrap))
 
 
@@ -51,3 +52,24 @@ async def _serve(settings: Settings, rules: Rules, signer: Signer, bootstrap: st
         if http is not None:
             await http.stop()
         log.info("stopped", decided=service.decided)
+
+
+def _start_up_summary(settings: Settings, rules: Rules, bootstrap: str) -> None:
+    """What this process will decide with, and what an operator should know before it does."""
+    now = datetime.now(UTC)
+    partners = rules.agreements.partners()
+    governing = {partner: rules.agreements.governing(partner, now) for partner in partners}
+    in_force = {p: a.ref for p, a in governing.items() if a is not None and a.in_force.contains(now)}
+    log.info(
+        "starting",
+        bootstrap=bootstrap,
+        agreements=in_force,
+        policy=rules.policies.in_force(now).ref,
+        reference=str(settings.reference) if settings.reference else rules.topics.reference,
+        http_port=settings.http_port or None,
+        group=settings.group_id,
+    )
+    if settings.allow_test_oins:
+        log.warning("test_oins_accepted", effect="reports from test OINs (prefix 99) are decided: demo and tests only")
+    if stale := [partner for partner in partners if partner not in in_force]:
+        log.warning("no_agreement_in_force", partners=stale, effect="their reports are AGREEMENT_NOT_IN_FORCE")

@@ -40,8 +40,11 @@ def topics_create(
     rules = load_rules(settings)
     destinations = rules.policies.destinations()
     specs = topic_specs(rules.topics, rules.agreements.partners(), destinations, settings.partitions)
-    created = asyncio.run(
+    states = asyncio.run(
         ensure_topics(settings.bootstrap, specs, settings.replication_factor, **client_options(settings))
     )
     for spec in specs:
-        typer.echo(f"{'created' if spec.name in created else 'exists '}  {spec.name}  ({spec.partitions} partitions)")
+        created, partitions = states[spec.name]
+        note = "" if created or partitions == spec.partitions else f"; asked for {spec.partitions}, kept as it is"
+        plural = "" if partitions == 1 else "s"
+        typer.echo(f"{'created' if created else 'exists '}  {spec.name}  ({partitions} partition{plural}{note})")

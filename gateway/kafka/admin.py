@@ -38,8 +38,12 @@ def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[st
 
 async def ensure_topics(
     bootstrap: str, specs: list[TopicSpec], replication_factor: int = 1, **client: Any
-) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+) -> dict[str, tuple[bool, int]]:
+    """Create the topics that do not exist yet; returns, per topic, whether it was created and its partitions.
+
+    An existing topic keeps the partitions it has (Kafka can add some, never
+    take any away; tansu cannot add any): the count reported is the real one.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="gkt-admin", **client)
     try:
         await admin.start()
@@ -58,7 +62,10 @@ async def ensure_topics(
                         )
                     ]
                 )
-        return [s.name for s in missing]
+        described = await admin.describe_topics([s.name for s in specs])
+        partitions = {str(t["topic"]): len(t["partitions"]) for t in described}
+        created = {s.name for s in missing}
+        return {s.name: (s.name in created, partitions.get(s.name, s.partitions)) for s in specs}
     except KafkaError as exc:
         raise BrokerError(f"cannot create topics on {bootstrap}: {exc}") from exc
     finally:

@@ -173,6 +173,13 @@ class GatewayService:
         self._reference_loaded = True
         REFERENCE_RECORDS.set(len(self.reference))
         log.info("caught_up", audit_identities=len(self.index), reference=len(self.reference))
+        if not len(self.reference):
+            log.warning(
+                "reference_data_empty",
+                topic=topics.reference,
+                effect="every report is quarantined with REFERENCE_UNKNOWN until the topic is loaded",
+                hint="gkt reference load FILE.jsonl, or --reference FILE.jsonl",
+            )
 
     def _apply_audit(self, record: InboundRecord) -> None:
         # Our own chains: this process wrote them and holds their heads; reading
@@ -275,14 +282,16 @@ class GatewayService:
         SKIPPED.inc(result.skipped)
         for stage, seconds in result.timings:
             STAGE_SECONDS.labels(stage.value).observe(seconds)
-        detailed = log.is_enabled_for(logging.DEBUG)  # the per-decision line costs nothing unless asked for
+        # One line per decision at info: position, partner, event id, outcome, codes; never content.
+        # At warning level (GKT_LOG_LEVEL) it costs nothing.
+        detailed = log.is_enabled_for(logging.INFO)
         for decision in result.decisions:
             partner = decision.partner or "unknown"
             DECISIONS.labels(partner, decision.outcome.value).inc()
             for reason in decision.reasons:
                 REASONS.labels(partner, reason.code.value).inc()
             if detailed:
-                log.debug(
+                log.info(
                     "decided",
                     inbound=str(decision.position),
                     event_id=decision.read.id,

@@ -23,11 +23,18 @@ class AuthResult:
     kid: KeyId | None = None  # as the agreement lists it; masked when the agreement does not know it (G7)
 
 
-def authenticate(record: InboundRecord, event: CloudEvent, agreement: Agreement | None) -> AuthResult:
+def authenticate(
+    record: InboundRecord, event: CloudEvent, agreement: Agreement | None, partner_of_topic: str | None = None
+) -> AuthResult:
     """Check signature, key, sender and freshness; every problem of the stage is listed."""
+    if agreement is None:
+        # No agreement at all: no key to check, and no owner the sender could mismatch.
+        partner = partner_of_topic or "this topic's partner"
+        detail = f"there is no working agreement for {partner}, so no key of it"
+        return AuthResult([Reason(ReasonCode.KEY_UNKNOWN, None, detail)])
     signature_reasons, kid = _signature(record, agreement)
     reasons = list(signature_reasons)
-    if agreement is None or event.oin != agreement.oin:
+    if event.oin != agreement.oin:
         reasons.append(
             Reason(
                 ReasonCode.SENDER_MISMATCH,
@@ -35,12 +42,11 @@ def authenticate(record: InboundRecord, event: CloudEvent, agreement: Agreement 
                 "source is not the partner that owns this topic",
             )
         )
-    if agreement is not None:
-        reasons += _freshness(event.time, record.received_at, agreement.max_event_age_days)
+    reasons += _freshness(event.time, record.received_at, agreement.max_event_age_days)
     return AuthResult(reasons, kid)
 
 
-def _signature(record: InboundRecord, agreement: Agreement | None) -> tuple[list[Reason], KeyId | None]:
+def _signature(record: InboundRecord, agreement: Agreement) -> tuple[list[Reason], KeyId | None]:
     values = record.headers_named(SIGNATURE_HEADER)
     if not values:
         return [Reason(ReasonCode.SIGNATURE_MISSING, None, f"header {SIGNATURE_HEADER} is missing")], None
@@ -61,7 +67,7 @@ def _signature(record: InboundRecord, agreement: Agreement | None) -> tuple[list
     except (UnicodeDecodeError, SignatureFormatError) as exc:
         detail = str(exc) if isinstance(exc, SignatureFormatError) else "not ASCII"
         return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"signature: {detail}")], None
-    key = agreement.key(header.kid) if agreement is not None else None
+    key = agreement.key(header.kid)
     if key is None:
         # The kid is the sender's word, not one of ours: only its shape is kept.
         detail = "the partner's agreement lists no key with this kid"

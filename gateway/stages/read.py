@@ -24,6 +24,11 @@ register_names((*REQUIRED, *OPTIONAL))
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SOURCE = re.compile(r"urn:nld:oin:([0-9]{20})(?::[A-Za-z0-9._-]{1,64})?")
 # type and dataschema are copied into the audit record: their length is bounded like id's.
+_SOURCE_FORM = "source must be urn:nld:oin:<a valid OIN>[:<system>]"
+_TEST_OIN_REFUSED = (
+    "source carries a test OIN (prefix 99), accepted only with --allow-test-oins (GKT_ALLOW_TEST_OINS): "
+    "demo and tests; production uses the partner's registered OIN"
+)
 _TYPE = re.compile(r"(?=.{3,128}$)[a-z][a-z0-9]*(?:\.[a-z][a-z0-9]*)+")
 
 
@@ -119,7 +124,8 @@ def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
     if source is not None:
         match = _SOURCE.fullmatch(source)
         if match is None or not is_oin(match.group(1), allow_test_oins=allow_test_oins):
-            reasons.append(_invalid("source", "source must be urn:nld:oin:<a valid OIN>[:<system>]"))
+            test_oin = match is not None and is_oin(match.group(1), allow_test_oins=True)
+            reasons.append(_invalid("source", _TEST_OIN_REFUSED if test_oin else _SOURCE_FORM))
             source = None
         else:
             oin = match.group(1)

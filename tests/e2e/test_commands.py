@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -88,8 +89,11 @@ def test_topics_create_is_idempotent(kafka: str, prefix: str) -> None:
         f"{prefix}gkt.quarantine",
     } <= names
     assert all(line.startswith("created") for line in first.stdout.splitlines())
-    second = gkt("topics", "create", "--bootstrap", kafka, "--topic-prefix", prefix)
+    second = gkt("topics", "create", "--bootstrap", kafka, "--topic-prefix", prefix, "--partitions", "6")
     assert all(line.startswith("exists") for line in second.stdout.splitlines())
+    # The real count, not the one asked for: an existing topic keeps its partitions.
+    assert f"exists   {prefix}gkt.in.nla  (2 partitions; asked for 6, kept as it is)" in second.stdout
+    assert f"exists   {prefix}gkt.deadletter  (1 partition)" in second.stdout
 
 
 def test_broker_runs_in_the_foreground_and_stops() -> None:
@@ -231,3 +235,45 @@ def test_keys_show_keeps_retired_gateway_keys(tmp_path: Path) -> None:
     assert set(keys) == {"gw-2025", "gw-2026"}
     assert keys["gw-2025"]["not_after"] == "2026-01-01T00:00:00+00:00"
     assert "not_after" not in keys["gw-2026"]
+
+
+def test_reference_load_checks_every_line_then_publishes_and_show_reads_it(
+    kafka: str, prefix: str, tmp_path: Path
+) -> None:
+    where = ("--bootstrap", kafka, "--topic-prefix", prefix)
+    assert gkt("topics", "create", *where).returncode == 0
+    bad = tmp_path / "bad.jsonl"
+    good_line = json.dumps({"kvkNummer": "81234567", "segment": "mkb", "horizontaalToezichtLoonheffingen": False})
+    bad.write_text(good_line + "\n" + '{"kvkNummer": "1"}\n')
+    refused = gkt("reference", "load", str(bad), *where)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [f"gkt: {bad}:2: not a valid reference record"]
+    assert gkt("reference", "show", "81234567", *where).returncode == 1  # nothing of the bad file was published
+
+    loaded = gkt("reference", "load", str(s.REFERENCE_FILE), *where)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == f"loaded 6 clients into {prefix}bd.ref.opdrachtgevers"
+    shown = gkt("reference", "show", s.KNOWN_CLIENT_HT, *where)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {
+        "kvkNummer": s.KNOWN_CLIENT_HT, "segment": "mkb", "horizontaalToezichtLoonheffingen": True,
+        "htNiveau": "fiscaliteit",
+    }  # fmt: skip
+
+
+def test_version_and_a_busy_http_port(kafka: str, prefix: str, tmp_path: Path) -> None:
+    version = gkt("--version")
+    assert (version.returncode, version.stdout.startswith("gkt ")) == (0, True)
+    gkt("keys", "new", "--kid", "gw-port", "--out", str(tmp_path))
+    env = {**os.environ, "GKT_SIGNING_KEY": str(tmp_path / "gw-port.pem"), "GKT_SIGNING_KID": "gw-port"}
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = gkt("run", "--bootstrap", kafka, "--topic-prefix", prefix, "--http-port", str(port), env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"gkt: --http-port {port}: cannot listen on it (Address already in use)"
+    )

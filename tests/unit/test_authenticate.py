@@ -151,3 +151,21 @@ def test_revoked_key() -> None:
     assert record_key is not None
     assert record_key.valid_at(NOW - timedelta(seconds=1))
     assert not record_key.valid_at(NOW)
+
+
+def test_a_partner_without_any_agreement_is_told_so(rules: Rules) -> None:
+    record = inbound(nla(), partner="uwv")
+    event = read(record, allow_test_oins=True).event
+    assert event is not None
+    result = authenticate(record, event, None, "uwv")
+    assert [(r.code.value, r.detail) for r in result.reasons] == [
+        ("KEY_UNKNOWN", "there is no working agreement for uwv, so no key of it")
+    ]
+
+
+def test_a_test_oin_refused_names_the_setting_that_allows_it() -> None:
+    [reason] = read(inbound(nla()), allow_test_oins=False).reasons
+    assert (reason.code.value, reason.path) == ("EVENT_INVALID", "/source")
+    assert "--allow-test-oins (GKT_ALLOW_TEST_OINS)" in reason.detail
+    malformed = nla().replace(b"00000099111222333000", b"12345")
+    assert "test OIN" not in read(inbound(malformed), allow_test_oins=False).reasons[0].detail

@@ -1,11 +1,12 @@
 """Settings: flags over environment over TOML file over defaults; errors name the setting."""
 
+import re
 from pathlib import Path
 
 import pytest
 
 from gateway.errors import ConfigError
-from gateway.settings import load_settings
+from gateway.settings import Settings, load_settings
 
 
 def test_defaults() -> None:
@@ -49,3 +50,15 @@ def test_invalid_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GKT_HTTP_PORT", "http")
     with pytest.raises(ConfigError, match="GKT_HTTP_PORT"):
         load_settings()
+
+
+def test_the_example_config_lists_every_setting_and_loads(tmp_path: Path) -> None:
+    """gkt.example.toml names every setting as the TOML file takes it (lower case, no GKT_), and is valid."""
+    example = Path(__file__).parents[2] / "gkt.example.toml"
+    lines = example.read_text().splitlines()
+    named = {match.group(1) for line in lines if (match := re.match(r"# (\w+) = ", line))}
+    assert named == set(Settings.model_fields)
+    active = tmp_path / "gkt.toml"
+    active.write_text("\n".join(line.removeprefix("# ") for line in lines if re.match(r"# \w+ = ", line)) + "\n")
+    settings = load_settings(active)
+    assert (settings.bootstrap, settings.batch_size) == ("kafka:9092", 500)
