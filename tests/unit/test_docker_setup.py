@@ -116,6 +116,6 @@ def test_the_image_runs_as_a_user_with_a_health_check() -> None:
 def test_the_gateway_restarts_and_reads_agreements_and_policies_from_the_host() -> None:
     gateway = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]["gateway"]
     assert gateway["restart"] == "unless-stopped"  # it exits non-zero for its supervisor on faults it does not ride out
-    mounted = {volume.split(":")[1] for volume in gateway["volumes"] if volume.endswith(":ro")}
+    mounted = {volume.rsplit(":", 2)[1] for volume in gateway["volumes"] if volume.endswith(":ro")}
     environment = gateway["environment"]
     assert {environment["GKT_AGREEMENTS"], environment["GKT_POLICIES"]} <= mounted
