@@ -17,7 +17,7 @@ from joserfc.jwk import OKPKey
 
 from contracts.keys import PublicKey
 from gateway.errors import ConfigError
-from gateway.signing import Signer
+from gateway.signing import SignatureFormatError, Signer, read_protected_header, verify_detached
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,21 @@ class KeySet:
 
     def as_jwks(self) -> dict[str, Any]:
         return {"keys": [k.as_jwk() for k in self._keys.values()]}
+
+    def verifies(self, token: bytes | None, payload: bytes, moment: datetime) -> bool:
+        """Whether ``token`` is the gateway's detached JWS over ``payload``, by one of these keys valid at ``moment``.
+
+        What a partner checks of its receipt and a consumer of its signal: the
+        gateway wrote these exact bytes.
+        """
+        if token is None:
+            return False
+        try:
+            text = token.decode("ascii")
+            key = self.get(read_protected_header(text).kid)
+        except (UnicodeDecodeError, SignatureFormatError):
+            return False
+        return key is not None and key.valid_at(moment) and verify_detached(text, payload, key.key, "EdDSA")
 
     def with_signer(self, signer: Signer) -> "KeySet":
         """Add the current signing key, unless the file already lists it (with its validity)."""

@@ -169,27 +169,48 @@ def publish(
     partner: Annotated[str, typer.Option("--partner", help="your short name, e.g. nla")],
     key: Annotated[Path, typer.Option("--key", help="private key PEM")],
     kid: Annotated[str, typer.Option("--kid", help="key id listed in the agreement")],
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="the gateway's public keys (JWK set of gkt keys show), to verify")
+    ] = None,
     config: Config = None,
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for the receipt")] = 60.0,
 ) -> None:
-    """Sign, publish, wait for the receipt and print it; exit 0 when accepted.
+    """Sign, publish, wait for the signed receipt, verify it and print it; exit 0 when accepted.
 
-    Example: gkt publish event.json --partner nla --key keys/nla.pem --kid nla-2026-01 --bootstrap kafka:9092
+    The receipt is your proof of delivery: it is printed with its signature and
+    whether that verifies with the gateway's keys (--keys or GKT_GATEWAY_KEYS).
+    Example: gkt publish event.json --partner nla --key keys/nla.pem --kid nla-2026-01 --keys gateway-keys.json
     """
+    from contracts.jsonio import strict_loads
     from gateway.cli.partner import publish_and_wait
+    from gateway.inbound import SIGNATURE_HEADER
+    from gateway.keyset import KeySet
+    from gateway.rules_loader import load_keyset
     from gateway.signing import load_private_key, sign_detached
 
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the gateway you publish to runs somewhere")
+    gateway_keys = KeySet.load(keys) if keys else load_keyset(settings) if settings.gateway_keys else None
     value = _read_file(file)
     private, alg = load_private_key(key, kid)
     signature = sign_detached(value, private, kid, alg).encode("ascii")
-    got = asyncio.run(publish_and_wait(settings, PartnerId(partner), value, signature, timeout))
-    typer.echo(json.dumps(got, indent=2, ensure_ascii=False))
-    raise typer.Exit(0 if got["outcome"] == "accepted" else 1)
+    record = asyncio.run(publish_and_wait(settings, PartnerId(partner), value, signature, timeout))
+    receipt = strict_loads(record.value or b"")
+    tokens = record.headers_named(SIGNATURE_HEADER)
+    token = tokens[0] if len(tokens) == 1 else None
+    verified = None
+    if gateway_keys is not None:
+        verified = gateway_keys.verifies(token, record.value or b"", datetime.fromisoformat(receipt["decided_at"]))
+    printed = {"receipt": receipt, "signature": token.decode("ascii", "replace") if token else None}
+    typer.echo(json.dumps({**printed, "signature_verified": verified}, indent=2, ensure_ascii=False))
+    if verified is None:
+        typer.echo("gkt: note: give --keys (gkt keys show) to verify the receipt's signature", err=True)
+    if verified is False:
+        raise GatewayError("the receipt's signature does not verify with the gateway's keys: do not rely on it")
+    raise typer.Exit(0 if receipt["outcome"] == "accepted" else 1)
 
 
 @app.command()

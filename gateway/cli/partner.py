@@ -16,8 +16,10 @@ from gateway.types import PartnerId
 
 async def publish_and_wait(
     settings: Settings, partner: PartnerId, value: bytes, signature: bytes, limit_seconds: float
-) -> dict[str, Any]:
+) -> InboundRecord:
     """Publish with the configured security settings, then follow the feedback topic until the receipt comes.
+
+    Returns the receipt's record as written: its value and its ``gkt-signature`` header.
 
     The feedback topic is read once from its start and then followed, never
     read again: a busy partner's topic holds many receipts.
@@ -26,7 +28,7 @@ async def publish_and_wait(
     assert settings.bootstrap
     client = client_options(settings)
     listening = False  # receipts already there before we send cannot be ours
-    receipts: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    receipts: dict[tuple[Any, Any, Any], InboundRecord] = {}
     arrived = asyncio.Event()
 
     def keep(record: InboundRecord) -> None:
@@ -34,7 +36,7 @@ async def publish_and_wait(
             return
         receipt = strict_loads(record.value or b"")
         inbound = receipt.get("inbound") or {}
-        receipts[(inbound.get("topic"), inbound.get("partition"), inbound.get("offset"))] = receipt
+        receipts[(inbound.get("topic"), inbound.get("partition"), inbound.get("offset"))] = record
         arrived.set()
 
     follower = TopicFollower(settings.bootstrap, topics.feedback(partner), keep, **client)

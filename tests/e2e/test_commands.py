@@ -169,6 +169,8 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
         event = tmp_path / "event.json"
         event.write_bytes(s.encode(s.event(s.nla_report(), time=now())))
+        jwks = tmp_path / "gateway-keys.json"
+        jwks.write_text(json.dumps({"keys": [json.loads((tmp_path / "gw-run-1.jwk.json").read_text())]}))
         published = gkt(
             "publish",
             str(event),
@@ -184,9 +186,14 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
             prefix,
             "--timeout",
             "60",
+            "--keys",
+            str(jwks),
         )
         assert published.returncode == 0, published.stderr
-        receipt = json.loads(published.stdout)
+        printed = json.loads(published.stdout)
+        assert printed["signature_verified"] is True  # the partner's proof of delivery, checked
+        assert printed["signature"].count(".") == 2
+        receipt = printed["receipt"]
         assert receipt["outcome"] == "accepted"
         assert receipt["id"] == json.loads(event.read_bytes())["id"]
         status, metrics = _get(f"http://127.0.0.1:{port}/metrics")

@@ -60,3 +60,21 @@ def test_every_alg_round_trips(alg: str, key) -> None:  # type: ignore[no-untype
     public = type(key).import_key(key.as_pem(private=False))
     assert verify_detached(token, PAYLOAD, public, alg)
     assert not verify_detached(token, PAYLOAD[:-1], public, alg)
+
+
+def test_a_key_set_verifies_what_the_gateway_wrote_and_nothing_else() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.keyset import GatewayKey, KeySet
+
+    gateway, forger = Signer.generate("gw-1"), Signer.generate("gw-1")  # the forger claims the same kid
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    keys = KeySet([GatewayKey(gateway.kid, gateway.key, not_after=now + timedelta(days=1))])
+    payload = b'{"outcome":"accepted"}'
+    token = gateway.sign(payload).encode()
+    assert keys.verifies(token, payload, now)
+    assert not keys.verifies(token, payload + b" ", now)  # other bytes
+    assert not keys.verifies(forger.sign(payload).encode(), payload, now)
+    assert not keys.verifies(token, payload, now + timedelta(days=2))  # the key was retired by then
+    assert not keys.verifies(None, payload, now)
+    assert not keys.verifies("ä".encode(), payload, now)
