@@ -46,6 +46,16 @@ class ReplayReport:
     def ok(self) -> bool:
         return not self.differences and not self.unverifiable
 
+    def as_json(self) -> dict[str, Any]:
+        """The report for scripts (``gkt audit replay --json``)."""
+        return {
+            "ok": self.ok,
+            "identical": self.identical,
+            "unavailable": self.unavailable,
+            "differences": [dataclasses.asdict(d) for d in self.differences],
+            "unverifiable": self.unverifiable,
+        }
+
 
 def position_of(record: dict[str, Any]) -> Position:
     return Position.of(record["inbound"])
@@ -67,9 +77,11 @@ class Replayer:
         if versions.get("agreement"):
             agreement = agreements.by_ref(versions["agreement"])
             if agreement is None:
+                partner = versions["agreement"].split(":")[0]
                 return (
-                    f"agreement file {versions['agreement']} not found: restore its exact bytes into "
-                    f"contracts/agreements/{versions['agreement'].split(':')[0]}/archive/"
+                    f"agreement file {versions['agreement']} not found in the agreements directory: if the agreements "
+                    f"live elsewhere, give --agreements DIR; else restore its exact bytes into "
+                    f"contracts/agreements/{partner}/archive/ (or <DIR>/{partner}/archive/)"
                 )
             agreements = AgreementBook([agreement])
         if versions.get("policy"):
@@ -90,9 +102,11 @@ class Replayer:
             return rules
         return decide(inbound, rules, self.index, trace)
 
-    def run(self, inbound: dict[Position, InboundRecord]) -> ReplayReport:
+    def run(self, inbound: dict[Position, InboundRecord], progress: Callable[[], None] = lambda: None) -> ReplayReport:
+        """Decide every audit record's inbound record again; ``progress`` is called once per audit record."""
         report = ReplayReport()
         for record in self.audit:
+            progress()
             found = inbound.get(position_of(record))
             if found is None:
                 report.unavailable += 1

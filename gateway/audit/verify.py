@@ -23,6 +23,29 @@ class Problem:
     what: str
 
 
+def plain(problem: Problem) -> str:
+    """The problem in words for an auditor who does not read hashes: what happened to which record."""
+    record = f"record {problem.seq} of chain {problem.chain}" if problem.seq is not None else f"chain {problem.chain}"
+    what = problem.what
+    if problem.kind == "missing":
+        return f"{problem.chain}: inbound records that were received have no decision in the audit log ({what})"
+    if problem.kind == "unverifiable":
+        if "not covered by a signature" in what:
+            return f"the last records of chain {problem.chain} are not signed yet: nothing vouches for them ({what})"
+        return f"{record} was signed with a key you were not given: give the gateway's keys with --keys ({what})"
+    if "hash does not match" in what or "canonicalised" in what:
+        return f"{record} was changed after it was written"
+    if "prev does not equal" in what:
+        return f"{record} does not follow the record before it: a record before it was changed, removed or inserted"
+    if what.startswith("seq "):
+        return f"records of chain {problem.chain} are missing, repeated or out of order at {record} ({what})"
+    if "sig" in what or "signed with key" in what:
+        return f"{record} carries a signature the gateway did not make with a valid key ({what})"
+    if "I-JSON" in what:
+        return f"{problem.chain}: a line is not an audit record, or repeats a member name: the log was changed"
+    return f"{record}: {what}"
+
+
 @dataclass
 class ChainState:
     records: int = 0
@@ -31,17 +54,40 @@ class ChainState:
     last_offset: int = -1
     broken: bool = False
     unsigned_since: int | None = None  # first seq after the last signed record; None when the tail is signed
+    verified: int = 0  # records a verified signature covers
+    pending: dict[str, int] = field(default_factory=dict)  # outcomes of records no signature covers yet
 
 
 @dataclass
 class VerifyReport:
     chains: dict[str, ChainState] = field(default_factory=dict)
-    outcomes: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)  # over verified records only: a forged outcome never counts
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def records(self) -> int:
         return sum(c.records for c in self.chains.values())
+
+    @property
+    def verified(self) -> int:
+        return sum(c.verified for c in self.chains.values())
+
+    def as_json(self) -> dict[str, Any]:
+        """The report for scripts (``gkt audit verify --json``)."""
+        return {
+            "ok": self.ok,
+            "chains": {
+                name: {"records": state.records, "verified": state.verified, "last_verified_seq": state.last_seq}
+                for name, state in sorted(self.chains.items())
+            },
+            "records": self.records,
+            "verified": self.verified,
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "problems": [
+                {"chain": p.chain, "seq": p.seq, "kind": p.kind, "what": p.what, "plain": plain(p)}
+                for p in self.problems
+            ],
+        }
 
     @property
     def ok(self) -> bool:
@@ -61,8 +107,6 @@ class ChainVerifier:
         chain = str(record.get("chain"))
         state = report.chains.setdefault(chain, ChainState())
         state.records += 1
-        outcome = str(record.get("outcome"))
-        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
         inbound = record.get("inbound")
         if isinstance(inbound, Mapping) and isinstance(inbound.get("offset"), int):
             self.decided.setdefault(chain, set()).add(int(inbound["offset"]))
@@ -71,14 +115,22 @@ class ChainVerifier:
         problem = _check(record, state, self.keys)
         if problem is not None:
             state.broken = True
+            state.pending.clear()
             report.problems.append(Problem(chain, _seq(record), *problem))
             return
         state.last_seq, state.last_hash = int(record["seq"]), str(record["hash"])
         state.last_offset = int(record["inbound"]["offset"])
+        outcome = str(record.get("outcome"))
+        state.pending[outcome] = state.pending.get(outcome, 0) + 1
         if record.get("sig") is None:
             state.unsigned_since = state.last_seq if state.unsigned_since is None else state.unsigned_since
-        else:
-            state.unsigned_since = None
+            return
+        # A verified signature vouches for this record and every earlier one: only now do they count.
+        state.unsigned_since = None
+        for name, count in state.pending.items():
+            report.outcomes[name] = report.outcomes.get(name, 0) + count
+            state.verified += count
+        state.pending.clear()
 
     def finish(self) -> VerifyReport:
         """The report, once every record was fed: a chain whose last records no signature covers is unverifiable.

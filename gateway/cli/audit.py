@@ -1,6 +1,7 @@
 """``gkt audit``: verify, replay and export the audit log (spec/audit.md)."""
 
 import asyncio
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,12 +16,14 @@ from gateway.errors import UsageError
 from gateway.kafka.security import client_options
 
 if TYPE_CHECKING:
+    from gateway.audit.verify import VerifyReport
     from gateway.inbound import InboundRecord
 
 audit_app = typer.Typer(help="The audit log: verify, replay, export.", no_args_is_help=True)
 
 File = Annotated[Path | None, typer.Option("--file", help="an export (JSON Lines) instead of Kafka")]
 Keys = Annotated[Path | None, typer.Option("--keys", help="JWK set of the gateway's public keys")]
+Json = Annotated[bool, typer.Option("--json", help="one JSON object on stdout, for scripts")]
 
 
 def _progress(console: Console) -> Progress:
@@ -45,6 +48,7 @@ def verify(
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
     agreements: Agreements = None,
+    as_json: Json = False,
 ) -> None:
     """Check every chain: seq, links, hashes, signatures (key valid at decided_at), increasing offsets.
 
@@ -81,6 +85,7 @@ def verify(
         if file is not None:
             if not file.is_file():
                 raise UsageError(f"{file}: no such export file")
+            progress.update(task, total=sum(1 for _ in export_lines(file)))  # a first pass: the total to show
             for number, line in export_lines(file):
                 feed(line, f"{file}:{number}")
                 progress.advance(task)
@@ -100,28 +105,43 @@ def verify(
                 for chain, offsets in sorted(present.items()):
                     verifier.missing(chain, offsets)
     report = verifier.finish()
-    _print_report(report)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_report(report)
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+def _print_report(report: "VerifyReport") -> None:
+    from gateway.audit.verify import plain
+
     console = Console(width=None if Console().is_terminal else 140)
     table = Table(title="audit log")
-    for column in ("chain", "records", "last seq", "status"):
+    for column in ("chain", "records", "verified", "status"):
         table.add_column(column)
     broken = {p.chain: p for p in report.problems}
     for chain, state in sorted(report.chains.items()):
         problem = broken.get(chain)
         status = f"[red]{problem.kind}[/red]" if problem else "[green]verified[/green]"
-        table.add_row(chain, str(state.records), str(state.last_seq), status)
+        table.add_row(chain, str(state.records), str(state.verified), status)
     console.print(table)
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(report.outcomes.items()))
-    console.print(f"{len(report.chains)} chains, {report.records} records ({outcomes or 'none'})")
+    console.print(
+        f"{len(report.chains)} chains, {report.records} records, {report.verified} verified ({outcomes or 'none'})"
+    )
     for problem in report.problems:
         where = f"{problem.chain} seq {problem.seq}" if problem.seq is not None else problem.chain
         console.print(f"[red]{problem.kind}[/red]: {where}: {problem.what}", soft_wrap=True)
+        console.print(f"  in words: {plain(problem)}", soft_wrap=True)
     if report.ok:
         console.print("[green]every chain verifies[/green]")
+    console.print(
+        "hash: a fingerprint of a record; any change to it gives another hash. prev: the hash of the record "
+        "before, so records cannot be removed, added or reordered unnoticed. sig: the gateway's signature on "
+        "the last record of each write, which vouches for it and, through prev, for every record before it.",
+        soft_wrap=True,
+        style="dim",
+    )
 
 
 @audit_app.command("export")
@@ -167,6 +187,7 @@ def replay(
     topic_prefix: TopicPrefix = None,
     agreements: Agreements = None,
     allow_test_oins: AllowTestOins = None,
+    as_json: Json = False,
 ) -> None:
     """Decide every still-available inbound record again under the versions its audit record names, and compare.
 
@@ -195,8 +216,13 @@ def replay(
     if explain is not None:
         _explain(replayer, explain, inbound)
         return
-    report = replayer.run(inbound)
     console = Console(width=None if Console().is_terminal else 140)
+    with _progress(Console(stderr=True)) as progress:
+        task = progress.add_task("replaying", total=len(audit))
+        report = replayer.run(inbound, lambda: progress.advance(task))
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2, default=str))
+        raise typer.Exit(0 if report.ok else 1)
     console.print(
         f"{report.identical} identical, {len(report.differences)} differences, "
         f"{len(report.unverifiable)} unverifiable, {report.unavailable} no longer on the inbound topics"
@@ -209,6 +235,12 @@ def replay(
         )
     for line in report.unverifiable:
         console.print(f"[red]unverifiable[/red]: {line}", soft_wrap=True)
+    if settings.reference is None and any(d.field == "versions.reference" for d in report.differences):
+        console.print(
+            "hint: without --reference, replay uses the reference topic's history as the gateway saw it; on a "
+            "compacted topic old versions are gone. Give --reference FILE.jsonl with the data of the time.",
+            soft_wrap=True,
+        )
     raise typer.Exit(0 if report.ok else 1)
 
 

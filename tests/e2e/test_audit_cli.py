@@ -209,3 +209,24 @@ async def test_kafka_mode_finds_inbound_records_without_a_decision(exported: tup
     assert truncated.returncode == 1
     assert "missing" in truncated.stdout
     assert "has no decision" in truncated.stdout
+
+
+def test_a_forged_outcome_never_counts_and_the_problem_is_said_in_words(
+    exported: tuple[Harness, Path, Path], tmp_path: Path
+) -> None:
+    _, out, keys = exported
+    records = load(out)
+    target = nla_chain(records)[3]
+    forged = "rejected" if target["outcome"] == "routed" else "routed"
+    save(tmp_path / "t.jsonl", tamper(records, lambda chain: chain[3].__setitem__("outcome", forged)))
+    result = gkt("audit", "verify", "--file", str(tmp_path / "t.jsonl"), "--keys", str(keys), "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    # Totals are over records a verified signature covers: the broken chain's records are not among them.
+    assert sum(report["outcomes"].values()) == report["verified"] < report["records"]
+    assert report["chains"][target["chain"]]["verified"] < 4
+    [problem] = report["problems"]
+    assert problem["plain"] == f"record 3 of chain {target['chain']} was changed after it was written"
+    words = verify_file(tmp_path / "t.jsonl", keys)[1]
+    assert f"in words: record 3 of chain {target['chain']} was changed after it was written" in words

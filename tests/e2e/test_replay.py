@@ -1,5 +1,6 @@
 """``gkt audit replay``: every decision reproduced, also after a new agreement version came into force (G5)."""
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +46,9 @@ async def test_replay_reproduces_every_decision_of_the_demo(kafka: str, prefix: 
     code, output = replay(harness)
     assert code == 0, output
     assert "26 identical, 0 differences, 0 unverifiable, 0 no longer on the inbound topics" in output
+    code, output = replay(harness, "--json")
+    report = json.loads(output[: output.rindex("}") + 1])  # stdout; stderr (empty here) follows it
+    assert (code, report["ok"], report["identical"], report["differences"]) == (0, True, 26, [])
 
 
 async def test_replay_after_a_new_agreement_version_came_into_force(kafka: str, prefix: str, tmp_path: Path) -> None:
