@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from typer._click.exceptions import NoArgsIsHelpError  # typer is pinned <0.30; tests cover it
 
+from gateway.cli.agreements import agreements_app
 from gateway.cli.audit import audit_app
 from gateway.cli.contracts import contracts_app
 from gateway.cli.keys import keys_app
@@ -53,6 +54,7 @@ def _root(
 
 app.add_typer(topics_app, name="topics")
 app.add_typer(keys_app, name="keys")
+app.add_typer(agreements_app, name="agreements")
 app.add_typer(reference_app, name="reference")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(audit_app, name="audit")

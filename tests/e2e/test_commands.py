@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -284,3 +285,20 @@ def test_version_and_a_busy_http_port(kafka: str, prefix: str, tmp_path: Path) -
         result.stderr.strip().splitlines()[-1]
         == f"gkt: --http-port {port}: cannot listen on it (Address already in use)"
     )
+
+
+def test_agreements_check_loads_files_as_the_gateway_does(tmp_path: Path) -> None:
+    from contracts.agreement_book import DEFAULT_DIR
+
+    result = gkt("agreements", "check", str(DEFAULT_DIR))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "4 agreement files of 2 partners are valid"
+    broken = tmp_path / "agreements"
+    shutil.copytree(DEFAULT_DIR, broken)
+    (broken / "nla" / "2026.1.toml").write_text(
+        (broken / "nla" / "2026.1.toml").read_text().replace('alg = "EdDSA"', 'alg = "HS256"', 1)
+    )
+    result = gkt("agreements", "check", str(broken))
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"gkt: {broken / 'nla' / '2026.1.toml'}: keys.0.alg")
