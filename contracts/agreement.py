@@ -33,7 +33,9 @@ _PARTNER = r"^[a-z][a-z0-9-]{1,30}$"
 _POINTER = re.compile(r"^(/([A-Za-z][A-Za-z0-9]*|\*))+$")
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Definition files: unknown fields refused, no type coercion, immutable once loaded."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
@@ -43,7 +45,7 @@ def _pointer_pattern(value: str) -> str:
     return value
 
 
-class InForce(_Strict):
+class InForce(StrictModel):
     from_: AwareDatetime = Field(alias="from")
     until: AwareDatetime | None = None
 
@@ -57,7 +59,7 @@ class InForce(_Strict):
         return self.from_ <= moment and (self.until is None or moment < self.until)
 
 
-class AgreementKey(_Strict):
+class AgreementKey(StrictModel):
     kid: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     alg: Literal["EdDSA", "ES256", "PS256"]
     public_key: StrictStr
@@ -87,13 +89,13 @@ class AgreementKey(_Strict):
         return self.not_before <= moment and all(moment < end for end in ends)
 
 
-class Evidence(_Strict):
+class Evidence(StrictModel):
     oordeel: Oordeel
     min_indicatoren: Annotated[StrictInt, Field(ge=1, le=12)]
     requires_any: list[IndicatorCode] = []
 
 
-class ReportTypeAgreement(_Strict):
+class ReportTypeAgreement(StrictModel):
     type: StrictStr
     versions: Annotated[list[StrictStr], Field(min_length=1)]
     sunset: dict[str, AwareDatetime] = {}
@@ -123,7 +125,7 @@ class ReportTypeAgreement(_Strict):
         return False
 
 
-class Agreement(_Strict):
+class Agreement(StrictModel):
     partner: Annotated[StrictStr, Field(pattern=_PARTNER)]
     name: Annotated[StrictStr, Field(min_length=1)]
     oin: Annotated[StrictStr, Field(pattern=r"^[0-9]{20}$")]

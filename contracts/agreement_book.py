@@ -5,14 +5,12 @@ audit record names.
 """
 
 import itertools
-import tomllib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from contracts.agreement import Agreement
+from contracts.definition_files import load_definition
 from contracts.errors import DefinitionError
 from contracts.registry import ContractRegistry
 from contracts.types import PartnerId
@@ -89,20 +87,7 @@ class AgreementBook:
 
 
 def _load_file(path: Path, registry: ContractRegistry, *, archived: bool = False) -> Agreement:
-    try:
-        content = path.read_bytes()
-        agreement = Agreement.from_toml(content)
-    except OSError as exc:
-        raise DefinitionError(f"{path}: cannot read ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise DefinitionError(f"{path}: not UTF-8") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DefinitionError(f"{path}: not valid TOML ({exc})") from exc
-    except ValidationError as exc:
-        error = exc.errors(include_input=False)[0]
-        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise DefinitionError(f"{path}: {field}: {message}") from exc
+    agreement = load_definition(path, Agreement.from_toml)
     folder = path.parent.parent.name if archived else path.parent.name
     if folder != agreement.partner:
         raise DefinitionError(f"{path}: partner: {agreement.partner!r} does not match folder {folder!r}")

@@ -54,3 +54,14 @@ STAGE_SECONDS = Histogram(
     registry=REGISTRY,
     buckets=(0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01),
 )
+QUARANTINE_OPEN = Gauge(
+    "gkt_quarantine_open",
+    "Quarantined reports still open for review, by reason code (spec/review.md, R5)",
+    ["reason"],
+    registry=REGISTRY,
+)
+QUARANTINE_OLDEST = Gauge(
+    "gkt_quarantine_oldest_seconds",
+    "Age of the oldest open quarantined report, from its Kafka time of receipt; 0 when none is open",
+    registry=REGISTRY,
+)

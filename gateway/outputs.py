@@ -69,8 +69,14 @@ def receipt_key(decision: Decision) -> str:
     return decision.read.id or str(decision.position)
 
 
-def signal_data(decision: Decision, chain: ChainId, seq: int) -> dict[str, object]:
-    """The signal ``data`` (spec/contracts.md, signal 1.1), whatever the partner and contract version."""
+def signal_data(
+    decision: Decision, chain: ChainId, seq: int, beoordeling: dict[str, object] | None = None
+) -> dict[str, object]:
+    """The signal ``data`` (spec/contracts.md, signal 1.1), whatever the partner and contract version.
+
+    ``chain``/``seq``: the audit record of the report's decision; ``beoordeling``: set only for a
+    report released from quarantine (spec/review.md), null for one routed straight away.
+    """
     event, subject, enforcement = decision.event, decision.subject, decision.enforcement
     assert event is not None, "a routed decision has an event"
     assert subject is not None, "a routed decision has a subject"
@@ -103,7 +109,7 @@ def signal_data(decision: Decision, chain: ChainId, seq: int) -> dict[str, objec
         "kwaadwillendheid": subject.kwaadwillendheid,
         "handhaving": enforcement.as_signal(),
         "audit": {"chain": chain, "seq": seq},
-        "beoordeling": None,  # set only for a report released from quarantine (review.md)
+        "beoordeling": beoordeling,
     }
 
 

@@ -13,6 +13,7 @@ import structlog
 
 from contracts.agreement_book import AgreementBook
 from contracts.registry import ContractRegistry
+from contracts.reviewer_book import ReviewerBook
 from gateway.decision import Decision
 from gateway.inbound import CloudEvent, InboundRecord
 from gateway.reasons import Outcome, Reason, ReasonCode, Stage
@@ -50,6 +51,7 @@ class Rules:
     policies: PolicyBook
     reference: ClientLookup
     topics: Topics
+    reviewers: ReviewerBook
     allow_test_oins: bool = False
 
 
@@ -67,6 +69,7 @@ class StageResult:
 class _Context:
     rules: Rules
     memory: DedupMemory
+    review_lifted: bool = False  # two reviewers released it: the agreement's review flag no longer holds it
 
 
 def _read(decision: Decision, context: _Context) -> StageResult:
@@ -129,7 +132,8 @@ def _route(decision: Decision, context: _Context) -> StageResult:
     assert subject is not None
     rules = context.rules
     decision.policy = policy = rules.policies.in_force(decision.record.received_at)
-    routed = route(subject, terms, rules.reference, policy, decision.record.received_on)
+    review = terms.review and not context.review_lifted
+    routed = route(subject, review, rules.reference, policy, decision.record.received_on)
     decision.reference = routed.client.digest if routed.client else None
     decision.enforcement = routed.enforcement
     if routed.enforcement is None:
@@ -165,8 +169,8 @@ STAGES: tuple[tuple[Stage, Callable[[Decision, _Context], StageResult]], ...] = 
 
 def _run_stages(
     record: InboundRecord,
-    rules: Rules,
-    memory: DedupMemory,
+    context: _Context,
+    stages: tuple[tuple[Stage, Callable[[Decision, _Context], StageResult]], ...],
     trace: list[Step] | None,
     timings: list[tuple[Stage, float]] | None,
 ) -> Decision:
@@ -175,9 +179,9 @@ def _run_stages(
     ``trace`` collects every step (``--explain``; its text is built only then);
     ``timings`` the seconds each stage took (metrics). Neither changes the decision.
     """
+    rules = context.rules
     decision = Decision(record, rules.topics.partner_of(record.position.topic), ReadResult(None, []))
-    context = _Context(rules, memory)
-    for stage, run in STAGES:
+    for stage, run in stages:
         started = time.perf_counter() if timings is not None else 0.0
         result = run(decision, context)
         if timings is not None:
@@ -205,8 +209,37 @@ def decide(
     receipt is an ordinary ``accepted`` (with its ``signal_id`` when the event
     can be read), so it reveals nothing of the quarantine.
     """
+    return _safely(record, rules, lambda: _run_stages(record, _Context(rules, memory), STAGES, trace, timings))
+
+
+class _Forgetful:
+    """No memory of earlier reports: a held report is decided again as itself, never as its own duplicate."""
+
+    def first(self, source: str, event_id: str) -> None:
+        return None
+
+
+_AGAIN = tuple((stage, run) for stage, run in STAGES if stage is not Stage.DEDUPLICATE)
+
+
+def decide_again(
+    record: InboundRecord, rules: Rules, *, review_lifted: bool, trace: list[Step] | None = None
+) -> Decision:
+    """Decide a quarantined report again, for a recheck or release (spec/review.md).
+
+    The same stages as ``decide`` under the rules the caller pins (the report's
+    ``received_at`` picks agreement, contract and policy version; the reference
+    data is the caller's), without the duplicate check. ``review_lifted``: two
+    reviewers released it, so the agreement's review flag holds it no longer; a
+    recheck never lifts it.
+    """
+    context = _Context(rules, _Forgetful(), review_lifted)
+    return _safely(record, rules, lambda: _run_stages(record, context, _AGAIN, trace, None))
+
+
+def _safely(record: InboundRecord, rules: Rules, run: Callable[[], Decision]) -> Decision:
     try:
-        return _run_stages(record, rules, memory, trace, timings)
+        return run()
     except Exception as exc:
         # The message may quote the record: log where it happened, never what it said.
         frame = traceback.extract_tb(exc.__traceback__)[-1]

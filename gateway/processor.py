@@ -4,21 +4,27 @@ No Kafka here: the service hands in plain records and chain heads, and gets
 back the output messages, the audit records, and the offsets to commit. One
 chain per inbound partition; records at or below a chain's head offset were
 decided before (by this process or an earlier owner) and are skipped (G1).
+Verdicts on ``gkt.review`` are decided the same way, in chains of their own
+(spec/review.md), with the held reports they name handed in by the service.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from contracts.jsonio import dumps
 from gateway.audit.index import AuditIndex
-from gateway.audit.record import ChainHead, audit_record, seal, sign_checkpoint
+from gateway.audit.record import ChainHead, audit_record, seal, sign_checkpoint, verdict_audit_record
 from gateway.decision import Decision
-from gateway.inbound import InboundRecord
+from gateway.inbound import InboundRecord, Position
 from gateway.outputs import OutMessage, messages_for
 from gateway.pipeline import Rules, decide
 from gateway.reasons import Stage
+from gateway.review.decide import VerdictDecision, decide_verdict
+from gateway.review.outputs import verdict_messages
+from gateway.review.state import ReviewState
+from gateway.review.verdict import VerdictFormatError, read_verdict
 from gateway.signing import Signer
 from gateway.types import ChainId
 
@@ -32,6 +38,7 @@ class BatchResult:
     outputs: list[OutMessage] = field(default_factory=list)
     audits: list[OutMessage] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    verdicts: list[VerdictDecision] = field(default_factory=list)
     timings: list[tuple[Stage, float]] = field(default_factory=list)
     skipped: int = 0
     commit: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -45,17 +52,42 @@ class Processor:
         index: AuditIndex,
         gateway_source: str,
         clock: Callable[[], datetime] = _now,
+        review: ReviewState | None = None,
     ) -> None:
         self.rules = rules
         self.signer = signer
         self.index = index
+        self.review = review if review is not None else ReviewState()
         self.gateway_source = gateway_source
         self.clock = clock
 
-    def process(self, records: list[InboundRecord], heads: dict[ChainId, ChainHead]) -> BatchResult:
-        """Decide ``records`` (any partitions, each in offset order), advancing ``heads``."""
+    def held_reports(self, records: list[InboundRecord]) -> set[Position]:
+        """Held reports the verdicts among ``records`` name and may decide again: the service fetches them first."""
+        wanted: set[Position] = set()
+        for record in records:
+            if record.position.topic != self.rules.topics.review:
+                continue
+            try:
+                item = read_verdict(record.value).item
+            except VerdictFormatError:
+                continue
+            if self.review.item(item) is not None:
+                wanted.add(item)
+        return wanted
+
+    def process(
+        self,
+        records: list[InboundRecord],
+        heads: dict[ChainId, ChainHead],
+        reports: Mapping[Position, InboundRecord] | None = None,
+    ) -> BatchResult:
+        """Decide ``records`` (any partitions, each in offset order), advancing ``heads``.
+
+        ``reports``: the inbound records of held reports that verdicts in ``records`` name (``held_reports``).
+        """
         result = BatchResult()
         sealed_by_chain: dict[ChainId, list[dict[str, Any]]] = {}
+        review_topic = self.rules.topics.review
         for record in records:
             position = record.position
             result.commit[(position.topic, position.partition)] = position.offset + 1
@@ -63,26 +95,45 @@ class Processor:
             if position.offset <= head.offset:
                 result.skipped += 1
                 continue
-            decision = decide(record, self.rules, self.index, timings=result.timings)
             decided_at = self.clock()
-            if decision.authenticated and decision.event is not None:
-                self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms)
-            result.outputs += messages_for(
-                decision,
-                position.chain,
-                head.seq + 1,
-                decided_at,
-                self.rules.topics,
-                self.signer,
-                self.gateway_source,
-            )
-            sealed = seal(audit_record(decision, head, decided_at))
+            if position.topic == review_topic:
+                unsealed = self._verdict(record, head, decided_at, reports or {}, result)
+            else:
+                unsealed = self._report(record, head, decided_at, result)
+            sealed = seal(unsealed)
             heads[position.chain] = head.next(sealed)
+            self.review.apply(sealed)  # own chains are not read back from the log
             sealed_by_chain.setdefault(position.chain, []).append(sealed)
-            result.decisions.append(decision)
         # One signature per chain and write (spec/audit.md, checkpoints): its last record vouches for the rest.
         for chain, sealed_records in sealed_by_chain.items():
             sign_checkpoint(sealed_records[-1], self.signer)
             audit_topic, key = self.rules.topics.audit, chain.encode()
             result.audits += [OutMessage(audit_topic, key, dumps(sealed)) for sealed in sealed_records]
         return result
+
+    def _report(
+        self, record: InboundRecord, head: ChainHead, decided_at: datetime, result: BatchResult
+    ) -> dict[str, Any]:
+        position = record.position
+        decision = decide(record, self.rules, self.index, timings=result.timings)
+        if decision.authenticated and decision.event is not None:
+            self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms)
+        result.outputs += messages_for(
+            decision, position.chain, head.seq + 1, decided_at, self.rules.topics, self.signer, self.gateway_source
+        )
+        result.decisions.append(decision)
+        return audit_record(decision, head, decided_at)
+
+    def _verdict(
+        self,
+        record: InboundRecord,
+        head: ChainHead,
+        decided_at: datetime,
+        reports: Mapping[Position, InboundRecord],
+        result: BatchResult,
+    ) -> dict[str, Any]:
+        decision = decide_verdict(record, self.rules, self.review, reports)
+        chain, seq = record.position.chain, head.seq + 1
+        result.outputs += verdict_messages(decision, chain, seq, self.rules.topics, self.signer, self.gateway_source)
+        result.verdicts.append(decision)
+        return verdict_audit_record(decision, head, decided_at)

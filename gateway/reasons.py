@@ -18,15 +18,20 @@ class Stage(StrEnum):
     CONTRACT = "contract"
     AGREEMENT = "agreement"
     ROUTE = "route"
+    VERDICT = "verdict"  # a reviewer's verdict on a quarantined report (spec/review.md)
 
 
 class Outcome(StrEnum):
-    """What the gateway decided for one inbound record."""
+    """What the gateway decided for one inbound record, or for one verdict on a quarantined one."""
 
     ROUTED = "routed"
     QUARANTINED = "quarantined"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
+    # Verdicts on quarantined reports (spec/review.md); the partner never sees these.
+    PENDING = "pending"
+    RELEASED = "released"
+    DISCARDED = "discarded"
 
     @property
     def receipt_outcome(self) -> str:
@@ -37,7 +42,7 @@ class Outcome(StrEnum):
 
 
 class ReasonCode(StrEnum):
-    """Every reason code of spec/wire.md."""
+    """Every reason code of spec/wire.md and spec/review.md."""
 
     EVENT_TOO_LARGE = "EVENT_TOO_LARGE"
     EVENT_UNREADABLE = "EVENT_UNREADABLE"
@@ -59,6 +64,9 @@ class ReasonCode(StrEnum):
     EVIDENCE_INSUFFICIENT = "EVIDENCE_INSUFFICIENT"
     REVIEW_REQUIRED = "REVIEW_REQUIRED"
     REFERENCE_UNKNOWN = "REFERENCE_UNKNOWN"
+    VERDICT_INVALID = "VERDICT_INVALID"
+    ITEM_NOT_OPEN = "ITEM_NOT_OPEN"
+    VERDICT_REPEATED = "VERDICT_REPEATED"
 
     @property
     def stage(self) -> Stage:
@@ -101,6 +109,10 @@ _STAGE_OF: dict[ReasonCode, Stage] = {
         Stage.AGREEMENT,
     ),
     **dict.fromkeys([ReasonCode.REVIEW_REQUIRED, ReasonCode.REFERENCE_UNKNOWN], Stage.ROUTE),
+    **dict.fromkeys(
+        [ReasonCode.VERDICT_INVALID, ReasonCode.ITEM_NOT_OPEN, ReasonCode.VERDICT_REPEATED],
+        Stage.VERDICT,
+    ),
 }
 
 

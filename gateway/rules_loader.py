@@ -12,6 +12,7 @@ from pathlib import Path
 from contracts.agreement_book import AgreementBook
 from contracts.errors import DefinitionError
 from contracts.registry import ContractRegistry
+from contracts.reviewer_book import ReviewerBook
 from gateway.errors import ConfigError
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
@@ -43,6 +44,7 @@ def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> R
             policies=PolicyBook.load(settings.policies),
             reference=reference,
             topics=Topics(settings.topic_prefix),
+            reviewers=ReviewerBook.load(settings.reviewers),
             allow_test_oins=settings.allow_test_oins,
         )
 

@@ -17,6 +17,7 @@ from pydantic_settings import (
 )
 
 from contracts.agreement_book import DEFAULT_DIR as DEFAULT_AGREEMENTS
+from contracts.reviewer_book import DEFAULT_DIR as DEFAULT_REVIEWERS
 from gateway.errors import ConfigError
 from routing.policy import DEFAULT_DIR as DEFAULT_POLICIES
 
@@ -31,6 +32,7 @@ class Settings(BaseSettings):
     bootstrap: str | None = Field(None, description="HOST:PORT of Kafka; none starts the embedded broker")
     topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$", description="deployment prefix of every topic")
     agreements: Path = Field(DEFAULT_AGREEMENTS, description="directory of working agreements")
+    reviewers: Path = Field(DEFAULT_REVIEWERS, description="directory of reviewers versions (spec/review.md)")
     policies: Path = Field(DEFAULT_POLICIES, description="directory of enforcement policy versions")
     contracts_dir: Path | None = Field(None, description="extra report-type contract modules (*.py)")
     reference: Path | None = Field(None, description="reference data as JSON Lines instead of the topic")

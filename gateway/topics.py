@@ -25,6 +25,11 @@ class Topics:
         return f"{self.prefix}gkt.quarantine"
 
     @property
+    def review(self) -> str:
+        """Reviewers' signed verdicts on quarantined reports (spec/review.md)."""
+        return f"{self.prefix}gkt.review"
+
+    @property
     def deadletter(self) -> str:
         return f"{self.prefix}gkt.deadletter"
 

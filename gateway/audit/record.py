@@ -13,7 +13,9 @@ from typing import Any
 from contracts.jsonio import canonical, sha256_digest, utc_iso
 from gateway import __version__
 from gateway.decision import Decision
+from gateway.inbound import InboundRecord
 from gateway.reasons import Outcome
+from gateway.review.decide import VerdictDecision
 from gateway.signing import Signer
 from gateway.types import ChainId
 
@@ -42,6 +44,28 @@ def record_hash(record: dict[str, Any]) -> str:
     return sha256_digest(canonical(body))
 
 
+def _placed(record: InboundRecord, head: ChainHead, decided_at: datetime) -> dict[str, Any]:
+    """Where a record sits: next in ``head``'s chain, deciding ``record`` (an inbound report or a verdict)."""
+    return {
+        "chain": head.chain,
+        "seq": head.seq + 1,
+        "prev": head.hash,
+        "decided_at": utc_iso(decided_at),
+        "inbound": {**record.position.as_dict(), "timestamp": record.received_text},
+    }
+
+
+def _versions(decision: Decision | None) -> dict[str, Any]:
+    """The versions a report's decision depended on (all null when there was none)."""
+    return {
+        "gateway": __version__,
+        "contract": decision.contract.key if decision and decision.contract else None,
+        "agreement": decision.agreement.ref if decision and decision.agreement else None,
+        "policy": decision.policy.ref if decision and decision.policy else None,
+        "reference": decision.reference if decision else None,
+    }
+
+
 def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> dict[str, Any]:
     """The unsealed record (no ``hash``/``sig``) for ``decision``, next in ``head``'s chain."""
     read, record = decision.read, decision.record
@@ -57,11 +81,7 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> d
     elif decision.outcome is Outcome.QUARANTINED:
         destination = {"topic": decision.destination, "signal_id": None}
     return {
-        "chain": head.chain,
-        "seq": head.seq + 1,
-        "prev": head.hash,
-        "decided_at": utc_iso(decided_at),
-        "inbound": {**decision.position.as_dict(), "timestamp": record.received_text},
+        **_placed(record, head, decided_at),
         "event": {
             "id": read.id,
             "source": read.source,
@@ -74,12 +94,37 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> d
         "reasons": [r.as_audit() for r in decision.reasons],
         "original": decision.original.as_dict() if decision.original else None,
         "destination": destination,
-        "versions": {
-            "gateway": __version__,
-            "contract": decision.contract.key if decision.contract else None,
-            "agreement": decision.agreement.ref if decision.agreement else None,
-            "policy": decision.policy.ref if decision.policy else None,
-            "reference": decision.reference,
+        "versions": _versions(decision),
+    }
+
+
+def verdict_audit_record(decision: VerdictDecision, head: ChainHead, decided_at: datetime) -> dict[str, Any]:
+    """The unsealed record of a verdict (spec/review.md): ``inbound`` is the verdict record, ``event`` its
+    digest and the reviewer's kid, ``review`` the item, verdict and reviewer (never the grounds)."""
+    record, report = decision.record, decision.report
+    verdict = decision.verdict
+    destination = None
+    if decision.outcome is Outcome.RELEASED and report is not None:
+        destination = {"topic": report.destination, "signal_id": report.signal_id}
+    return {
+        **_placed(record, head, decided_at),
+        "event": {
+            "id": None,
+            "source": None,
+            "type": None,
+            "dataschema": None,
+            "digest": record.digest,
+            "kid": decision.kid,
+        },
+        "outcome": decision.outcome.value,
+        "reasons": [r.as_audit() for r in decision.reasons],
+        "original": None,
+        "destination": destination,
+        "versions": {**_versions(report), "reviewers": decision.reviewers.ref if decision.reviewers else None},
+        "review": {
+            "item": decision.named_item,
+            "verdict": verdict.kind.value if verdict else None,
+            "reviewer": decision.reviewer,
         },
     }
 

@@ -26,7 +26,13 @@ KNOWN_CLIENT_HT_REGISTERED = "71234560"  # level volledigheid: policy 2 register
 KNOWN_CLIENT_HT_NO_LEVEL = "67890123"  # the reference data gives no level: policy 2 cannot route
 UNKNOWN_CLIENT = "87654321"
 
-_ALG_BY_KID = {"nla-2025-01": "EdDSA", "nla-2024-01": "EdDSA", "kvk-2025-01": "ES256"}
+REVIEWERS = ("r-0001", "r-0002", "r-0003")  # contracts/reviewers/2025.1.toml, test keys
+_ALG_BY_KID = {
+    "nla-2025-01": "EdDSA",
+    "nla-2024-01": "EdDSA",
+    "kvk-2025-01": "ES256",
+    **{f"{reviewer}-2025": "EdDSA" for reviewer in REVIEWERS},
+}
 
 
 def partner_key(kid: str) -> OKPKey | ECKey:
@@ -38,6 +44,26 @@ def partner_key(kid: str) -> OKPKey | ECKey:
 def sign(value: bytes, kid: str) -> bytes:
     """The ``gkt-signature`` header value for ``value``, by a demo partner key."""
     return sign_detached(value, partner_key(kid), kid, _ALG_BY_KID[kid]).encode("ascii")
+
+
+def reviewer_kid(reviewer: str) -> str:
+    return f"{reviewer}-2025"
+
+
+def verdict(
+    item: str, digest: str, kind: str, reviewer: str, at: datetime, grounds: str | None = "demo: checked by hand"
+) -> bytes:
+    """A verdict value (spec/review.md); ``grounds`` None leaves them out (as a recheck may)."""
+    body: dict[str, Any] = {"item": item, "event_digest": digest, "verdict": kind, "reviewer": reviewer}
+    body["at"] = at.isoformat()
+    if grounds is not None:
+        body["grounds"] = grounds
+    return dumps(body)
+
+
+def sign_verdict(value: bytes, reviewer: str) -> bytes:
+    """The ``gkt-signature`` header value of a verdict, by a demo reviewer's key."""
+    return sign(value, reviewer_kid(reviewer))
 
 
 def nla_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]:

@@ -28,6 +28,8 @@ def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[st
     specs += [TopicSpec(topics.destination(d), partitions, {}) for d in destinations]
     specs += [
         TopicSpec(topics.quarantine, partitions, {}),
+        # Verdicts are replayed like inbound records, for as long as the audit log lives.
+        TopicSpec(topics.review, partitions, dict(_FOREVER)),
         TopicSpec(topics.deadletter, 1, {}),
         # The audit log is never deleted: auditors answer questions years later.
         TopicSpec(topics.audit, partitions, dict(_FOREVER)),

@@ -29,6 +29,7 @@ from gateway.errors import BrokerError
 from gateway.inbound import InboundRecord
 from gateway.kafka import lenient_records
 from gateway.kafka.admin import ensure_topics, topic_specs
+from gateway.kafka.fetch import RecordFetcher
 from gateway.kafka.follower import TopicFollower
 from gateway.kafka.probe import BrokerProbe
 from gateway.kafka.records import plain
@@ -39,6 +40,8 @@ from gateway.metrics import (
     CHAIN_SEQ,
     CONSUMER_LAG,
     DECISIONS,
+    QUARANTINE_OLDEST,
+    QUARANTINE_OPEN,
     READY,
     REASONS,
     REFERENCE_RECORDS,
@@ -48,6 +51,8 @@ from gateway.metrics import (
 )
 from gateway.pipeline import Rules
 from gateway.processor import BatchResult, Processor
+from gateway.reasons import ReasonCode
+from gateway.review.state import ReviewState
 from gateway.settings import Settings
 from gateway.signing import Signer
 from gateway.types import ChainId
@@ -96,7 +101,10 @@ class GatewayService:
         self.client = client_options(settings)
         lenient_records.install()  # a hostile header key must not stop the consumer (G6)
         self.index = AuditIndex()
-        self.processor = Processor(rules, signer, self.index, settings.gateway_source)
+        self.review = ReviewState()
+        self.processor = Processor(rules, signer, self.index, settings.gateway_source, review=self.review)
+        self._fetcher = RecordFetcher(bootstrap, **self.client)
+        self._quarantine_observed = 0.0
         self.heads: dict[ChainId, ChainHead] = {}
         self.decided = 0
         self._consumer: AIOKafkaConsumer | None = None
@@ -130,7 +138,8 @@ class GatewayService:
 
     @property
     def inbound_topics(self) -> list[str]:
-        return [self.rules.topics.inbound(p) for p in self.rules.agreements.partners()]
+        """Every topic the gateway decides: the partners' inbound topics and the reviewers' verdicts."""
+        return [*(self.rules.topics.inbound(p) for p in self.rules.agreements.partners()), self.rules.topics.review]
 
     async def run(self, stop: asyncio.Event) -> None:
         topics = self.rules.topics
@@ -148,10 +157,12 @@ class GatewayService:
         try:
             self._probe.start()
             await self._start_followers()
+            await self._fetcher.start()
             await self._consume(writer, stop)
         finally:
             READY.set(0)
             await self._probe.stop()
+            await self._fetcher.stop()
             if self._consumer is not None:
                 await self._consumer.stop()
             for follower in self._followers:
@@ -187,7 +198,9 @@ class GatewayService:
         if record.key is not None and ChainId(record.key.decode("utf-8", errors="replace")) in self.heads:
             return
         # Anything unreadable (a tombstone, garbage) raises; the follower skips, counts and logs it.
-        self.index.apply(strict_loads(record.value or b""))
+        audit = strict_loads(record.value or b"")
+        self.index.apply(audit)
+        self.review.apply(audit)
 
     def _apply_reference(self, record: InboundRecord) -> None:
         if not self.reference.apply(record.key, record.value):
@@ -221,6 +234,7 @@ class GatewayService:
         while not stop.is_set():
             self._check_health()
             READY.set(1 if self.ready() else 0)
+            self._observe_quarantine()
             try:
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
                 if batches:
@@ -243,7 +257,12 @@ class GatewayService:
                 await self._audit.caught_up()  # includes whatever the previous owner wrote
                 self.heads[chain] = self.index.head(chain)
         records = [plain(r) for records in batches.values() for r in records]
-        result = self.processor.process(records, self.heads)
+        reports = {}
+        if any(r.position.topic == self.rules.topics.review for r in records):
+            assert self._audit is not None
+            await self._audit.caught_up()  # reports quarantined by other processes are items too
+            reports = await self._fetcher.fetch(self.processor.held_reports(records))
+        result = self.processor.process(records, self.heads, reports)
         decided = time.perf_counter()
         await writer.write(result.outputs)
         await writer.write(result.audits)
@@ -300,7 +319,35 @@ class GatewayService:
                     outcome=decision.outcome.value,
                     reasons=[r.code.value for r in decision.reasons],
                 )
+        for verdict in result.verdicts:
+            DECISIONS.labels("review", verdict.outcome.value).inc()
+            for reason in verdict.reasons:
+                REASONS.labels("review", reason.code.value).inc()
+            if detailed:
+                log.info(
+                    "verdict_decided",
+                    inbound=str(verdict.position),
+                    item=verdict.named_item,
+                    reviewer=verdict.reviewer,
+                    verdict=verdict.verdict.kind.value if verdict.verdict else None,
+                    outcome=verdict.outcome.value,
+                    reasons=[r.code.value for r in verdict.reasons],
+                )
         for chain, head in self.heads.items():
             CHAIN_SEQ.labels(chain).set(head.seq)
-        self.decided += len(result.decisions)
-        log.info("batch", decided=len(result.decisions), skipped=result.skipped, total=self.decided)
+        self.decided += len(result.decisions) + len(result.verdicts)
+        log.info(
+            "batch", decided=len(result.decisions) + len(result.verdicts), skipped=result.skipped, total=self.decided
+        )
+
+    def _observe_quarantine(self) -> None:
+        """R5: the queue reviewers work through, from the audit log (every process shows the whole queue)."""
+        now = time.time()
+        if now - self._quarantine_observed < 1.0:
+            return
+        self._quarantine_observed = now
+        counts = self.review.open_by_reason()
+        for code in {ReasonCode.REVIEW_REQUIRED.value, ReasonCode.REFERENCE_UNKNOWN.value, *counts}:
+            QUARANTINE_OPEN.labels(code).set(counts.get(code, 0))
+        received = [moment.timestamp() for item in self.review.open_items() if (moment := item.received)]
+        QUARANTINE_OLDEST.set(max(0.0, now - min(received)) if received else 0.0)

@@ -11,7 +11,7 @@ from contracts.agreement import Agreement
 from contracts.masking import masked
 from gateway.inbound import SIGNATURE_HEADER, CloudEvent, InboundRecord
 from gateway.reasons import Reason, ReasonCode
-from gateway.signing import SignatureFormatError, read_protected_header, verify_detached
+from gateway.signing import ProtectedHeader, SignatureFormatError, read_protected_header, verify_detached
 from gateway.types import KeyId
 
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
@@ -46,27 +46,40 @@ def authenticate(
     return AuthResult(reasons, kid)
 
 
-def _signature(record: InboundRecord, agreement: Agreement) -> tuple[list[Reason], KeyId | None]:
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """A ``gkt-signature`` header that is one detached compact JWS with exactly alg and kid."""
+
+    token: str
+    header: ProtectedHeader
+
+
+def presented_signature(record: InboundRecord) -> Presented | Reason:
+    """The record's signature, or why there is none to check (``SIGNATURE_MISSING`` / ``SIGNATURE_INVALID``).
+
+    Partners' reports and reviewers' verdicts carry their signature the same way (spec/wire.md).
+    """
     values = record.headers_named(SIGNATURE_HEADER)
     if not values:
-        return [Reason(ReasonCode.SIGNATURE_MISSING, None, f"header {SIGNATURE_HEADER} is missing")], None
+        return Reason(ReasonCode.SIGNATURE_MISSING, None, f"header {SIGNATURE_HEADER} is missing")
     if len(values) > 1:
-        return [
-            Reason(
-                ReasonCode.SIGNATURE_INVALID,
-                None,
-                f"header {SIGNATURE_HEADER} occurs more than once",
-            )
-        ], None
+        return Reason(ReasonCode.SIGNATURE_INVALID, None, f"header {SIGNATURE_HEADER} occurs more than once")
     value = values[0]
     if value is None:  # Kafka allows a header with a null value
-        return [Reason(ReasonCode.SIGNATURE_MISSING, None, f"header {SIGNATURE_HEADER} has no value")], None
+        return Reason(ReasonCode.SIGNATURE_MISSING, None, f"header {SIGNATURE_HEADER} has no value")
     try:
         token = value.decode("ascii")
-        header = read_protected_header(token)
+        return Presented(token, read_protected_header(token))
     except (UnicodeDecodeError, SignatureFormatError) as exc:
         detail = str(exc) if isinstance(exc, SignatureFormatError) else "not ASCII"
-        return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"signature: {detail}")], None
+        return Reason(ReasonCode.SIGNATURE_INVALID, None, f"signature: {detail}")
+
+
+def _signature(record: InboundRecord, agreement: Agreement) -> tuple[list[Reason], KeyId | None]:
+    presented = presented_signature(record)
+    if isinstance(presented, Reason):
+        return [presented], None
+    token, header = presented.token, presented.header
     key = agreement.key(header.kid)
     if key is None:
         # The kid is the sender's word, not one of ours: only its shape is kept.

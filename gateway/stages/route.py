@@ -8,7 +8,6 @@ the reference data does not say enough for the policy to pick a route.
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.agreement import ReportTypeAgreement
 from contracts.base import ReportSubject
 from gateway.reasons import Reason, ReasonCode
 from routing.policy import Enforcement, Policy
@@ -24,13 +23,14 @@ class RouteResult:
 
 def route(
     subject: ReportSubject,
-    terms: ReportTypeAgreement,
+    review: bool,
     reference: ClientLookup,
     policy: Policy,
     received_on: date,
 ) -> RouteResult:
+    """``review``: the agreement asks for review of this report type, and no two reviewers lifted that yet."""
     reasons = []
-    if terms.review:
+    if review:
         reasons.append(
             Reason(
                 ReasonCode.REVIEW_REQUIRED,

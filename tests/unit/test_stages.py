@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from contracts.agreement import Agreement, ReportTypeAgreement
+from contracts.agreement import Agreement
 from contracts.base import ContractModel, ReportSubject
 from gateway.demo import samples as s
 from gateway.inbound import CloudEvent, Position
@@ -120,16 +120,10 @@ def test_an_agreed_report_passes(rules: Rules) -> None:
 # Route
 
 
-def terms(rules: Rules, *, review: bool = False) -> ReportTypeAgreement:
-    found = agreement(rules).report_type(s.NLA_TYPE)
-    assert found is not None
-    return found.model_copy(update={"review": review})
-
-
 def routed(rules: Rules, client: str, *, review: bool = False, on: date = date(2025, 6, 2)) -> Any:
     _, _, subject = parsed(rules, nla(client=client))
     policy = rules.policies.in_force(datetime.combine(on, datetime.min.time(), UTC))
-    return route(subject, terms(rules, review=review), rules.reference, policy, on)
+    return route(subject, review, rules.reference, policy, on)
 
 
 def test_a_known_client_gets_its_enforcement(rules: Rules) -> None:

@@ -1,0 +1,1 @@
+"""Quarantine review (spec/review.md): reviewers' signed verdicts, four eyes, release and discard."""

@@ -1,0 +1,162 @@
+"""Decides one verdict on ``gkt.review`` (spec/review.md, "How the gateway decides a verdict").
+
+Pure like ``gateway.pipeline``: the verdict record, the rules, what the audit
+log says about the item (``ReviewState``) and the held report's own inbound
+record give the same decision every time, so replay reproduces it.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts.masking import masked
+from contracts.reviewer_book import ReviewerVersion
+from gateway.decision import Decision
+from gateway.inbound import InboundRecord, Position
+from gateway.pipeline import Rules, decide_again
+from gateway.reasons import Outcome, Reason, ReasonCode
+from gateway.review.state import Item, ReviewState
+from gateway.review.verdict import Verdict, VerdictFormatError, VerdictKind, read_verdict
+from gateway.signing import verify_detached
+from gateway.stages.authenticate import presented_signature
+from gateway.types import KeyId
+
+REVIEWERS_NEEDED = 2  # vier-ogenprincipe: release and discard need two different reviewers
+REPORT_GONE = "the held report is no longer on its inbound topic, so it cannot be decided again"
+
+
+@dataclass
+class VerdictDecision:
+    """One verdict's decision, with everything it depended on; built here, read by outputs and audit."""
+
+    record: InboundRecord
+    outcome: Outcome = Outcome.REJECTED
+    reasons: list[Reason] = field(default_factory=list)
+    verdict: Verdict | None = None
+    kid: KeyId | None = None  # as the reviewers file lists it; masked when it lists no such key (G7)
+    reviewers: ReviewerVersion | None = None
+    item: Item | None = None  # the open item the verdict is about
+    named_item: str | None = None  # the item id it names: masked unless the audit log knows that item (G7)
+    report: Decision | None = None  # the held report decided again (recheck, or the second release)
+
+    @property
+    def position(self) -> Position:
+        return self.record.position
+
+    @property
+    def reviewer(self) -> str | None:
+        """The reviewer's id when the reviewers file knows it; the sender's word is not recorded (G7)."""
+        verdict, version = self.verdict, self.reviewers
+        return verdict.reviewer if verdict and version and version.knows(verdict.reviewer) else None
+
+    def fail(self, code: ReasonCode, detail: str) -> "VerdictDecision":
+        self.outcome, self.reasons = Outcome.REJECTED, [Reason(code, None, detail)]
+        return self
+
+
+def decide_verdict(
+    record: InboundRecord,
+    rules: Rules,
+    state: ReviewState,
+    reports: Mapping[Position, InboundRecord],
+) -> VerdictDecision:
+    """Decide ``record`` (a verdict); ``reports`` holds the inbound record of the item it names, when still there."""
+    decision = VerdictDecision(record)
+    authentic = _authentic(decision, rules)
+    if decision.verdict is not None:
+        named = decision.verdict.item
+        decision.named_item = str(named) if state.known(named) else masked(str(named), 64)
+    if not authentic:
+        return decision
+    verdict = decision.verdict
+    assert verdict is not None, "an authentic verdict was read"
+    item = state.item(verdict.item)
+    if item is None:
+        closed = state.closed(verdict.item)
+        why = f"the item was {closed.value} before" if closed else "no report is held under this item id"
+        return decision.fail(ReasonCode.ITEM_NOT_OPEN, why)
+    decision.item = item
+    if verdict.event_digest != item.digest:
+        return decision.fail(ReasonCode.ITEM_NOT_OPEN, "event_digest is not the digest of the held report")
+    given = state.given(item.position)
+    if any(g.reviewer == verdict.reviewer for g in given):
+        return decision.fail(ReasonCode.VERDICT_REPEATED, "this reviewer gave a verdict on this item before")
+    if verdict.kind is VerdictKind.RECHECK:
+        # The rules decide, not the reviewer: a review flag holds unless two reviewers released already.
+        released_by = sum(g.kind is VerdictKind.RELEASE for g in given)
+        return _decide_again(decision, rules, reports, review_lifted=released_by >= REVIEWERS_NEEDED)
+    if 1 + sum(g.kind is verdict.kind for g in given) < REVIEWERS_NEEDED:
+        decision.outcome = Outcome.PENDING
+        return decision
+    if verdict.kind is VerdictKind.DISCARD:
+        decision.outcome = Outcome.DISCARDED
+        return decision
+    return _decide_again(decision, rules, reports, review_lifted=True)
+
+
+def _decide_again(
+    decision: VerdictDecision, rules: Rules, reports: Mapping[Position, InboundRecord], *, review_lifted: bool
+) -> VerdictDecision:
+    """Route the held report now: released when it routes, else pending with what still holds it."""
+    assert decision.item is not None
+    report = reports.get(decision.item.position)
+    if report is None:
+        decision.outcome, decision.reasons = Outcome.PENDING, [Reason(ReasonCode.REVIEW_REQUIRED, None, REPORT_GONE)]
+        return decision
+    decision.report = again = decide_again(report, rules, review_lifted=review_lifted)
+    if again.outcome is Outcome.ROUTED:
+        decision.outcome = Outcome.RELEASED
+    else:
+        decision.outcome, decision.reasons = Outcome.PENDING, again.reasons
+    return decision
+
+
+def _authentic(decision: VerdictDecision, rules: Rules) -> bool:
+    """Step 1: readable, and signed by a key of ``reviewer`` valid at the record's Kafka timestamp."""
+    record = decision.record
+    if not record.dated:
+        decision.fail(ReasonCode.VERDICT_INVALID, "the Kafka timestamp is outside 1970-9999: cannot be dated")
+        return False
+    try:
+        verdict = decision.verdict = read_verdict(record.value)
+    except VerdictFormatError as exc:
+        decision.fail(ReasonCode.VERDICT_INVALID, str(exc))
+        return False
+    version = decision.reviewers = rules.reviewers.in_force(record.received_at)
+    if version is None:
+        decision.fail(ReasonCode.VERDICT_INVALID, "no reviewers version is in force at the time of receipt")
+        return False
+    if version.test and not rules.allow_test_oins:
+        decision.fail(
+            ReasonCode.VERDICT_INVALID,
+            f"reviewers {version.version} hold test keys: they count only with allow_test_oins "
+            "(GKT_ALLOW_TEST_OINS, --allow-test-oins), in demo and tests",
+        )
+        return False
+    presented = presented_signature(record)
+    if isinstance(presented, Reason):
+        decision.fail(ReasonCode.VERDICT_INVALID, presented.detail)
+        return False
+    header = presented.header
+    key = version.key(verdict.reviewer, header.kid)
+    if key is None:
+        # A kid the file lists (someone else's) is ours to record; any other is the sender's word (G7).
+        listed = any(r.kid == header.kid for r in version.reviewers)
+        decision.kid = header.kid if listed else KeyId(masked(header.kid, 64))
+        decision.fail(ReasonCode.VERDICT_INVALID, f"reviewers {version.version} list no key with this kid for reviewer")
+        return False
+    decision.kid = header.kid
+    if header.alg != key.alg:
+        decision.fail(ReasonCode.VERDICT_INVALID, f"signature: alg must be {key.alg} for this kid")
+    elif not key.valid_at(record.received_at):
+        decision.fail(ReasonCode.VERDICT_INVALID, "the reviewer's key is not valid at the time of receipt")
+    elif not verify_detached(presented.token, record.value or b"", key.key, key.alg):
+        decision.fail(ReasonCode.VERDICT_INVALID, "the signature does not verify")
+    else:
+        return True
+    return False
+
+
+def released_at(decision: VerdictDecision) -> datetime:
+    """When the item was released: the Kafka time of the verdict that released it (replay gives the same)."""
+    return decision.record.received_at
