@@ -5,6 +5,10 @@ record names (found by digest, current or archived), the contract version it
 names, and the reference data as the gateway had it when it decided
 (``decided_at``; ``versions.reference`` confirms the very record was found). Duplicates are
 judged against the first decisions the log itself records.
+
+Verdicts (review chains, spec/review.md) are decided again after every report,
+chain by chain in order, each against the quarantine state the log records
+before it, under the reviewers file its record names.
 """
 
 import dataclasses
@@ -14,11 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from contracts.agreement_book import AgreementBook
+from contracts.reviewer_book import ReviewerBook
 from gateway.audit.index import AuditIndex
+from gateway.audit.record import ChainHead, audit_record, verdict_audit_record
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord, Position
 from gateway.pipeline import Rules, Step, decide
-from gateway.reasons import Outcome
+from gateway.review.decide import VerdictDecision, decide_verdict
+from gateway.review.state import ReviewState
+from gateway.review.verdict import parse_item
+from gateway.types import ChainId
 from routing.policy import PolicyBook
 from routing.reference import ClientLookup
 
@@ -61,6 +70,20 @@ def position_of(record: dict[str, Any]) -> Position:
     return Position.of(record["inbound"])
 
 
+def is_verdict(record: dict[str, Any]) -> bool:
+    return isinstance(record.get("review"), dict)
+
+
+def positions_named(audit: list[dict[str, Any]]) -> set[Position]:
+    """Every record replay needs: each decided record, and the held report each verdict is about."""
+    wanted = {position_of(record) for record in audit}
+    for record in audit:
+        item = parse_item(str(record["review"].get("item"))) if is_verdict(record) else None
+        if item is not None:
+            wanted.add(item)
+    return wanted
+
+
 class Replayer:
     def __init__(self, rules: Rules, audit: list[dict[str, Any]], reference_at: ReferenceAt) -> None:
         self.rules = rules
@@ -91,63 +114,103 @@ class Replayer:
                     f"policy file {versions['policy']} not found: restore its exact bytes into routing/policy/archive/"
                 )
             policies = PolicyBook([policy])
+        reviewers = self.rules.reviewers
+        if versions.get("reviewers"):
+            version = reviewers.by_ref(versions["reviewers"])
+            if version is None:
+                return (
+                    f"reviewers file {versions['reviewers']} not found: give --reviewers DIR, or restore its exact "
+                    "bytes into contracts/reviewers/archive/"
+                )
+            reviewers = ReviewerBook([version])
         decided_at = datetime.fromisoformat(str(record["decided_at"]))
         return dataclasses.replace(
-            self.rules, agreements=agreements, policies=policies, reference=self.reference_at(decided_at)
+            self.rules,
+            agreements=agreements,
+            policies=policies,
+            reviewers=reviewers,
+            reference=self.reference_at(decided_at),
         )
 
-    def decide(self, record: dict[str, Any], inbound: InboundRecord, trace: list[Step] | None = None) -> Decision | str:
+    def decide(
+        self,
+        record: dict[str, Any],
+        inbound: InboundRecord,
+        trace: list[Step] | None = None,
+        reports: dict[Position, InboundRecord] | None = None,
+        state: ReviewState | None = None,
+    ) -> Decision | VerdictDecision | str:
+        """Decide ``record``'s inbound record again; a verdict against ``state``, the log before it."""
         rules = self.pinned(record)
         if isinstance(rules, str):
             return rules
+        if is_verdict(record):
+            return decide_verdict(inbound, rules, state or ReviewState(), reports or {})
         return decide(inbound, rules, self.index, trace)
 
     def run(self, inbound: dict[Position, InboundRecord], progress: Callable[[], None] = lambda: None) -> ReplayReport:
-        """Decide every audit record's inbound record again; ``progress`` is called once per audit record."""
+        """Decide every audit record's inbound record again; ``progress`` is called once per audit record.
+
+        Reports first; then verdicts chain by chain in ``seq`` order, each against the quarantine state
+        the log records before it (every report's decision, and the earlier verdicts).
+        """
         report = ReplayReport()
-        for record in self.audit:
+        reports = [r for r in self.audit if not is_verdict(r)]
+        verdicts = sorted((r for r in self.audit if is_verdict(r)), key=lambda r: (str(r["chain"]), int(r["seq"])))
+        state = ReviewState()
+        for record in reports:
+            state.apply(record)
+        for record in [*reports, *verdicts]:
             progress()
             found = inbound.get(position_of(record))
             if found is None:
                 report.unavailable += 1
-                continue
-            decision = self.decide(record, found)
-            if isinstance(decision, str):
-                report.unverifiable.append(f"{record['chain']} seq {record['seq']}: {decision}")
-                continue
-            differences = list(compare(record, decision))
-            report.differences += differences
-            report.identical += not differences
+            else:
+                decision = self.decide(record, found, reports=inbound, state=state)
+                if isinstance(decision, str):
+                    report.unverifiable.append(f"{record['chain']} seq {record['seq']}: {decision}")
+                else:
+                    differences = list(compare(record, decision))
+                    report.differences += differences
+                    report.identical += not differences
+            if is_verdict(record):
+                state.apply(record)  # what the gateway decided then is what the next verdict met
         return report
 
 
-def compare(record: dict[str, Any], decision: Decision) -> Iterable[Difference]:
+def compare(record: dict[str, Any], decision: Decision | VerdictDecision) -> Iterable[Difference]:
     """Every way the replayed decision differs from the recorded one (``decided_at`` aside)."""
-    versions = record.get("versions") or {}
+    head = ChainHead(ChainId(str(record.get("chain"))), int(record.get("seq", 0)) - 1, str(record.get("prev")), -1)
+    moment = datetime.fromisoformat(str(record["decided_at"]))
+    if isinstance(decision, VerdictDecision):
+        replayed = verdict_audit_record(decision, head, moment)
+    else:
+        replayed = audit_record(decision, head, moment)
+    recorded_fields, replayed_fields = _compared(record), _compared(replayed)
+    event = record.get("event") or {}
+    for name in sorted(recorded_fields.keys() | replayed_fields.keys()):
+        if recorded_fields.get(name) != replayed_fields.get(name):
+            yield Difference(
+                str(record.get("chain")),
+                int(record.get("seq", -1)),
+                event.get("id"),
+                name,
+                recorded_fields.get(name),
+                replayed_fields.get(name),
+            )
+
+
+def _compared(record: dict[str, Any]) -> dict[str, Any]:
+    """The fields a decision is judged by: outcome, reasons, destination, versions (but the gateway's), review."""
     destination = record.get("destination") or {}
-    replayed = {
-        "outcome": decision.outcome.value,
-        "reasons": [[r.code.value, r.path] for r in decision.reasons],
-        "destination": decision.destination,
-        "signal_id": decision.signal_id if decision.outcome is Outcome.ROUTED else None,
-        "versions.contract": decision.contract.key if decision.contract else None,
-        "versions.agreement": decision.agreement.ref if decision.agreement else None,
-        "versions.policy": decision.policy.ref if decision.policy else None,
-        "versions.reference": decision.reference,
-    }
-    recorded = {
+    versions = record.get("versions") or {}
+    fields: dict[str, Any] = {
         "outcome": record.get("outcome"),
         "reasons": [[r.get("code"), r.get("path")] for r in record.get("reasons", [])],
         "destination": destination.get("topic"),
         "signal_id": destination.get("signal_id"),
-        "versions.contract": versions.get("contract"),
-        "versions.agreement": versions.get("agreement"),
-        "versions.policy": versions.get("policy"),
-        "versions.reference": versions.get("reference"),
+        **{f"versions.{name}": value for name, value in versions.items() if name != "gateway"},
     }
-    event = record.get("event") or {}
-    for name, value in recorded.items():
-        if replayed[name] != value:
-            yield Difference(
-                str(record.get("chain")), int(record.get("seq", -1)), event.get("id"), name, value, replayed[name]
-            )
+    if is_verdict(record):
+        fields.update({f"review.{name}": value for name, value in record["review"].items()})
+    return fields

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from contracts.jsonio import strict_loads
+from gateway.audit.replay import positions_named
 from gateway.inbound import InboundRecord, Position
 from gateway.kafka.follower import read_once
 from gateway.rules_loader import load_reference
@@ -42,7 +43,7 @@ async def load_for_replay(
     """The audit log, the inbound records it names, and the reference data as of any moment."""
     audit: list[dict[str, Any]] = []
     await read_once(bootstrap, rules.topics.audit, lambda r: audit.append(strict_loads(r.value or b"{}")), **client)
-    wanted = {Position.of(a["inbound"]) for a in audit}
+    wanted = positions_named(audit)
     inbound: dict[Position, InboundRecord] = {}
 
     def keep(record: InboundRecord) -> None:

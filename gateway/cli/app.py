@@ -19,9 +19,10 @@ from gateway.cli.agreements import agreements_app
 from gateway.cli.audit import audit_app
 from gateway.cli.contracts import contracts_app
 from gateway.cli.keys import keys_app
-from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, TopicPrefix
+from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, Reviewers, TopicPrefix
 from gateway.cli.options import settings as settings_for
 from gateway.cli.reference import reference_app
+from gateway.cli.review import review_app
 from gateway.cli.topics import topics_app
 from gateway.errors import GatewayError, UsageError
 from gateway.types import PartnerId
@@ -58,6 +59,7 @@ app.add_typer(agreements_app, name="agreements")
 app.add_typer(reference_app, name="reference")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(audit_app, name="audit")
+app.add_typer(review_app, name="review")
 
 
 def _read_file(path: Path) -> bytes:
@@ -105,6 +107,7 @@ def run(
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
     agreements: Agreements = None,
+    reviewers: Reviewers = None,
     reference: Reference = None,
     allow_test_oins: AllowTestOins = None,
     http_port: Annotated[int | None, typer.Option("--http-port", help="port of /healthz, /readyz, /metrics")] = None,
@@ -120,6 +123,7 @@ def run(
         bootstrap=bootstrap,
         topic_prefix=topic_prefix,
         agreements=agreements,
+        reviewers=reviewers,
         reference=reference,
         allow_test_oins=allow_test_oins,
         http_port=http_port,

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, TopicPrefix
+from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reviewers, TopicPrefix
 from gateway.cli.options import settings as settings_for
 from gateway.errors import UsageError
 from gateway.kafka.security import client_options
@@ -186,6 +186,7 @@ def replay(
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
     agreements: Agreements = None,
+    reviewers: Reviewers = None,
     allow_test_oins: AllowTestOins = None,
     as_json: Json = False,
 ) -> None:
@@ -203,6 +204,7 @@ def replay(
         bootstrap=bootstrap,
         topic_prefix=topic_prefix,
         agreements=agreements,
+        reviewers=reviewers,
         reference=reference,
         allow_test_oins=allow_test_oins,
     )

@@ -25,6 +25,10 @@ Agreements = Annotated[
     Path | None,
     typer.Option("--agreements", help="working agreements directory (default: contracts/agreements)"),
 ]
+Reviewers = Annotated[
+    Path | None,
+    typer.Option("--reviewers", help="reviewers directory (default: contracts/reviewers; docs/review.md)"),
+]
 Reference = Annotated[
     Path | None,
     typer.Option("--reference", help="reference data as JSON Lines (default: the reference topic)"),

@@ -25,6 +25,23 @@ def print_demo(result: DemoResult, console: Console | None = None) -> None:
             "[green]yes[/green]" if row.as_expected else "[red]NO[/red]",
         )
     console.print(table)
+    story = Table(title="the review story: verdicts on the quarantined samples (docs/review.md)")
+    for column in ("#", "step", "held report", "reviewer", "verdict", "outcome", "reasons", "destination", "ok"):
+        story.add_column(column)
+    for number, step_row in enumerate(result.story, start=1):
+        step = step_row.step
+        story.add_row(
+            str(number),
+            step.label,
+            step.sample,
+            step.reviewer or "-",
+            step.kind.value if step.kind else "-",
+            step_row.outcome or "-",
+            ", ".join(step_row.codes) or "-",
+            step_row.destination or "-",
+            "[green]yes[/green]" if step_row.as_expected else "[red]NO[/red]",
+        )
+    console.print(story)
     audit = result.audit
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(audit.outcomes.items()))
     if audit.ok:
@@ -33,7 +50,14 @@ def print_demo(result: DemoResult, console: Console | None = None) -> None:
         for problem in audit.problems:
             console.print(f"[red]audit problem[/red] {problem.chain} seq {problem.seq}: {problem.kind}: {problem.what}")
     wrong = sum(not row.as_expected for row in result.rows)
+    wrong_steps = sum(not row.as_expected for row in result.story)
     if result.ok:
-        console.print(f"[green]all {len(result.rows)} samples got their expected outcome[/green]")
+        console.print(
+            f"[green]all {len(result.rows)} samples and {len(result.story)} review steps got their expected "
+            "outcome[/green]"
+        )
     else:
-        console.print(f"[red]{wrong} of {len(result.rows)} samples did not get their expected outcome[/red]")
+        console.print(
+            f"[red]{wrong} of {len(result.rows)} samples and {wrong_steps} of {len(result.story)} review steps did "
+            "not get their expected outcome[/red]"
+        )

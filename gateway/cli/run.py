@@ -65,11 +65,20 @@ def _start_up_summary(settings: Settings, rules: Rules, bootstrap: str) -> None:
         bootstrap=bootstrap,
         agreements=in_force,
         policy=rules.policies.in_force(now).ref,
+        reviewers=reviewers.ref if (reviewers := rules.reviewers.in_force(now)) else None,
         reference=str(settings.reference) if settings.reference else rules.topics.reference,
         http_port=settings.http_port or None,
         group=settings.group_id,
     )
     if settings.allow_test_oins:
         log.warning("test_oins_accepted", effect="reports from test OINs (prefix 99) are decided: demo and tests only")
+    if reviewers is None:
+        log.warning("no_reviewers_in_force", effect="every verdict on gkt.review is VERDICT_INVALID")
+    elif reviewers.test and not settings.allow_test_oins:
+        log.warning(
+            "test_reviewers_refused",
+            reviewers=reviewers.version,
+            effect="these reviewers hold published test keys: their verdicts are VERDICT_INVALID; give --reviewers DIR",
+        )
     if stale := [partner for partner in partners if partner not in in_force]:
         log.warning("no_agreement_in_force", partners=stale, effect="their reports are AGREEMENT_NOT_IN_FORCE")

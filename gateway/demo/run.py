@@ -8,6 +8,7 @@ from typing import Any
 from contracts.jsonio import strict_loads
 from gateway.audit.verify import VerifyReport, verify
 from gateway.demo import samples as s
+from gateway.demo.review_story import StepRow, tell
 from gateway.demo.scenario import Sample, samples
 from gateway.errors import BrokerError
 from gateway.inbound import Position
@@ -57,10 +58,13 @@ class Row:
 class DemoResult:
     rows: list[Row]
     audit: VerifyReport
+    story: list[StepRow]
 
     @property
     def ok(self) -> bool:
-        return self.audit.ok and all(row.as_expected for row in self.rows)
+        return (
+            self.audit.ok and all(row.as_expected for row in self.rows) and all(row.as_expected for row in self.story)
+        )
 
 
 def demo_settings(**overrides: Any) -> Settings:
@@ -151,10 +155,16 @@ async def run_demo(now: datetime | None = None) -> DemoResult:
         rules = load_rules(settings)
         signer = Signer.generate("gkt-demo-1")
         await prepare(broker.bootstrap, rules, settings.partitions)
-        async with running_gateway(settings, rules, signer, broker.bootstrap):
+        async with running_gateway(settings, rules, signer, broker.bootstrap) as service:
             batch = samples(now or datetime.now(UTC))
             positions = await publish_samples(broker.bootstrap, rules, batch)
             rows = [Row(sample, position) for sample, position in zip(batch, positions, strict=True)]
             await collect(broker.bootstrap, rules, rows)
+
+            async def knows_client() -> bool:
+                return service.reference.get(s.UNKNOWN_CLIENT) is not None
+
+            held = {row.sample.label: (row.position, str(row.audit["event"]["digest"])) for row in rows if row.audit}
+            story = await tell(broker.bootstrap, rules, held, knows_client)
             report = await verify_audit(broker.bootstrap, rules, signer)
-        return DemoResult(rows, report)
+        return DemoResult(rows, report, story)

@@ -110,6 +110,9 @@ class ReviewState:
         """Verdicts taken on the item, in the order of their audit records."""
         return sorted(self._given.get(position, {}).values(), key=lambda g: (g.chain, g.seq))
 
+    def all_items(self) -> list[Item]:
+        return list(self._items.values())
+
     def open_items(self) -> list[Item]:
         return sorted(
             (item for position, item in self._items.items() if position not in self._closed),
