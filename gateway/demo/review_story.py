@@ -62,6 +62,7 @@ STORY: tuple[Step, ...] = (
 @dataclass
 class StepRow:
     step: Step
+    prefix: str = ""  # the deployment's topic prefix: destinations carry it
     audit: dict[str, Any] | None = None
     signal: dict[str, Any] | None = None  # the released signal, as its queue holds it
     closed: list[str] = field(default_factory=list)  # closing quarantine records' status
@@ -87,7 +88,7 @@ class StepRow:
         return (
             self.outcome == step.outcome
             and self.codes == step.codes
-            and self.destination == step.destination
+            and self.destination == (self.prefix + step.destination if step.destination else None)
             and (not released or (self.signal is not None and self.signal["data"]["beoordeling"] is not None))
             and self.closed == ([step.outcome] if step.outcome in ("released", "discarded") else [])
         )
@@ -99,7 +100,7 @@ async def tell(
     """Play the story; ``held`` gives each quarantined sample's item position and event digest."""
     rows = []
     for step in STORY:
-        row = StepRow(step)
+        row = StepRow(step, rules.topics.prefix)
         rows.append(row)
         if step.kind is None:
             await _add_client(bootstrap, rules)
@@ -137,7 +138,7 @@ async def _collect_outputs(bootstrap: str, rules: Rules, rows: list[StepRow]) ->
         return by_chain_seq.get((audit.get("chain"), audit.get("seq"))) if isinstance(audit, dict) else None
 
     for destination in {row.destination for row in rows if row.destination}:
-        for record in await read_all(bootstrap, rules.topics.destination(destination)):
+        for record in await read_all(bootstrap, destination):
             signal = _json(record)
             beoordeling = (signal.get("data") or {}).get("beoordeling")
             if (row := row_of((beoordeling or {}).get("audit"))) is not None:

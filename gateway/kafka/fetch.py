@@ -20,24 +20,36 @@ class RecordFetcher:
     """One consumer outside any group, assigned to whichever partition holds the next record wanted."""
 
     def __init__(self, bootstrap: str, **client: Any) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+        self._bootstrap = bootstrap
+        self._client = client
+        self._started: AIOKafkaConsumer | None = None  # made in start(): an unstarted one must not linger
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
             client_id="gkt-fetch",
             enable_auto_commit=False,
             auto_offset_reset="earliest",  # an offset no longer there moves to the first one that is
             fetch_max_wait_ms=100,
             max_partition_fetch_bytes=1_048_576,
-            **client,
+            **self._client,
         )
-
-    async def start(self) -> None:
         try:
-            await self._consumer.start()
+            await consumer.start()
         except KafkaError as exc:
+            await consumer.stop()
             raise BrokerError(f"cannot read held reports: {exc}") from exc
+        self._started = consumer
 
     async def stop(self) -> None:
-        await self._consumer.stop()
+        if self._started is not None:
+            await self._started.stop()
+            self._started = None
+
+    @property
+    def _consumer(self) -> AIOKafkaConsumer:
+        assert self._started is not None, "start() first"
+        return self._started
 
     async def fetch(self, positions: set[Position], limit_seconds: float = 30.0) -> dict[Position, InboundRecord]:
         """The records at ``positions`` that still exist; one that retention deleted is left out.

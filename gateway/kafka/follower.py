@@ -53,11 +53,13 @@ class TopicFollower:
             await self._consumer.topics()  # refreshes metadata for every topic
             partitions = self._consumer.partitions_for_topic(self._topic) or set()
             if not partitions:
+                await self._consumer.stop()
                 raise BrokerError(f"topic {self._topic} does not exist")
             tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
             self._consumer.assign(tps)
             await self._consumer.seek_to_beginning(*tps)
         except KafkaError as exc:
+            await self._consumer.stop()
             raise BrokerError(f"cannot follow {self._topic}: {exc}") from exc
         self._task = asyncio.create_task(self._run(), name=f"follow-{self._topic}")
 

@@ -115,11 +115,13 @@ def test_broker_runs_in_the_foreground_and_stops() -> None:
 def test_demo_shows_every_sample_and_exits_0() -> None:
     result = gkt("demo", timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "all 26 samples got their expected outcome" in result.stdout
+    assert "all 26 samples and 9 review steps got their expected outcome" in result.stdout
     assert "audit log verified" in result.stdout
     assert " NO " not in result.stdout
-    for code in ("REFERENCE_UNKNOWN", "EVENT_TOO_LARGE", "DUPLICATE", "EVIDENCE_INSUFFICIENT"):
+    for code in ("REFERENCE_UNKNOWN", "EVENT_TOO_LARGE", "DUPLICATE", "EVIDENCE_INSUFFICIENT", "VERDICT_REPEATED"):
         assert code in result.stdout
+    for outcome in ("pending", "released", "discarded"):
+        assert f"{outcome}" in result.stdout
 
 
 def _get(url: str) -> tuple[int, str]:
