@@ -39,6 +39,8 @@ topic bd.detectie.go
 topic bd.ht.kwaliteitsgesprek
 topic bd.ht.registratie
 topic gkt.quarantine --config retention.ms=2592000000
+# Reviewers' signed verdicts: decided and replayed like inbound records, kept as long as the audit log.
+topic gkt.review --config retention.ms=-1 --config retention.bytes=-1
 topic gkt.deadletter --config retention.ms=2592000000
 topic gkt.audit --config retention.ms=-1 --config retention.bytes=-1 --config min.insync.replicas=1
 topic bd.ref.opdrachtgevers --config cleanup.policy=compact
@@ -53,6 +55,7 @@ allow kvk Read     --group kvk- --resource-pattern-type prefixed
 
 # The gateway: reads every inbound topic and the reference data, writes everything it decides.
 allow gateway Read  --topic "${P}gkt.in." --resource-pattern-type prefixed
+allow gateway Read  --topic "${P}gkt.review"
 allow gateway Read  --group "${P}gkt-gateway"
 allow gateway Write --topic "${P}gkt.feedback." --resource-pattern-type prefixed
 allow gateway Write --topic "${P}bd.detectie." --resource-pattern-type prefixed
@@ -72,12 +75,19 @@ allow detectie Read --topic "${P}bd.ht.kwaliteitsgesprek"
 allow detectie Read --topic "${P}bd.ht.registratie"
 allow detectie Read --group detectie- --resource-pattern-type prefixed
 
-# Reviewers read the quarantine; auditors the audit log and, for replay, the inbound topics.
+# Reviewers read the quarantine, the audit log (the queue, gkt review list) and the held reports
+# (gkt review show), and write their verdicts; auditors read the audit log and, for replay, the inbound
+# topics and the verdicts.
 allow reviewers Read --topic "${P}gkt.quarantine"
+allow reviewers Read --topic "${P}gkt.audit"
+allow reviewers Read --topic "${P}gkt.in." --resource-pattern-type prefixed
+allow reviewers Read --topic "${P}bd.ref.opdrachtgevers"
+allow reviewers Write --topic "${P}gkt.review"
 allow reviewers Read --group reviewers- --resource-pattern-type prefixed
 allow auditors Read  --topic "${P}gkt.audit"
 allow auditors Read  --topic "${P}gkt.in." --resource-pattern-type prefixed
 allow auditors Read  --topic "${P}bd.ref.opdrachtgevers"
+allow auditors Read  --topic "${P}gkt.review"
 
 # The Belastingdienst's reference data: written by its own principal only.
 allow referentie Write --topic "${P}bd.ref.opdrachtgevers"

@@ -170,7 +170,8 @@ def show(
         "audit": {"chain": found.chain, "seq": found.seq},
         "rules": {k: v for k, v in found.versions.items() if k != "reference"},
         "release_now": now,
-        "event": (quarantined or {}).get("event"),
+        # From the quarantine record; when its retention passed, from the report's own bytes.
+        "event": (quarantined or {}).get("event") or (_event_of(report) if report else None),
     }
     if as_json:
         typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
@@ -186,6 +187,15 @@ def show(
     console.print(f"[bold]a release now would[/bold]: {now}", soft_wrap=True)
     console.print("[bold]event[/bold]:")
     console.print_json(data=shown["event"])
+
+
+def _event_of(report: "InboundRecord") -> Any:
+    from contracts.jsonio import strict_loads
+
+    try:
+        return strict_loads(report.value or b"")
+    except ValueError:
+        return None  # a record the gateway could not read: nothing to show but its position
 
 
 def _with_reference_topic(rules: "Rules", settings: "Settings") -> "Rules":

@@ -40,12 +40,20 @@ async def test_the_review_story_through_the_broker(harness: Harness) -> None:
         audit = await harness.wait_for_audit(len(batch))
         labels = {position: sample.label for position, sample in zip(positions, batch, strict=True)}
         held = held_items(audit, labels)
+        # R5: the queue on /metrics, from the audit log, before anyone looked at it.
+        service._quarantine_observed = 0.0
+        service._observe_quarantine()
+        assert REGISTRY.get_sample_value("gkt_quarantine_open", {"reason": "REVIEW_REQUIRED"}) == 1
+        assert REGISTRY.get_sample_value("gkt_quarantine_open", {"reason": "REFERENCE_UNKNOWN"}) == 2
+        oldest = REGISTRY.get_sample_value("gkt_quarantine_oldest_seconds")
+        assert oldest is not None
+        assert oldest > 86_400 * 200, "the pilot-weeks report arrived in February 2025"
 
         async def knows_client() -> bool:
             return service.reference.get(s.UNKNOWN_CLIENT) is not None
 
         rows = await tell(harness.bootstrap, harness.rules, held, knows_client)
-        # R5: the queue on /metrics, from the audit log: nothing is open any more.
+        # ... and after the story: nothing is open any more.
         service._quarantine_observed = 0.0
         service._observe_quarantine()
         assert REGISTRY.get_sample_value("gkt_quarantine_open", {"reason": "REVIEW_REQUIRED"}) == 0

@@ -44,7 +44,7 @@ def by(principal: str) -> set[tuple[str, str, str]]:
 
 def test_every_topic_of_the_spec_is_provisioned() -> None:
     expected = {TOPICS.inbound(p) for p in PARTNERS} | {TOPICS.feedback(p) for p in PARTNERS} | set(DESTINATIONS)
-    expected |= {TOPICS.quarantine, TOPICS.deadletter, TOPICS.audit, TOPICS.reference}
+    expected |= {TOPICS.quarantine, TOPICS.review, TOPICS.deadletter, TOPICS.audit, TOPICS.reference}
     assert set(topics_created()) == expected
 
 
@@ -53,6 +53,7 @@ def test_topic_configs() -> None:
     assert "retention.ms=-1" in created[TOPICS.audit]  # the audit log is never deleted
     assert "retention.bytes=-1" in created[TOPICS.audit]
     assert "cleanup.policy=compact" in created[TOPICS.reference]
+    assert "retention.ms=-1" in created[TOPICS.review]  # verdicts are replayed as long as the audit log lives
     for partner in PARTNERS:
         assert "message.timestamp.type=LogAppendTime" in created[TOPICS.inbound(partner)]
 
@@ -82,7 +83,8 @@ def test_the_gateway_reads_and_writes_what_it_must() -> None:
     for name in (TOPICS.quarantine, TOPICS.deadletter, TOPICS.audit):
         assert ("Write", "topic", name) in gateway
     assert ("Read", "topic", TOPICS.reference) in gateway
-    assert ("Read", "topic", TOPICS.audit) in gateway  # chain heads and duplicate memory
+    assert ("Read", "topic", TOPICS.audit) in gateway  # chain heads, duplicate memory, the quarantine state
+    assert ("Read", "topic", TOPICS.review) in gateway
     assert ("IdempotentWrite", "cluster", "") in gateway
     assert not any(op == "Write" and name.startswith("gkt.in.") for op, _, name in gateway)
 
@@ -90,6 +92,12 @@ def test_the_gateway_reads_and_writes_what_it_must() -> None:
 def test_only_reviewers_and_the_gateway_touch_the_quarantine() -> None:
     readers = {who for who, op, kind, name in acls() if name == TOPICS.quarantine and op == "Read"}
     assert readers == {"reviewers"}
+
+
+def test_only_reviewers_give_verdicts() -> None:
+    writers = {who for who, op, kind, name in acls() if name == TOPICS.review and op == "Write"}
+    assert writers == {"reviewers"}
+    assert ("Read", "topic", TOPICS.audit) in by("reviewers")  # the queue comes from the audit log
 
 
 def test_the_broker_denies_what_no_acl_allows() -> None:
@@ -118,4 +126,4 @@ def test_the_gateway_restarts_and_reads_agreements_and_policies_from_the_host() 
     assert gateway["restart"] == "unless-stopped"  # it exits non-zero for its supervisor on faults it does not ride out
     mounted = {volume.rsplit(":", 2)[1] for volume in gateway["volumes"] if volume.endswith(":ro")}
     environment = gateway["environment"]
-    assert {environment["GKT_AGREEMENTS"], environment["GKT_POLICIES"]} <= mounted
+    assert {environment["GKT_AGREEMENTS"], environment["GKT_POLICIES"], environment["GKT_REVIEWERS"]} <= mounted

@@ -439,3 +439,45 @@ def test_any_review_record_is_decided_bounded_and_masked(
     assert audit["review"]["reviewer"] is None
     for sent in (audit["review"]["item"], audit["event"]["kid"]):
         assert sent is None or shape.fullmatch(sent), sent
+
+
+# The reviewers file: checked at start, naming file and field
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('kid = "r-0002-2025"', 'kid = "r-0001-2025"'), "two reviewer keys share one kid"),
+        (('alg = "EdDSA"', 'alg = "ES256"'), "reviewers.0.public_key"),
+        (('id = "r-0001"', 'id = "r 0001"'), "reviewers.0.id"),
+        (('version = "2025.1"', 'version = "2025.9"'), "does not match file name"),
+        (("\ntest = true\n", '\ntest = "yes"\n'), "test"),
+    ],
+)
+def test_a_wrong_reviewers_file_names_file_and_field(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    from contracts.errors import DefinitionError
+
+    path = reviewers_dir(tmp_path) / "2025.1.toml"
+    path.write_text(path.read_text().replace(*change, 1))
+    with pytest.raises(DefinitionError, match=message) as caught:
+        ReviewerBook.load(tmp_path)
+    assert str(caught.value).startswith(str(path))
+
+
+def test_reviewers_versions_must_not_overlap(tmp_path: Path) -> None:
+    from contracts.errors import DefinitionError
+
+    source = (reviewers_dir(tmp_path) / "2025.1.toml").read_text()
+    (tmp_path / "2026.1.toml").write_text(source.replace('version = "2025.1"', 'version = "2026.1"'))
+    with pytest.raises(DefinitionError, match=r"overlaps version 2025\.1"):
+        ReviewerBook.load(tmp_path)
+    closed = source.replace(
+        "in_force = { from = 2025-01-01T00:00:00+01:00 }",
+        "in_force = { from = 2025-01-01T00:00:00+01:00, until = 2026-01-01T00:00:00+01:00 }",
+    )
+    (tmp_path / "2025.1.toml").write_text(closed)
+    later = source.replace('version = "2025.1"', 'version = "2026.1"').replace("from = 2025-01-01", "from = 2026-01-01")
+    (tmp_path / "2026.1.toml").write_text(later)
+    book = ReviewerBook.load(tmp_path)
+    assert [v.version for v in book] == ["2025.1", "2026.1"]
+    assert book.in_force(datetime(2026, 3, 1, tzinfo=UTC)).version == "2026.1"  # type: ignore[union-attr]
