@@ -14,7 +14,7 @@ from faststream.specification import AsyncAPI
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from gateway import __version__
-from gateway.messages import AuditRecord, QuarantineRecord, Receipt, SignalEvent
+from gateway.messages import AuditRecord, QuarantineClosed, QuarantineRecord, Receipt, ReviewVerdict, SignalEvent
 from gateway.pipeline import Rules
 from gateway.types import PartnerId
 from routing.reference import ReferenceRecord
@@ -95,9 +95,16 @@ def asyncapi_document(rules: Rules, bootstrap: str = "kafka:9092") -> dict[str, 
     broker.publisher(
         topics.quarantine,
         title=topics.quarantine,
-        schema=QuarantineRecord,
-        description="Reports held for human review; readable by reviewers only.",
+        schema=QuarantineRecord | QuarantineClosed,
+        description="Reports held for human review, readable by reviewers only; and, once two reviewers released "
+        "or discarded one, its closing record. Key: event id.",
     )
+    broker.subscriber(
+        topics.review,
+        title=topics.review,
+        description="Reviewers' verdicts on held reports, each signed by its reviewer (header gkt-signature); "
+        "key: the item id. Decided like inbound records, in audit chains gkt.review/<partition>.",
+    )(_handler(ReviewVerdict))
     broker.publisher(
         topics.deadletter,
         title=topics.deadletter,

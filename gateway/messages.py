@@ -1,7 +1,7 @@
 """Published shapes of what the gateway reads and writes besides reports and signals.
 
 These models are the documentation (AsyncAPI, gateway/asyncapi.py) of the
-receipt, quarantine, audit and reference records. The gateway builds those
+receipt, quarantine, verdict, audit and reference records. The gateway builds those
 records in gateway/outputs.py and gateway/audit/record.py, and the tests
 validate every built record against these models, so the two cannot drift.
 """
@@ -62,8 +62,33 @@ class QuarantineRecord(_Message):
     event: dict[str, object] | None = Field(description="the whole inbound event, as the partner sent it")
 
 
+class QuarantineClosed(_Message):
+    """The closing record of a released or discarded item, on ``gkt.quarantine`` keyed by event id (review.md)."""
+
+    item: str = Field(description="<topic>/<partition>/<offset> of the held report")
+    status: Literal["released", "discarded"]
+    at: str = Field(description="the Kafka time of the verdict that closed it")
+    audit: "AuditPlace"
+
+
+class AuditPlace(_Message):
+    chain: str
+    seq: int
+
+
+class ReviewVerdict(_Message):
+    """A reviewer's verdict on ``gkt.review``, keyed by item; signed by the reviewer (header gkt-signature)."""
+
+    item: str = Field(pattern=r"^[A-Za-z0-9._-]{1,249}/[0-9]{1,9}/[0-9]{1,19}$")
+    event_digest: str = Sha256
+    verdict: Literal["release", "discard", "recheck"]
+    grounds: str | None = Field(None, min_length=1, max_length=1000, description="required for release and discard")
+    reviewer: str = Field(description="the reviewer's id in the reviewers file")
+    at: str = Field(description="RFC 3339 with an offset")
+
+
 class AuditInbound(InboundPosition):
-    timestamp: str
+    timestamp: str | None = Field(description="the Kafka time; null when it cannot be dated")
 
 
 class AuditEvent(_Message):
@@ -91,22 +116,32 @@ class AuditVersions(_Message):
     agreement: str | None
     policy: str | None
     reference: str | None = Field(description="digest of the client's reference record that routing used")
+    reviewers: str | None = Field(None, description="verdicts only: the reviewers file (version and digest)")
+
+
+class AuditReview(_Message):
+    """Verdicts only: what the verdict was about; never the grounds."""
+
+    item: str | None = Field(description="the item id; masked when the log knows no such item")
+    verdict: Literal["release", "discard", "recheck"] | None
+    reviewer: str | None = Field(description="the reviewer's id; null when the reviewers file does not list it")
 
 
 class AuditRecord(_Message):
     """One decision, on ``gkt.audit`` keyed by chain id; hash-chained per inbound partition."""
 
-    chain: str = Field(description="<inbound topic>/<partition>")
+    chain: str = Field(description="<inbound topic>/<partition>, or gkt.review/<partition> for verdicts")
     seq: int
     prev: str = Sha256
     decided_at: str
     inbound: AuditInbound
     event: AuditEvent
-    outcome: Literal["routed", "quarantined", "rejected", "duplicate"]
+    outcome: Literal["routed", "quarantined", "rejected", "duplicate", "pending", "released", "discarded"]
     reasons: list[AuditReason]
     original: InboundPosition | None
     destination: AuditDestination | None
     versions: AuditVersions
+    review: AuditReview | None = None
     hash: str = Sha256
     sig: str | None = Field(
         description="detached JWS by the gateway over the hash; null except at checkpoints (the last record of each "

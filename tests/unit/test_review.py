@@ -481,3 +481,28 @@ def test_reviewers_versions_must_not_overlap(tmp_path: Path) -> None:
     book = ReviewerBook.load(tmp_path)
     assert [v.version for v in book] == ["2025.1", "2026.1"]
     assert book.in_force(datetime(2026, 3, 1, tzinfo=UTC)).version == "2026.1"  # type: ignore[union-attr]
+
+
+def test_every_record_a_verdict_writes_matches_its_published_model() -> None:
+    from gateway.messages import AuditRecord, QuarantineClosed, ReviewVerdict, SignalEvent
+
+    desk = Desk()
+    held = desk.hold(kvk_under_review())
+    other = desk.hold(nla_unknown_client(offset=1))
+    outputs = []
+    for item, kind, reviewer in [
+        (held, "release", "r-0001"),
+        (held, "release", "r-0002"),
+        (other, "discard", "r-0001"),
+        (other, "discard", "r-0002"),
+        (other, "recheck", "r-0003"),
+    ]:
+        outputs += desk.verdict(item, kind, reviewer, grounds=None if kind == "recheck" else GROUNDS)[1].outputs
+        ReviewVerdict.model_validate_json(s.verdict(str(item.position), item.digest, kind, reviewer, LATER))
+    assert sorted(m.topic for m in outputs) == ["bd.detectie.mkb", "gkt.quarantine", "gkt.quarantine"]
+    for message in outputs:
+        model = SignalEvent if message.topic.startswith("bd.") else QuarantineClosed
+        model.model_validate_json(message.value)
+    for record in desk.audit:
+        AuditRecord.model_validate(record)
+    assert {a["outcome"] for a in desk.audit} == {"quarantined", "pending", "released", "discarded", "rejected"}
