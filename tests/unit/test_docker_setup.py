@@ -110,8 +110,66 @@ def test_the_broker_denies_what_no_acl_allows() -> None:
     assert kafka["KAFKA_SUPER_USERS"] == "User:admin"  # the only PLAIN login; everyone else uses SCRAM
     assert "admin-secret" not in (DOCKER / "compose.yaml").read_text()  # passwords live in docker/.env
     gateway = compose["services"]["gateway"]["environment"]
-    assert gateway["GKT_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert gateway["GKT_SECURITY_PROTOCOL"] == "SASL_SSL"
     assert gateway["GKT_IDEMPOTENT_PRODUCER"] == "true"
+
+
+def test_every_client_and_the_broker_speak_tls() -> None:
+    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    kafka = compose["services"]["kafka"]["environment"]
+    assert kafka["KAFKA_ADVERTISED_LISTENERS"] == "SASL_SSL://kafka:9092"
+    assert "PLAINTEXT://" not in kafka["KAFKA_LISTENERS"].replace("CONTROLLER://", "")
+    assert kafka["KAFKA_INTER_BROKER_LISTENER_NAME"] == "SASL_SSL"
+    # The apache/kafka image refuses to start an SSL listener without these, and a SASL one without KAFKA_OPTS.
+    for name in (
+        "KAFKA_SSL_KEYSTORE_FILENAME",
+        "KAFKA_SSL_KEYSTORE_CREDENTIALS",
+        "KAFKA_SSL_KEY_CREDENTIALS",
+        "KAFKA_OPTS",
+    ):
+        assert kafka[name], name
+    jaas = kafka["KAFKA_OPTS"].split("=", 1)[1].replace("/provision/", "")
+    assert "ScramLoginModule" in (DOCKER / "kafka" / jaas).read_text()
+    script = (DOCKER / "tls" / "make-certs.sh").read_text()
+    for name in (kafka["KAFKA_SSL_KEYSTORE_FILENAME"], kafka["KAFKA_SSL_KEYSTORE_CREDENTIALS"], "ca.pem"):
+        assert f'"$OUT/{name}"' in script, name
+    for client in ("gateway", "detectie-consumer"):
+        service = compose["services"][client]
+        assert service["environment"]["GKT_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert service["environment"]["GKT_SSL_CAFILE"] == "/run/secrets/kafka_ca"
+        assert "kafka_ca" in service["secrets"]
+    assert "security.protocol=SASL_SSL" in (DOCKER / "kafka" / "admin-client.sh").read_text()
+
+
+def test_the_certificate_script_makes_a_broker_certificate_the_ca_vouches_for(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl on this machine: the script needs it")
+    env = {**os.environ, "TLS_KEYSTORE_PASSWORD": "test-only-password"}
+    subprocess.run(
+        [str(DOCKER / "tls" / "make-certs.sh"), str(tmp_path), "kafka"], env=env, check=True, capture_output=True
+    )
+    ca = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
+    key, broker, chain = pkcs12.load_key_and_certificates((tmp_path / "broker.p12").read_bytes(), b"test-only-password")
+    assert key is not None
+    assert broker is not None
+    assert (tmp_path / "broker_creds").read_text() == "test-only-password"
+    ca.public_key().verify(  # type: ignore[union-attr,call-arg]
+        broker.signature, broker.tbs_certificate_bytes, padding.PKCS1v15(), broker.signature_hash_algorithm
+    )
+    names = broker.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName
+    )
+    assert "kafka" in names, "the advertised host name, which clients verify"
+    assert [c.subject for c in chain] == [ca.subject]
+    assert oct((tmp_path / "ca.key").stat().st_mode & 0o777) == "0o600", "the CA key is for nobody else"
 
 
 def test_the_image_runs_as_a_user_with_a_health_check() -> None:
