@@ -36,7 +36,8 @@ class Decision:
     policy: Policy | None = None
     subject: ReportSubject | None = None
     enforcement: Enforcement | None = None
-    original: Position | None = None
+    original: Position | None = None  # a duplicate's first decision
+    original_digest: str | None = None  # and the digest of the bytes decided there, when the log shows it
     destination: str | None = None
     reference: str | None = None  # digest of the client's reference record used to route
 

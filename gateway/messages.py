@@ -31,6 +31,13 @@ class ReceiptReason(_Message):
     detail: str = Field(description="human text; never the offending value")
 
 
+class OriginalReceipt(InboundPosition):
+    event_digest: str | None = Field(
+        description="digest of the bytes first decided under this id: compare with event_digest to see whether "
+        "the retry sent other bytes (null when the gateway does not know it)"
+    )
+
+
 class Receipt(_Message):
     """The partner's signed proof of delivery, on ``gkt.feedback.<partner>``, keyed by event id."""
 
@@ -41,7 +48,7 @@ class Receipt(_Message):
     outcome: Literal["accepted", "rejected", "duplicate"]
     reasons: list[ReceiptReason]
     signal_id: str | None
-    original: InboundPosition | None
+    original: OriginalReceipt | None
     decided_at: str
 
 

@@ -60,7 +60,10 @@ def receipt(decision: Decision, decided_at: datetime) -> dict[str, object]:
         "outcome": decision.outcome.receipt_outcome,
         "reasons": [r.as_dict() for r in decision.reasons] if decision.outcome is Outcome.REJECTED else [],
         "signal_id": decision.signal_id if accepted else None,
-        "original": decision.original.as_dict() if decision.original else None,
+        # A retry with other bytes under the same id is still a duplicate; the partner sees so by comparing digests.
+        "original": {**decision.original.as_dict(), "event_digest": decision.original_digest}
+        if decision.original
+        else None,
         "decided_at": utc_iso(decided_at),
     }
 

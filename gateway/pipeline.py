@@ -20,7 +20,7 @@ from gateway.reasons import Outcome, Reason, ReasonCode, Stage
 from gateway.stages.agreement import check_agreement
 from gateway.stages.authenticate import authenticate
 from gateway.stages.contract import check_contract
-from gateway.stages.deduplicate import DedupMemory, deduplicate
+from gateway.stages.deduplicate import DedupMemory, NoMemory, deduplicate
 from gateway.stages.read import ReadResult, read
 from gateway.stages.route import route
 from gateway.stages.screen import screen
@@ -92,7 +92,9 @@ def _authenticate(decision: Decision, context: _Context) -> StageResult:
 
 def _deduplicate(decision: Decision, context: _Context) -> StageResult:
     here = decision.position
-    reasons, decision.original = deduplicate(_event(decision), context.memory, here)
+    reasons, original = deduplicate(_event(decision), context.memory, here)
+    if original is not None:
+        decision.original, decision.original_digest = original.position, original.digest
     first = decision.original or here
     return StageResult(reasons, lambda: f"source and id first decided at {first}", Outcome.DUPLICATE)
 
@@ -212,13 +214,6 @@ def decide(
     return _safely(record, rules, lambda: _run_stages(record, _Context(rules, memory), STAGES, trace, timings))
 
 
-class _Forgetful:
-    """No memory of earlier reports: a held report is decided again as itself, never as its own duplicate."""
-
-    def first(self, source: str, event_id: str) -> None:
-        return None
-
-
 _AGAIN = tuple((stage, run) for stage, run in STAGES if stage is not Stage.DEDUPLICATE)
 
 
@@ -233,7 +228,7 @@ def decide_again(
     reviewers released it, so the agreement's review flag holds it no longer; a
     recheck never lifts it.
     """
-    context = _Context(rules, _Forgetful(), review_lifted)
+    context = _Context(rules, NoMemory(), review_lifted)
     return _safely(record, rules, lambda: _run_stages(record, context, _AGAIN, trace, None))
 
 

@@ -117,7 +117,7 @@ class Processor:
         position = record.position
         decision = decide(record, self.rules, self.index, timings=result.timings)
         if decision.authenticated and decision.event is not None:
-            self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms)
+            self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms, record.digest)
         result.outputs += messages_for(
             decision, position.chain, head.seq + 1, decided_at, self.rules.topics, self.signer, self.gateway_source
         )

@@ -14,6 +14,7 @@ from gateway.pipeline import Rules
 from gateway.processor import BatchResult
 from gateway.rules_loader import load_rules
 from gateway.settings import Settings
+from gateway.stages.deduplicate import Original
 
 NOW = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
@@ -73,8 +74,9 @@ class Memory:
     def __init__(self) -> None:
         self.seen: dict[tuple[str, str], Position] = {}
 
-    def first(self, source: str, event_id: str) -> Position | None:
-        return self.seen.get((source, event_id))
+    def first(self, source: str, event_id: str) -> Original | None:
+        position = self.seen.get((source, event_id))
+        return Original(position) if position is not None else None
 
 
 def kafka_size(message: OutMessage) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 from gateway.audit.record import ChainHead
 from gateway.inbound import Position
 from gateway.reasons import ReasonCode, Stage
+from gateway.stages.deduplicate import Original
 from gateway.types import ChainId
 
 _BEFORE_AUTHENTICATED = {Stage.READ, Stage.AUTHENTICATE}
@@ -29,13 +30,13 @@ class AuditIndex:
 
     def __init__(self) -> None:
         self._heads: dict[ChainId, ChainHead] = {}
-        # (source, id) -> where it was first decided, and its Kafka time (ms) for pruning
-        self._first: dict[tuple[str, str], tuple[Position, int]] = {}
+        # (source, id) -> where it was first decided (and its digest), and its Kafka time (ms) for pruning
+        self._first: dict[tuple[str, str], tuple[Original, int]] = {}
 
     def head(self, chain: ChainId) -> ChainHead:
         return self._heads.get(chain) or ChainHead.empty(chain)
 
-    def first(self, source: str, event_id: str) -> Position | None:
+    def first(self, source: str, event_id: str) -> Original | None:
         entry = self._first.get((source, event_id))
         return entry[0] if entry is not None else None
 
@@ -44,8 +45,18 @@ class AuditIndex:
         if head.seq > self.head(head.chain).seq:
             self._heads[head.chain] = head
 
-    def remember(self, source: str, event_id: str, position: Position, received_ms: int) -> None:
-        self._first.setdefault((source, event_id), (position, received_ms))
+    def remember(
+        self, source: str, event_id: str, position: Position, received_ms: int, digest: str | None = None
+    ) -> None:
+        """Note where ``(source, id)`` was first decided; ``digest`` when this is that first decision itself.
+
+        Records of different chains come in any order: a duplicate's record may come before its
+        original's, so the original's digest fills in later.
+        """
+        key = (source, event_id)
+        known = self._first.get(key)
+        if known is None or (digest is not None and known[0].position == position and known[0].digest is None):
+            self._first[key] = (Original(position, digest), received_ms)
 
     def prune(self, before_ms: int) -> int:
         """Forget identities received before ``before_ms``; returns how many.
@@ -66,11 +77,13 @@ class AuditIndex:
             self._heads[chain] = current.next(record)
         event = record.get("event") or {}
         if authenticated(record) and event.get("source") and event.get("id"):
-            position = Position.of(record.get("original") or record["inbound"])
+            original = record.get("original")
+            position = Position.of(original or record["inbound"])
             # A duplicate's own time is later than its original's: keeping it longer is the safe side.
             stamp = record["inbound"].get("timestamp")
             received_ms = int(datetime.fromisoformat(stamp).timestamp() * 1000) if isinstance(stamp, str) else 0
-            self.remember(str(event["source"]), str(event["id"]), position, received_ms)
+            digest = None if original else event.get("digest")
+            self.remember(str(event["source"]), str(event["id"]), position, received_ms, digest)
 
     def __len__(self) -> int:
         return len(self._first)

@@ -8,14 +8,8 @@ from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
 from gateway.outputs import receipt, signal_data
 from gateway.pipeline import Rules, decide
 from gateway.reasons import Outcome
+from gateway.stages.deduplicate import NoMemory
 from gateway.types import PartnerId
-
-
-class _NoHistory:
-    """Offline there is no earlier report: nothing is a duplicate."""
-
-    def first(self, source: str, event_id: str) -> Position | None:
-        return None
 
 
 def check_event(
@@ -30,7 +24,7 @@ def check_event(
     position = Position(rules.topics.inbound(partner), 0, 0)
     headers = ((SIGNATURE_HEADER, signature),) if signature is not None else ()
     record = InboundRecord(position, int(received_at.timestamp() * 1000), value, headers)
-    decision = decide(record, rules, _NoHistory())
+    decision = decide(record, rules, NoMemory())
     routed = decision.outcome is Outcome.ROUTED
     result = {
         "outcome": decision.outcome.value,

@@ -82,8 +82,12 @@ def _signature(record: InboundRecord, agreement: Agreement) -> tuple[list[Reason
     token, header = presented.token, presented.header
     key = agreement.key(header.kid)
     if key is None:
-        # The kid is the sender's word, not one of ours: only its shape is kept.
-        detail = "the partner's agreement lists no key with this kid"
+        # The kid is the sender's word, not one of ours: only its shape is kept (letters x, digits 9).
+        # The agreement's own kids are the partner's, and tell it which one to use.
+        shape = masked(header.kid, 40)
+        listed = ", ".join(key.kid for key in agreement.keys)
+        version = f"{agreement.partner} {agreement.version}"
+        detail = f"the working agreement ({version}) lists no key with kid {shape}; it lists {listed}"
         return [Reason(ReasonCode.KEY_UNKNOWN, None, detail)], KeyId(masked(header.kid, 64))
     if header.alg != key.alg:
         return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"alg must be {key.alg} for this kid")], header.kid

@@ -169,3 +169,17 @@ def test_a_test_oin_refused_names_the_setting_that_allows_it() -> None:
     assert "--allow-test-oins (GKT_ALLOW_TEST_OINS)" in reason.detail
     malformed = nla().replace(b"00000099111222333000", b"12345")
     assert "test OIN" not in read(inbound(malformed), allow_test_oins=False).reasons[0].detail
+
+
+def test_an_unknown_kid_is_named_by_its_shape_next_to_the_kids_the_agreement_lists(rules: Rules) -> None:
+    value = nla()
+    token = sign_detached(value, OKPKey.generate_key("Ed25519"), "Jansen-2025-01", "EdDSA").encode()
+    record = inbound(value, headers=((SIGNATURE_HEADER, token),))
+    event = read(record, allow_test_oins=True).event
+    assert event is not None
+    agreement = rules.agreements.governing(PartnerId("nla"), record.received_at)
+    [reason] = authenticate(record, event, agreement).reasons
+    assert reason.code.value == "KEY_UNKNOWN"
+    assert "kid xxxxxx-9999-99" in reason.detail, "its shape, so the partner sees which kid it sent"
+    assert "Jansen" not in reason.detail, "never the sender's own words"
+    assert "nla-2025-01" in reason.detail, "the kids it may use"

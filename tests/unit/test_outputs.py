@@ -10,7 +10,7 @@ from gateway.inbound import SIGNATURE_HEADER, Position
 from gateway.pipeline import Rules
 from gateway.processor import Processor
 from gateway.signing import Signer, verify_detached
-from tests.helpers import inbound, nla
+from tests.helpers import NOW, inbound, nla
 
 SIGNER = Signer.generate("gw-test-1")
 SOURCE = "urn:nld:oin:00000001003214345000:gkt"
@@ -179,3 +179,29 @@ def test_every_record_written_matches_its_published_model(rules: Rules) -> None:
     for message in result.audits:
         AuditRecord.model_validate_json(message.value)
     assert checked == len(records) + 8  # a receipt each, 5 signals, 3 quarantine records
+
+
+def test_a_retry_with_other_bytes_is_a_duplicate_whose_receipt_shows_the_digests_differ(rules: Rules) -> None:
+    first = s.event(s.nla_report(), time=NOW, event_id="retry-1")
+    same = s.encode(first)
+    changed = s.encode({**first, "data": {**first["data"], "zaakReferentie": "NLA-2025-000999"}})
+    result = run(rules, inbound(same, offset=0), inbound(same, offset=1), inbound(changed, offset=2))
+    receipts = [json.loads(m.value) for m in result.outputs if m.topic == "gkt.feedback.nla"]
+    assert [r["outcome"] for r in receipts] == ["accepted", "duplicate", "duplicate"]
+    original = receipts[0]["event_digest"]
+    assert receipts[1]["original"] == {"topic": "gkt.in.nla", "partition": 0, "offset": 0, "event_digest": original}
+    assert receipts[1]["event_digest"] == original, "the same bytes again"
+    assert receipts[2]["original"]["event_digest"] == original
+    assert receipts[2]["event_digest"] != original, "other bytes under the same id: the partner sees it"
+
+
+def test_the_original_digest_is_known_after_a_restart_whatever_order_the_log_is_read_in(rules: Rules) -> None:
+    first = s.encode(s.event(s.nla_report(), time=NOW, event_id="retry-2"))
+    audits = [json.loads(m.value) for m in run(rules, inbound(first, offset=0), inbound(first, offset=1)).audits]
+    for order in (audits, list(reversed(audits))):
+        index = AuditIndex()
+        for record in order:
+            index.apply(record)
+        known = index.first(s.NLA_SOURCE, "retry-2")
+        assert known is not None
+        assert (known.position.offset, known.digest) == (0, audits[0]["event"]["digest"])
