@@ -98,9 +98,15 @@ def verify(
                 feed(record.value or b"", str(record.position))
                 progress.advance(task)
 
-            asyncio.run(read_once(settings.bootstrap, rules.topics.audit, from_kafka, **client_options(settings)))
+            def sized(total: int) -> None:
+                progress.update(task, total=total)  # known after the first fetch: its high watermarks
+
+            asyncio.run(
+                read_once(settings.bootstrap, rules.topics.audit, from_kafka, sized, **client_options(settings))
+            )
             if inbound:
-                topics = [rules.topics.inbound(p) for p in rules.agreements.partners()]
+                # Every inbound record and every verdict has its decision (review chains, spec/review.md).
+                topics = [*(rules.topics.inbound(p) for p in rules.agreements.partners()), rules.topics.review]
                 present = asyncio.run(inbound_offsets(settings.bootstrap, topics, **client_options(settings)))
                 for chain, offsets in sorted(present.items()):
                     verifier.missing(chain, offsets)

@@ -31,9 +31,20 @@ class TopicFollower:
     following stops anyway, ``alive`` turns false and ``caught_up`` raises why.
     """
 
-    def __init__(self, bootstrap: str, topic: str, apply: Callable[[InboundRecord], None], **client: Any) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        apply: Callable[[InboundRecord], None],
+        sized: Callable[[int], None] | None = None,
+        **client: Any,
+    ) -> None:
+        """``sized``, when given, hears after every poll how many records the topic holds so far (for a
+        progress bar with a total): those read plus those still to read up to each high watermark."""
         self._topic = topic
         self._apply = apply
+        self._sized = sized
+        self._read = 0
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             client_id=f"gkt-follow-{topic}",
@@ -92,6 +103,15 @@ class TopicFollower:
         self._waiters.append((self._polls, future))
         await asyncio.wait_for(future, limit_seconds)
 
+    async def _remaining(self) -> int:
+        """Records between each partition's position and its high watermark (from fetch responses)."""
+        remaining = 0
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                remaining += max(0, highwater - await self._consumer.position(tp))
+        return remaining
+
     async def _at_end(self, fetched: int) -> bool:
         if fetched == 0:
             return True
@@ -110,7 +130,10 @@ class TopicFollower:
                 for record in records:
                     self._apply_one(record)
                 fetched += len(records)
+            self._read += fetched
             self._polls += 1
+            if self._sized is not None:
+                self._sized(self._read + await self._remaining())
             if self._waiters and await self._at_end(fetched):
                 # Only waiters registered before this poll began are surely served by it.
                 ready = [(n, f) for n, f in self._waiters if n <= started]
@@ -132,9 +155,15 @@ class TopicFollower:
             )
 
 
-async def read_once(bootstrap: str, topic: str, apply: Callable[[InboundRecord], None], **client: Any) -> None:
+async def read_once(
+    bootstrap: str,
+    topic: str,
+    apply: Callable[[InboundRecord], None],
+    sized: Callable[[int], None] | None = None,
+    **client: Any,
+) -> None:
     """Apply every record of ``topic`` written so far, then stop (commands, tests, replay)."""
-    follower = TopicFollower(bootstrap, topic, apply, **client)
+    follower = TopicFollower(bootstrap, topic, apply, sized, **client)
     await follower.start()
     try:
         await follower.caught_up(limit_seconds=600)
