@@ -1,9 +1,14 @@
 """The records every measurement uses: signed NLA reports of about 1 KB, in a realistic mix."""
 
+import os
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from gateway.demo import samples as s
+
+# The bench runs on the committed sample agreements: sign with the test keys that match them.
+os.environ.setdefault(s.KEYS_ENV, str(Path(__file__).parents[1] / "tests" / "fixtures" / "demo-keys"))
 
 MIX = "80% routed, 5% quarantined, 8% rejected (evidence), 4% bad signatures, 3% retries"
 

@@ -1,7 +1,9 @@
 """Fixtures: one embedded Kafka broker per session, a topic prefix per test."""
 
+import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +11,10 @@ from gateway.kafka.embedded import EmbeddedBroker
 from gateway.pipeline import Rules
 from tests.brokers import APACHE_IMAGE, docker_missing
 from tests.helpers import make_rules
+
+# The tests sign with fixed demo keys kept as test data; they match the committed sample agreements and
+# reviewers file. Set for this process and every gkt process a test starts (gateway/demo/samples.py).
+os.environ.setdefault("GKT_DEMO_KEYS", str(Path(__file__).parent / "fixtures" / "demo-keys"))
 
 
 @pytest.fixture(scope="session")

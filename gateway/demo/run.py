@@ -1,13 +1,18 @@
 """``gkt demo``: the whole flow on the embedded broker, checked against the expected outcomes."""
 
 import asyncio
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from contracts.agreement_book import DEFAULT_DIR as DEFAULT_AGREEMENTS
 from contracts.jsonio import strict_loads
+from contracts.reviewer_book import DEFAULT_DIR as DEFAULT_REVIEWERS
 from gateway.audit.verify import VerifyReport, verify
 from gateway.demo import samples as s
+from gateway.demo.keys import DemoFiles, make_demo_files
 from gateway.demo.review_story import StepRow, tell
 from gateway.demo.scenario import Sample, samples
 from gateway.errors import BrokerError
@@ -150,21 +155,28 @@ async def verify_audit(bootstrap: str, rules: Rules, signer: Signer) -> VerifyRe
 
 
 async def run_demo(now: datetime | None = None) -> DemoResult:
-    with EmbeddedBroker() as broker:
-        settings = demo_settings()
-        rules = load_rules(settings)
-        signer = Signer.generate("gkt-demo-1")
-        await prepare(broker.bootstrap, rules, settings.partitions)
-        async with running_gateway(settings, rules, signer, broker.bootstrap) as service:
-            batch = samples(now or datetime.now(UTC))
-            positions = await publish_samples(broker.bootstrap, rules, batch)
-            rows = [Row(sample, position) for sample, position in zip(batch, positions, strict=True)]
-            await collect(broker.bootstrap, rules, rows)
+    """The whole flow, with keys made for this run (no private key ships with the package)."""
+    with tempfile.TemporaryDirectory(prefix="gkt-demo-") as work, EmbeddedBroker() as broker:
+        files = make_demo_files(Path(work), DEFAULT_AGREEMENTS, DEFAULT_REVIEWERS)
+        with s.keys_in(files.keys):
+            return await _run(broker.bootstrap, now, files)
 
-            async def knows_client() -> bool:
-                return service.reference.get(s.UNKNOWN_CLIENT) is not None
 
-            held = {row.sample.label: (row.position, str(row.audit["event"]["digest"])) for row in rows if row.audit}
-            story = await tell(broker.bootstrap, rules, held, knows_client)
-            report = await verify_audit(broker.bootstrap, rules, signer)
-        return DemoResult(rows, report, story)
+async def _run(bootstrap: str, now: datetime | None, files: DemoFiles) -> DemoResult:
+    settings = demo_settings(agreements=files.agreements, reviewers=files.reviewers)
+    rules = load_rules(settings)
+    signer = Signer.generate("gkt-demo-1")
+    await prepare(bootstrap, rules, settings.partitions)
+    async with running_gateway(settings, rules, signer, bootstrap) as service:
+        batch = samples(now or datetime.now(UTC))
+        positions = await publish_samples(bootstrap, rules, batch)
+        rows = [Row(sample, position) for sample, position in zip(batch, positions, strict=True)]
+        await collect(bootstrap, rules, rows)
+
+        async def knows_client() -> bool:
+            return service.reference.get(s.UNKNOWN_CLIENT) is not None
+
+        held = {row.sample.label: (row.position, str(row.audit["event"]["digest"])) for row in rows if row.audit}
+        story = await tell(bootstrap, rules, held, knows_client)
+        report = await verify_audit(bootstrap, rules, signer)
+    return DemoResult(rows, report, story)

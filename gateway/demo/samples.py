@@ -1,7 +1,11 @@
 """Sample partners, keys and reports: the demo's inputs and the tests' building blocks."""
 
+import contextlib
 import copy
+import functools
+import os
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,9 +13,10 @@ from typing import Any
 from joserfc.jwk import ECKey, OKPKey
 
 from contracts.jsonio import dumps
+from gateway.demo.keys import DEMO_KIDS
 from gateway.signing import sign_detached
 
-KEYS_DIR = Path(__file__).parent / "keys"
+KEYS_ENV = "GKT_DEMO_KEYS"  # the directory of <kid>.pem the samples are signed with
 REFERENCE_FILE = Path(__file__).parent / "reference.jsonl"
 
 NLA_SOURCE = "urn:nld:oin:00000099111222333000"
@@ -27,23 +32,45 @@ KNOWN_CLIENT_HT_NO_LEVEL = "67890123"  # the reference data gives no level: poli
 UNKNOWN_CLIENT = "87654321"
 
 REVIEWERS = ("r-0001", "r-0002", "r-0003")  # contracts/reviewers/2025.1.toml, test keys
-_ALG_BY_KID = {
-    "nla-2025-01": "EdDSA",
-    "nla-2024-01": "EdDSA",
-    "kvk-2025-01": "ES256",
-    **{f"{reviewer}-2025": "EdDSA" for reviewer in REVIEWERS},
-}
+
+
+def keys_dir() -> Path:
+    """Where the demo's private keys are: ``GKT_DEMO_KEYS`` (set by ``gkt demo`` to the keys it made, and by
+    the tests to ``tests/fixtures/demo-keys``). The installed package holds none (gateway/demo/keys.py)."""
+    where = os.environ.get(KEYS_ENV)
+    if not where:
+        raise RuntimeError(f"no demo keys: {KEYS_ENV} is not set (gkt demo makes its own; the tests set it)")
+    return Path(where)
+
+
+@contextlib.contextmanager
+def keys_in(directory: Path) -> Iterator[None]:
+    """Sign the samples with the keys in ``directory`` meanwhile (this process and the ones it starts)."""
+    before = os.environ.get(KEYS_ENV)
+    os.environ[KEYS_ENV] = str(directory)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[KEYS_ENV]
+        else:
+            os.environ[KEYS_ENV] = before
+
+
+@functools.lru_cache(maxsize=32)
+def _key(directory: str, kid: str) -> OKPKey | ECKey:
+    pem = (Path(directory) / f"{kid}.pem").read_bytes()
+    return OKPKey.import_key(pem) if DEMO_KIDS[kid] == "EdDSA" else ECKey.import_key(pem)
 
 
 def partner_key(kid: str) -> OKPKey | ECKey:
-    """A demo partner's private key (gateway/demo/keys)."""
-    pem = (KEYS_DIR / f"{kid}.pem").read_bytes()
-    return OKPKey.import_key(pem) if _ALG_BY_KID[kid] == "EdDSA" else ECKey.import_key(pem)
+    """A demo partner's (or reviewer's) private key."""
+    return _key(str(keys_dir()), kid)
 
 
 def sign(value: bytes, kid: str) -> bytes:
     """The ``gkt-signature`` header value for ``value``, by a demo partner key."""
-    return sign_detached(value, partner_key(kid), kid, _ALG_BY_KID[kid]).encode("ascii")
+    return sign_detached(value, partner_key(kid), kid, DEMO_KIDS[kid]).encode("ascii")
 
 
 def reviewer_kid(reviewer: str) -> str:

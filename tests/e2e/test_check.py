@@ -15,7 +15,7 @@ from gateway.reasons import Outcome
 from tests.e2e.conftest import gkt
 from tests.helpers import NOW
 
-KEYS = s.KEYS_DIR
+KEYS = s.keys_dir()
 REFERENCE = str(s.REFERENCE_FILE)
 CHECKABLE = [x for x in samples(SCENARIO_NOW) if x.outcome is not Outcome.DUPLICATE]  # offline there is no history
 

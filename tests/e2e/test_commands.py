@@ -180,7 +180,7 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
             "--partner",
             "nla",
             "--key",
-            str(s.KEYS_DIR / "nla-2025-01.pem"),
+            str(s.keys_dir() / "nla-2025-01.pem"),
             "--kid",
             "nla-2025-01",
             "--bootstrap",

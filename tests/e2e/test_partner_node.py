@@ -30,7 +30,7 @@ def sign_with_node(script: Path, event: Path) -> str:
     node = shutil.which("node")
     assert node is not None
     result = subprocess.run(
-        [node, str(script), str(event), str(s.KEYS_DIR / "nla-2025-01.pem"), "nla-2025-01"],
+        [node, str(script), str(event), str(s.keys_dir() / "nla-2025-01.pem"), "nla-2025-01"],
         capture_output=True,
         text=True,
         check=True,

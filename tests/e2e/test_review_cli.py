@@ -25,7 +25,7 @@ async def run(harness: Harness, *args: str) -> tuple[int, str, str]:
 def as_reviewer(reviewer: str) -> list[str]:
     return [
         "--key",
-        str(s.KEYS_DIR / f"{reviewer}-2025.pem"),
+        str(s.keys_dir() / f"{reviewer}-2025.pem"),
         "--kid",
         s.reviewer_kid(reviewer),
         "--reviewer",
