@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import Any
 
 from contracts.jsonio import from_millis, sha256_digest, utc_iso
+from gateway.messages import InboundPosition
 from gateway.types import ChainId
 from routing.calendar import day_of_receipt
 
@@ -28,7 +29,7 @@ class Position:
     def chain(self) -> ChainId:
         return ChainId(f"{self.topic}/{self.partition}")
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> InboundPosition:
         return {"topic": self.topic, "partition": self.partition, "offset": self.offset}
 
     @classmethod

@@ -1,50 +1,65 @@
-"""Published shapes of what the gateway reads and writes besides reports and signals.
+"""The one typed definition of every record the gateway writes (besides reports and the signal's data).
 
-These models are the documentation (AsyncAPI, gateway/asyncapi.py) of the
-receipt, quarantine, verdict, audit and reference records. The gateway builds those
-records in gateway/outputs.py and gateway/audit/record.py, and the tests
-validate every built record against these models, so the two cannot drift.
+Each is a ``TypedDict``: the builders (gateway/outputs.py, gateway/audit/record.py,
+gateway/review/) are typed to return it, so mypy checks every field they
+write; the AsyncAPI document (gateway/asyncapi.py) publishes its JSON Schema;
+and ``validate`` checks written bytes against it (the tests do, for every kind
+of record). At run time they are plain dicts: no cost on the hot path. The
+signal's ``data`` has its own versioned model in contracts/signal.py.
 """
 
-from typing import Literal
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    NotRequired,  # pydantic needs typing_extensions' on Python 3.11
+)
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field, TypeAdapter, with_config
+from typing_extensions import TypedDict
 
 from contracts.signal import Signal
 
-Sha256 = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+Sha256 = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+_Closed = ConfigDict(extra="forbid")
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
-
-
-class InboundPosition(_Message):
+@with_config(_Closed)
+class InboundPosition(TypedDict):
     topic: str
     partition: int
     offset: int
 
 
-class ReceiptReason(_Message):
-    code: str = Field(description="a reason code of spec/wire.md")
-    path: str | None = Field(description="JSON pointer into the event")
-    detail: str = Field(description="human text; never the offending value")
+@with_config(_Closed)
+class ReceiptReason(TypedDict):
+    code: Annotated[str, Field(description="a reason code of spec/wire.md")]
+    path: Annotated[str | None, Field(description="JSON pointer into the event")]
+    detail: Annotated[str, Field(description="human text; never the offending value")]
 
 
-class OriginalReceipt(InboundPosition):
-    event_digest: str | None = Field(
-        description="digest of the bytes first decided under this id: compare with event_digest to see whether "
-        "the retry sent other bytes (null when the gateway does not know it)"
-    )
+@with_config(_Closed)
+class OriginalReceipt(TypedDict):
+    topic: str
+    partition: int
+    offset: int
+    event_digest: Annotated[
+        str | None,
+        Field(
+            description="digest of the bytes first decided under this id: compare with event_digest to see "
+            "whether the retry sent other bytes (null when the gateway does not know it)"
+        ),
+    ]
 
 
-class Receipt(_Message):
+@with_config(_Closed)
+class Receipt(TypedDict):
     """The partner's signed proof of delivery, on ``gkt.feedback.<partner>``, keyed by event id."""
 
     id: str | None
     source: str | None
     inbound: InboundPosition
-    event_digest: str = Sha256
+    event_digest: Sha256
     outcome: Literal["accepted", "rejected", "duplicate"]
     reasons: list[ReceiptReason]
     signal_id: str | None
@@ -52,111 +67,142 @@ class Receipt(_Message):
     decided_at: str
 
 
-class QuarantineRecord(_Message):
-    """A report held for human review, on ``gkt.quarantine`` (reviewers only)."""
+@with_config(_Closed)
+class QuarantineRecord(TypedDict):
+    """A report held for human review, on ``gkt.quarantine`` (reviewers only), keyed by event id."""
 
     id: str | None
     source: str | None
     partner: str | None
     inbound: InboundPosition
-    event_digest: str = Sha256
+    event_digest: Sha256
     signal_id: str | None
     reasons: list[ReceiptReason]
-    received_at: str
+    received_at: str | None
     decided_at: str
     agreement: str | None
     contract: str | None
-    event: dict[str, object] | None = Field(description="the whole inbound event, as the partner sent it")
+    event: Annotated[dict[str, Any] | None, Field(description="the whole inbound event, as the partner sent it")]
 
 
-class QuarantineClosed(_Message):
-    """The closing record of a released or discarded item, on ``gkt.quarantine`` keyed by event id (review.md)."""
-
-    item: str = Field(description="<topic>/<partition>/<offset> of the held report")
-    status: Literal["released", "discarded"]
-    at: str = Field(description="the Kafka time of the verdict that closed it")
-    audit: "AuditPlace"
-
-
-class AuditPlace(_Message):
+@with_config(_Closed)
+class AuditPlace(TypedDict):
     chain: str
     seq: int
 
 
-class ReviewVerdict(_Message):
+@with_config(_Closed)
+class QuarantineClosed(TypedDict):
+    """The closing record of a released or discarded item, on ``gkt.quarantine`` keyed by event id (review.md)."""
+
+    item: Annotated[str, Field(description="<topic>/<partition>/<offset> of the held report")]
+    status: Literal["released", "discarded"]
+    at: Annotated[str, Field(description="the Kafka time of the verdict that closed it")]
+    audit: AuditPlace
+
+
+@with_config(_Closed)
+class ReviewVerdict(TypedDict):
     """A reviewer's verdict on ``gkt.review``, keyed by item; signed by the reviewer (header gkt-signature)."""
 
-    item: str = Field(pattern=r"^[A-Za-z0-9._-]{1,249}/[0-9]{1,9}/[0-9]{1,19}$")
-    event_digest: str = Sha256
+    item: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,249}/[0-9]{1,9}/[0-9]{1,19}$")]
+    event_digest: Sha256
     verdict: Literal["release", "discard", "recheck"]
-    grounds: str | None = Field(None, min_length=1, max_length=1000, description="required for release and discard")
-    reviewer: str = Field(description="the reviewer's id in the reviewers file")
-    at: str = Field(description="RFC 3339 with an offset")
+    grounds: NotRequired[
+        Annotated[str, Field(min_length=1, max_length=1000, description="required for release and discard")]
+    ]
+    reviewer: Annotated[str, Field(description="the reviewer's id in the reviewers file")]
+    at: Annotated[str, Field(description="RFC 3339 with an offset")]
 
 
-class AuditInbound(InboundPosition):
-    timestamp: str | None = Field(description="the Kafka time; null when it cannot be dated")
+@with_config(_Closed)
+class AuditInbound(TypedDict):
+    topic: str
+    partition: int
+    offset: int
+    timestamp: Annotated[str | None, Field(description="the Kafka time; null when it cannot be dated")]
 
 
-class AuditEvent(_Message):
+@with_config(_Closed)
+class AuditEvent(TypedDict):
     id: str | None
     source: str | None
     type: str | None
     dataschema: str | None
-    digest: str = Sha256
+    digest: Sha256
     kid: str | None
 
 
-class AuditReason(_Message):
+@with_config(_Closed)
+class AuditReason(TypedDict):
     code: str
     path: str | None
 
 
-class AuditDestination(_Message):
-    topic: str
+@with_config(_Closed)
+class AuditDestination(TypedDict):
+    topic: str | None
     signal_id: str | None
 
 
-class AuditVersions(_Message):
+@with_config(_Closed)
+class AuditVersions(TypedDict):
     gateway: str
     contract: str | None
     agreement: str | None
     policy: str | None
-    reference: str | None = Field(description="digest of the client's reference record that routing used")
-    reviewers: str | None = Field(None, description="verdicts only: the reviewers file (version and digest)")
+    reference: Annotated[str | None, Field(description="digest of the client's reference record that routing used")]
+    reviewers: NotRequired[
+        Annotated[str | None, Field(description="verdicts only: the reviewers file (version and digest)")]
+    ]
 
 
-class AuditReview(_Message):
+@with_config(_Closed)
+class AuditReview(TypedDict):
     """Verdicts only: what the verdict was about; never the grounds."""
 
-    item: str | None = Field(description="the item id; masked when the log knows no such item")
+    item: Annotated[str | None, Field(description="the item id; masked when the log knows no such item")]
     verdict: Literal["release", "discard", "recheck"] | None
-    reviewer: str | None = Field(description="the reviewer's id; null when the reviewers file does not list it")
+    reviewer: Annotated[str | None, Field(description="the reviewer's id; null when the reviewers file lists none")]
 
 
-class AuditRecord(_Message):
-    """One decision, on ``gkt.audit`` keyed by chain id; hash-chained per inbound partition."""
+Outcome = Literal["routed", "quarantined", "rejected", "duplicate", "pending", "released", "discarded"]
 
-    chain: str = Field(description="<inbound topic>/<partition>, or gkt.review/<partition> for verdicts")
+
+@with_config(_Closed)
+class AuditBody(TypedDict):
+    """An audit record before it is sealed: everything ``hash`` covers."""
+
+    chain: Annotated[str, Field(description="<inbound topic>/<partition>, or gkt.review/<partition> for verdicts")]
     seq: int
-    prev: str = Sha256
+    prev: Sha256
     decided_at: str
     inbound: AuditInbound
     event: AuditEvent
-    outcome: Literal["routed", "quarantined", "rejected", "duplicate", "pending", "released", "discarded"]
+    outcome: Outcome
     reasons: list[AuditReason]
     original: InboundPosition | None
     destination: AuditDestination | None
     versions: AuditVersions
-    review: AuditReview | None = None
-    hash: str = Sha256
-    sig: str | None = Field(
-        description="detached JWS by the gateway over the hash; null except at checkpoints (the last record of each "
-        "chain in every write), whose signature covers every earlier record through the prev links"
-    )
+    review: NotRequired[AuditReview]
 
 
-class SignalEvent(_Message):
+@with_config(_Closed)
+class AuditRecord(AuditBody):
+    """One decision, on ``gkt.audit`` keyed by chain id; hash-chained per chain, signed at checkpoints."""
+
+    hash: Sha256
+    sig: Annotated[
+        str | None,
+        Field(
+            description="detached JWS by the gateway over the hash; null except at checkpoints (the last record of "
+            "each chain in every write), whose signature covers every earlier record through the prev links"
+        ),
+    ]
+
+
+@with_config(_Closed)
+class SignalEvent(TypedDict):
     """The CloudEvent envelope of a signal; ``data`` is contracts/signal.py."""
 
     specversion: Literal["1.0"]
@@ -167,3 +213,8 @@ class SignalEvent(_Message):
     time: str
     datacontenttype: Literal["application/json"]
     data: Signal
+
+
+def validate(kind: Any, value: bytes) -> Any:
+    """Check ``value`` (JSON bytes as written) against one of the definitions above; raises ValidationError."""
+    return TypeAdapter(kind).validate_json(value, strict=False)

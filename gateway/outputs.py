@@ -13,6 +13,7 @@ from contracts.masking import mask
 from contracts.signal import SIGNAL_DATASCHEMA, SIGNAL_EVENT_TYPE
 from gateway.decision import Decision
 from gateway.inbound import SIGNATURE_HEADER
+from gateway.messages import QuarantineRecord, Receipt
 from gateway.reasons import Outcome, Stage
 from gateway.signing import Signer
 from gateway.topics import Topics
@@ -48,7 +49,7 @@ def signed(
     return OutMessage(topic, key.encode("utf-8") if key is not None else None, value, headers)
 
 
-def receipt(decision: Decision, decided_at: datetime) -> dict[str, object]:
+def receipt(decision: Decision, decided_at: datetime) -> Receipt:
     """The partner's proof of delivery; routed and quarantined are both ``accepted``."""
     read = decision.read
     accepted = decision.outcome in (Outcome.ROUTED, Outcome.QUARANTINED)
@@ -130,7 +131,7 @@ def signal_event(decision: Decision, data: dict[str, object], gateway_source: st
     }
 
 
-def quarantine_record(decision: Decision, decided_at: datetime) -> dict[str, object]:
+def quarantine_record(decision: Decision, decided_at: datetime) -> QuarantineRecord:
     """For human review: the whole event, why it is held, and the rules it was decided under.
 
     This topic holds report content by design (reviewers need it); its ACLs

@@ -11,13 +11,13 @@ Verdicts on ``gkt.review`` are decided the same way, in chains of their own
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from contracts.jsonio import dumps
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead, audit_record, seal, sign_checkpoint, verdict_audit_record
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord, Position
+from gateway.messages import AuditBody, AuditRecord
 from gateway.outputs import OutMessage, messages_for
 from gateway.pipeline import Rules, decide
 from gateway.reasons import Stage
@@ -86,7 +86,7 @@ class Processor:
         ``reports``: the inbound records of held reports that verdicts in ``records`` name (``held_reports``).
         """
         result = BatchResult()
-        sealed_by_chain: dict[ChainId, list[dict[str, Any]]] = {}
+        sealed_by_chain: dict[ChainId, list[AuditRecord]] = {}
         review_topic = self.rules.topics.review
         for record in records:
             position = record.position
@@ -111,9 +111,7 @@ class Processor:
             result.audits += [OutMessage(audit_topic, key, dumps(sealed)) for sealed in sealed_records]
         return result
 
-    def _report(
-        self, record: InboundRecord, head: ChainHead, decided_at: datetime, result: BatchResult
-    ) -> dict[str, Any]:
+    def _report(self, record: InboundRecord, head: ChainHead, decided_at: datetime, result: BatchResult) -> AuditBody:
         position = record.position
         decision = decide(record, self.rules, self.index, timings=result.timings)
         if decision.authenticated and decision.event is not None:
@@ -131,7 +129,7 @@ class Processor:
         decided_at: datetime,
         reports: Mapping[Position, InboundRecord],
         result: BatchResult,
-    ) -> dict[str, Any]:
+    ) -> AuditBody:
         decision = decide_verdict(record, self.rules, self.review, reports)
         chain, seq = record.position.chain, head.seq + 1
         result.outputs += verdict_messages(decision, chain, seq, self.rules.topics, self.signer, self.gateway_source)

@@ -6,6 +6,9 @@ code is spelled as a string literal anywhere else.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
+
+from gateway.messages import AuditReason, ReceiptReason
 
 
 class Stage(StrEnum):
@@ -34,11 +37,18 @@ class Outcome(StrEnum):
     DISCARDED = "discarded"
 
     @property
-    def receipt_outcome(self) -> str:
-        """What the partner is told: routed and quarantined are both ``accepted`` (art. 67 AWR)."""
+    def receipt_outcome(self) -> Literal["accepted", "rejected", "duplicate"]:
+        """What the partner is told: routed and quarantined are both ``accepted`` (art. 67 AWR).
+
+        Verdicts have no receipt (spec/review.md, R4): asking for one is a bug.
+        """
         if self in (Outcome.ROUTED, Outcome.QUARANTINED):
             return "accepted"
-        return self.value
+        if self is Outcome.REJECTED:
+            return "rejected"
+        if self is Outcome.DUPLICATE:
+            return "duplicate"
+        raise ValueError(f"a {self.value} verdict has no receipt")
 
 
 class ReasonCode(StrEnum):
@@ -137,10 +147,10 @@ class Reason:
         if len(self.detail) > MAX_DETAIL:
             object.__setattr__(self, "detail", self.detail[: MAX_DETAIL - 1] + "…")
 
-    def as_dict(self) -> dict[str, str | None]:
+    def as_dict(self) -> ReceiptReason:
         return {"code": self.code.value, "path": self.path, "detail": self.detail}
 
-    def as_audit(self) -> dict[str, str | None]:
+    def as_audit(self) -> AuditReason:
         """Audit records keep codes and paths only: detail text is for the partner."""
         return {"code": self.code.value, "path": self.path}
 

@@ -6,14 +6,16 @@ is set at checkpoints (the last record of each chain in every write).
 The record holds digests and codes, never report content (G7).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from contracts.jsonio import canonical, sha256_digest, utc_iso
 from gateway import __version__
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
+from gateway.messages import AuditBody, AuditDestination, AuditInbound, AuditRecord, AuditVersions
 from gateway.reasons import Outcome
 from gateway.review.decide import VerdictDecision
 from gateway.signing import Signer
@@ -35,16 +37,24 @@ class ChainHead:
     def empty(cls, chain: ChainId) -> "ChainHead":
         return cls(chain, -1, GENESIS, -1)
 
-    def next(self, record: dict[str, Any]) -> "ChainHead":
+    def next(self, record: Mapping[str, Any]) -> "ChainHead":
         return ChainHead(self.chain, int(record["seq"]), str(record["hash"]), int(record["inbound"]["offset"]))
 
 
-def record_hash(record: dict[str, Any]) -> str:
+def record_hash(record: Mapping[str, Any]) -> str:
     body = {k: v for k, v in record.items() if k not in ("hash", "sig")}
     return sha256_digest(canonical(body))
 
 
-def _placed(record: InboundRecord, head: ChainHead, decided_at: datetime) -> dict[str, Any]:
+class _Placed(TypedDict):
+    chain: str
+    seq: int
+    prev: str
+    decided_at: str
+    inbound: AuditInbound
+
+
+def _placed(record: InboundRecord, head: ChainHead, decided_at: datetime) -> _Placed:
     """Where a record sits: next in ``head``'s chain, deciding ``record`` (an inbound report or a verdict)."""
     return {
         "chain": head.chain,
@@ -55,7 +65,7 @@ def _placed(record: InboundRecord, head: ChainHead, decided_at: datetime) -> dic
     }
 
 
-def _versions(decision: Decision | None) -> dict[str, Any]:
+def _versions(decision: Decision | None) -> AuditVersions:
     """The versions a report's decision depended on (all null when there was none)."""
     return {
         "gateway": __version__,
@@ -66,7 +76,7 @@ def _versions(decision: Decision | None) -> dict[str, Any]:
     }
 
 
-def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> dict[str, Any]:
+def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> AuditBody:
     """The unsealed record (no ``hash``/``sig``) for ``decision``, next in ``head``'s chain."""
     read, record = decision.read, decision.record
     attrs = read.attributes or {}
@@ -75,13 +85,13 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> d
         value = attrs.get(name)
         return value if isinstance(value, str) and read.event is not None else None
 
-    destination = None
+    destination: AuditDestination | None = None
     if decision.outcome is Outcome.ROUTED:
         destination = {"topic": decision.destination, "signal_id": decision.signal_id}
     elif decision.outcome is Outcome.QUARANTINED:
         destination = {"topic": decision.destination, "signal_id": None}
     return {
-        **_placed(record, head, decided_at),
+        **_placed(record, head, decided_at),  # type: ignore[typeddict-item]  # reports leave the NotRequired "review" out
         "event": {
             "id": read.id,
             "source": read.source,
@@ -98,12 +108,12 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> d
     }
 
 
-def verdict_audit_record(decision: VerdictDecision, head: ChainHead, decided_at: datetime) -> dict[str, Any]:
+def verdict_audit_record(decision: VerdictDecision, head: ChainHead, decided_at: datetime) -> AuditBody:
     """The unsealed record of a verdict (spec/review.md): ``inbound`` is the verdict record, ``event`` its
     digest and the reviewer's kid, ``review`` the item, verdict and reviewer (never the grounds)."""
     record, report = decision.record, decision.report
     verdict = decision.verdict
-    destination = None
+    destination: AuditDestination | None = None
     if decision.outcome is Outcome.RELEASED and report is not None:
         destination = {"topic": report.destination, "signal_id": report.signal_id}
     return {
@@ -129,12 +139,12 @@ def verdict_audit_record(decision: VerdictDecision, head: ChainHead, decided_at:
     }
 
 
-def seal(record: dict[str, Any]) -> dict[str, Any]:
+def seal(record: AuditBody) -> AuditRecord:
     """Add ``hash``; ``sig`` stays null until ``sign_checkpoint`` (spec/audit.md: signatures at checkpoints)."""
     return {**record, "hash": record_hash(record), "sig": None}
 
 
-def sign_checkpoint(sealed: dict[str, Any], signer: Signer) -> None:
+def sign_checkpoint(sealed: AuditRecord, signer: Signer) -> None:
     """Sign a sealed record: the gateway's detached JWS over its hash bytes.
 
     The gateway signs the last record of each chain in every write; through the

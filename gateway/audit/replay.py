@@ -12,7 +12,7 @@ before it, under the reviewers file its record names.
 """
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,7 +70,7 @@ def position_of(record: dict[str, Any]) -> Position:
     return Position.of(record["inbound"])
 
 
-def is_verdict(record: dict[str, Any]) -> bool:
+def is_verdict(record: Mapping[str, Any]) -> bool:
     return isinstance(record.get("review"), dict)
 
 
@@ -200,7 +200,7 @@ def compare(record: dict[str, Any], decision: Decision | VerdictDecision) -> Ite
             )
 
 
-def _compared(record: dict[str, Any]) -> dict[str, Any]:
+def _compared(record: Mapping[str, Any]) -> dict[str, Any]:
     """The fields a decision is judged by: outcome, reasons, destination, versions (but the gateway's), review."""
     destination = record.get("destination") or {}
     versions = record.get("versions") or {}

@@ -4,7 +4,10 @@ No receipt: the partner's report was ``accepted`` when it arrived and stays
 so (spec/review.md, R4). Grounds stay on ``gkt.review``; they are copied nowhere.
 """
 
+from typing import Literal
+
 from contracts.jsonio import dumps, utc_iso
+from gateway.messages import QuarantineClosed
 from gateway.outputs import OutMessage, signal_data, signal_event, signed
 from gateway.reasons import Outcome
 from gateway.review.decide import VerdictDecision
@@ -40,9 +43,10 @@ def verdict_messages(
         out.append(signed(report.destination, report.signal_id, value, signer))
     if decision.outcome in (Outcome.RELEASED, Outcome.DISCARDED):
         assert item is not None
-        closing = {
+        status: Literal["released", "discarded"] = "released" if decision.outcome is Outcome.RELEASED else "discarded"
+        closing: QuarantineClosed = {
             "item": str(item.position),
-            "status": decision.outcome.value,
+            "status": status,
             "at": utc_iso(decision.record.received_at),
             "audit": {"chain": chain, "seq": seq},
         }

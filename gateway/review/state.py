@@ -10,6 +10,7 @@ never opens again.
 """
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -56,7 +57,7 @@ class ReviewState:
         self._closed: dict[Position, Outcome] = {}
         self._given: dict[Position, dict[tuple[str, int], Given]] = {}
 
-    def apply(self, record: dict[str, Any]) -> None:
+    def apply(self, record: Mapping[str, Any]) -> None:
         """Take one audit record as read from the log (any chain, any order)."""
         review = record.get("review")
         if isinstance(review, dict):
@@ -77,7 +78,7 @@ class ReviewState:
                 versions=dict(record.get("versions") or {}),
             )
 
-    def _apply_verdict(self, record: dict[str, Any], review: dict[str, Any]) -> None:
+    def _apply_verdict(self, record: Mapping[str, Any], review: Mapping[str, Any]) -> None:
         outcome = Outcome(str(record.get("outcome")))
         item = parse_item(str(review.get("item")))
         if outcome is Outcome.REJECTED or item is None:

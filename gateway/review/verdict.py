@@ -9,11 +9,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from contracts.jsonio import strict_loads
 from contracts.reviewer_book import REVIEWER_ID
 from gateway.inbound import Position
+from gateway.messages import ReviewVerdict
 from validators.wire import parse_rfc3339
 
 MAX_VERDICT_BYTES = 16_384  # a verdict is a few hundred bytes; grounds are at most 1,000 characters
@@ -29,6 +30,17 @@ class VerdictKind(StrEnum):
     DISCARD = "discard"
     RECHECK = "recheck"
 
+    @property
+    def literal(self) -> Literal["release", "discard", "recheck"]:
+        return _LITERAL[self]
+
+
+_LITERAL: dict[VerdictKind, Literal["release", "discard", "recheck"]] = {
+    VerdictKind.RELEASE: "release",
+    VerdictKind.DISCARD: "discard",
+    VerdictKind.RECHECK: "recheck",
+}
+
 
 class VerdictFormatError(ValueError):
     """The value is not a verdict; the message names a field of ours, never what was sent."""
@@ -43,12 +55,12 @@ class Verdict:
     reviewer: str
     at: datetime
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> ReviewVerdict:
         """The value a reviewer signs (``gkt review release``…)."""
-        body: dict[str, Any] = {
+        body: ReviewVerdict = {
             "item": str(self.item),
             "event_digest": self.event_digest,
-            "verdict": self.kind.value,
+            "verdict": self.kind.literal,
             "reviewer": self.reviewer,
             "at": self.at.isoformat(),
         }

@@ -10,7 +10,7 @@ from gateway.inbound import SIGNATURE_HEADER, Position
 from gateway.pipeline import Rules
 from gateway.processor import Processor
 from gateway.signing import Signer, verify_detached
-from tests.helpers import NOW, inbound, nla
+from tests.helpers import NOW, inbound, make_rules, nla
 
 SIGNER = Signer.generate("gw-test-1")
 SOURCE = "urn:nld:oin:00000001003214345000:gkt"
@@ -162,7 +162,7 @@ def test_chain_positions_per_partition(rules: Rules) -> None:
 
 def test_every_record_written_matches_its_published_model(rules: Rules) -> None:
     from gateway.demo.scenario import SCENARIO_NOW, samples
-    from gateway.messages import AuditRecord, QuarantineRecord, Receipt, SignalEvent
+    from gateway.messages import AuditRecord, QuarantineRecord, Receipt, SignalEvent, validate
     from tests.helpers import from_sample
 
     records = [from_sample(x, i, SCENARIO_NOW) for i, x in enumerate(samples(SCENARIO_NOW))]
@@ -171,13 +171,13 @@ def test_every_record_written_matches_its_published_model(rules: Rules) -> None:
     checked = 0
     for message in result.outputs:
         if message.topic.startswith("bd."):
-            SignalEvent.model_validate_json(message.value)
+            validate(SignalEvent, message.value)
             checked += 1
         elif message.topic in models:
-            models[message.topic].model_validate_json(message.value)
+            validate(models[message.topic], message.value)
             checked += 1
     for message in result.audits:
-        AuditRecord.model_validate_json(message.value)
+        validate(AuditRecord, message.value)
     assert checked == len(records) + 8  # a receipt each, 5 signals, 3 quarantine records
 
 
@@ -205,3 +205,20 @@ def test_the_original_digest_is_known_after_a_restart_whatever_order_the_log_is_
         known = index.first(s.NLA_SOURCE, "retry-2")
         assert known is not None
         assert (known.position.offset, known.digest) == (0, audits[0]["event"]["digest"])
+
+
+def test_the_published_definitions_refuse_what_the_gateway_does_not_write() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from gateway.messages import AuditRecord, Receipt, validate
+
+    receipt = run(make_rules(), inbound(nla())).outputs[-1].value
+    validate(Receipt, receipt)
+    with pytest.raises(ValidationError):
+        validate(Receipt, receipt.replace(b'"outcome":"accepted"', b'"outcome":"routed"'))  # never told
+    with pytest.raises(ValidationError):
+        validate(Receipt, receipt[:-1] + b',"destination":"bd.detectie.mkb"}')  # no field of its own
+    audit = run(make_rules(), inbound(nla())).audits[0].value
+    with pytest.raises(ValidationError):
+        validate(AuditRecord, audit.replace(b'"prev":"sha256:', b'"prev":"md5:'))

@@ -484,7 +484,7 @@ def test_reviewers_versions_must_not_overlap(tmp_path: Path) -> None:
 
 
 def test_every_record_a_verdict_writes_matches_its_published_model() -> None:
-    from gateway.messages import AuditRecord, QuarantineClosed, ReviewVerdict, SignalEvent
+    from gateway.messages import AuditRecord, QuarantineClosed, ReviewVerdict, SignalEvent, validate
 
     desk = Desk()
     held = desk.hold(kvk_under_review())
@@ -498,11 +498,11 @@ def test_every_record_a_verdict_writes_matches_its_published_model() -> None:
         (other, "recheck", "r-0003"),
     ]:
         outputs += desk.verdict(item, kind, reviewer, grounds=None if kind == "recheck" else GROUNDS)[1].outputs
-        ReviewVerdict.model_validate_json(s.verdict(str(item.position), item.digest, kind, reviewer, LATER))
+        validate(ReviewVerdict, s.verdict(str(item.position), item.digest, kind, reviewer, LATER))
     assert sorted(m.topic for m in outputs) == ["bd.detectie.mkb", "gkt.quarantine", "gkt.quarantine"]
     for message in outputs:
         model = SignalEvent if message.topic.startswith("bd.") else QuarantineClosed
-        model.model_validate_json(message.value)
+        validate(model, message.value)
     for record in desk.audit:
-        AuditRecord.model_validate(record)
+        validate(AuditRecord, dumps(record))
     assert {a["outcome"] for a in desk.audit} == {"quarantined", "pending", "released", "discarded", "rejected"}
