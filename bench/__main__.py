@@ -46,6 +46,9 @@ async def run(bootstrap: str, reports: int, rate: int, latency_seconds: float) -
     verify_rate, audit_records, verified = await measure.verify_throughput(
         bootstrap, f"{prefix}gkt.audit", gateway.signer
     )
+    verify_single, _, single_verified = await measure.verify_throughput(
+        bootstrap, f"{prefix}gkt.audit", gateway.signer, workers=1
+    )
     scale = await measure.scale_out(bootstrap, f"{prefix}x2.", records)
     return {
         "machine": {"python": platform.python_version(), "cpus": platform.machine(), "broker": "tansu (embedded)"},
@@ -60,8 +63,9 @@ async def run(bootstrap: str, reports: int, rate: int, latency_seconds: float) -
         "throughput_ratio": round(throughput / ceiling, 3),
         "latency": {"rate_per_s": rate, **{k: round(v, 1) for k, v in latency.items()}},
         "verify_per_s": round(verify_rate),
+        "verify_one_process_per_s": round(verify_single),
         "verify_records": audit_records,
-        "audit_verified": verified,
+        "audit_verified": verified and single_verified,
         "peak_rss_mb": round(rss, 1),
         "scale_out": {**scale, "ratio_to_passthrough": round(scale["per_s"] / ceiling, 3)},
         "targets": TARGETS,

@@ -12,12 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from contracts.jsonio import dumps
 from gateway.audit.index import AuditIndex
-from gateway.audit.record import ChainHead, audit_record, seal, sign_checkpoint, verdict_audit_record
+from gateway.audit.record import ChainHead, Sealed, audit_record, seal, sign_checkpoint, verdict_audit_record
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord, Position
-from gateway.messages import AuditBody, AuditRecord
+from gateway.messages import AuditBody
 from gateway.outputs import OutMessage, messages_for
 from gateway.pipeline import Rules, decide
 from gateway.reasons import Stage
@@ -86,7 +85,7 @@ class Processor:
         ``reports``: the inbound records of held reports that verdicts in ``records`` name (``held_reports``).
         """
         result = BatchResult()
-        sealed_by_chain: dict[ChainId, list[AuditRecord]] = {}
+        sealed_by_chain: dict[ChainId, list[Sealed]] = {}
         review_topic = self.rules.topics.review
         for record in records:
             position = record.position
@@ -101,14 +100,14 @@ class Processor:
             else:
                 unsealed = self._report(record, head, decided_at, result)
             sealed = seal(unsealed)
-            heads[position.chain] = head.next(sealed)
-            self.review.apply(sealed)  # own chains are not read back from the log
+            heads[position.chain] = head.next(sealed.record)
+            self.review.apply(sealed.record)  # own chains are not read back from the log
             sealed_by_chain.setdefault(position.chain, []).append(sealed)
         # One signature per chain and write (spec/audit.md, checkpoints): its last record vouches for the rest.
         for chain, sealed_records in sealed_by_chain.items():
-            sign_checkpoint(sealed_records[-1], self.signer)
+            sign_checkpoint(sealed_records[-1].record, self.signer)
             audit_topic, key = self.rules.topics.audit, chain.encode()
-            result.audits += [OutMessage(audit_topic, key, dumps(sealed)) for sealed in sealed_records]
+            result.audits += [OutMessage(audit_topic, key, sealed.encoded()) for sealed in sealed_records]
         return result
 
     def _report(self, record: InboundRecord, head: ChainHead, decided_at: datetime, result: BatchResult) -> AuditBody:

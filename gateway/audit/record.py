@@ -6,6 +6,7 @@ is set at checkpoints (the last record of each chain in every write).
 The record holds digests and codes, never report content (G7).
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -139,9 +140,41 @@ def verdict_audit_record(decision: VerdictDecision, head: ChainHead, decided_at:
     }
 
 
-def seal(record: AuditBody) -> AuditRecord:
+@dataclass(slots=True)
+class Sealed:
+    """A sealed record, and the canonical bytes of its body (what ``hash`` is taken over)."""
+
+    record: AuditRecord
+    body: bytes
+
+    def encoded(self) -> bytes:
+        """The record as written: RFC 8785 canonical JSON, members sorted.
+
+        Written this way the record's bytes are its hashed body with the ``hash`` and
+        ``sig`` members added, so ``gkt audit verify`` checks the hash straight from the
+        bytes (gateway/audit/verify.py) instead of re-encoding every record. The body's
+        bytes are reused here, not encoded a second time: ``hash`` sorts between
+        ``event`` and ``inbound``, ``sig`` between ``seq`` and ``versions``.
+        """
+        body, record = self.body, self.record
+        at_hash, at_sig = body.index(b',"inbound":'), body.index(b',"versions":')
+        return b"".join(
+            (
+                body[:at_hash],
+                b',"hash":',
+                json.dumps(record["hash"]).encode("ascii"),
+                body[at_hash:at_sig],
+                b',"sig":',
+                json.dumps(record["sig"]).encode("ascii"),
+                body[at_sig:],
+            )
+        )
+
+
+def seal(record: AuditBody) -> Sealed:
     """Add ``hash``; ``sig`` stays null until ``sign_checkpoint`` (spec/audit.md: signatures at checkpoints)."""
-    return {**record, "hash": record_hash(record), "sig": None}
+    body = canonical(record)
+    return Sealed({**record, "hash": sha256_digest(body), "sig": None}, body)
 
 
 def sign_checkpoint(sealed: AuditRecord, signer: Signer) -> None:

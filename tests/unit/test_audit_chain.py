@@ -170,3 +170,85 @@ def test_a_retry_of_a_pruned_report_is_stale_never_a_second_signal(rules: Rules)
     assert [(d.outcome, [r.code.value for r in d.reasons]) for d in retry.decisions] == [
         (Outcome.REJECTED, ["EVENT_STALE"])
     ]
+
+
+# The written bytes: canonical JSON, checked from the bytes, over several processes
+
+
+def written(rules: Rules, count: int = 60, partitions: int = 4) -> list[bytes]:
+    index = AuditIndex()
+    processor = Processor(rules, SIGNER, index, "urn:x", clock=lambda: START)
+    records = [inbound(nla(), offset=i // partitions, partition=i % partitions) for i in range(count)]
+    heads = {r.position.chain: index.head(r.position.chain) for r in records}
+    out: list[bytes] = []
+    for start in range(0, count, 7):  # several writes, so several checkpoints per chain
+        out += [m.value for m in processor.process(records[start : start + 7], heads).audits]
+    return out
+
+
+def test_every_record_is_written_as_its_canonical_json(rules: Rules) -> None:
+    from contracts.jsonio import canonical
+
+    for raw in written(rules, 12):
+        assert raw == canonical(json.loads(raw))
+
+
+def test_the_hash_is_checked_from_the_bytes_and_a_changed_byte_falls_back_to_the_exact_check(rules: Rules) -> None:
+    from gateway.audit.verify import ChainVerifier, sealed_digest
+
+    raw = written(rules, 1)[0]
+    record = json.loads(raw)
+    assert sealed_digest(raw, record) == record["hash"]
+    forged = raw.replace(b'"outcome":"routed"', b'"outcome":"rejected"')
+    assert sealed_digest(forged, json.loads(forged)) is None
+    verifier = ChainVerifier(KEYS)
+    verifier.feed_bytes(forged, "line 1")
+    assert [p.what for p in verifier.finish().problems] == ["hash does not match the record's content"]
+
+
+def test_a_log_in_the_older_layout_still_verifies(rules: Rules) -> None:
+    """Records written before the canonical layout (members in building order) are checked the exact way."""
+    from contracts.jsonio import dumps
+    from gateway.audit.verify import ChainVerifier
+
+    verifier = ChainVerifier(KEYS)
+    for number, raw in enumerate(written(rules, 20)):
+        record = json.loads(raw)
+        reordered = {name: record[name] for name in ["seq", "chain", *[k for k in record if k not in ("seq", "chain")]]}
+        verifier.feed_bytes(dumps(reordered), str(number))
+    report = verifier.finish()
+    assert report.ok, report.problems
+    assert report.verified == 20
+
+
+def test_a_duplicate_member_name_is_refused_on_either_path(rules: Rules) -> None:
+    from gateway.audit.verify import ChainVerifier
+
+    raw = written(rules, 1)[0]
+    doubled = raw.replace(b'{"chain":', b'{"outcome":"rejected","chain":', 1)
+    verifier = ChainVerifier(KEYS)
+    verifier.feed_bytes(doubled, "line 1")
+    assert [p.kind for p in verifier.finish().problems] == ["tampered"]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_several_processes_report_what_one_does(rules: Rules, tmp_path, workers: int) -> None:  # type: ignore[no-untyped-def]
+    from gateway.audit.parallel import verify_export
+    from gateway.audit.verify import ChainVerifier
+
+    lines = written(rules, 80)
+    lines[17] = lines[17].replace(b'"outcome":"routed"', b'"outcome":"rejected"')  # tampered, in one chain
+    lines.insert(30, b"not json")
+    export = tmp_path / "audit.jsonl"
+    export.write_bytes(b"\n".join(lines) + b"\n")
+    single = ChainVerifier(KEYS)
+    for number, raw in enumerate(lines, start=1):
+        single.feed_bytes(raw, f"{export}:{number}")
+    expected = single.finish()
+    seen: list[int] = []
+    report = verify_export(export, KEYS, workers, seen.append).finish()
+    assert report.records == expected.records == 80
+    assert report.outcomes == expected.outcomes
+    assert sorted(report.problems, key=str) == sorted(expected.problems, key=str)
+    assert {p.kind for p in report.problems} == {"tampered"}
+    assert seen[-1] == len(lines), "progress reaches every line"
