@@ -102,6 +102,7 @@ class ReportTypeAgreement(StrictModel):
     optional_fields: list[Annotated[StrictStr, AfterValidator(_pointer_pattern)]] = []
     review: StrictBool = False
     evidence: Evidence
+    _agreed: dict[tuple[str | int, ...], bool] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _sunset_versions_agreed(self) -> Self:
@@ -116,6 +117,15 @@ class ReportTypeAgreement(StrictModel):
         A pattern agrees the field it names and everything inside it; ``*``
         stands for any array index.
         """
+        # Every index matches "*" alike: remember the answer per path with its indices blanked out
+        # (bounded: only a contract's field names get here).
+        key = tuple(-1 if isinstance(seg, int) else seg for seg in path)
+        agreed = self._agreed.get(key)
+        if agreed is None:
+            agreed = self._agreed[key] = self._matches(key)
+        return agreed
+
+    def _matches(self, path: tuple[str | int, ...]) -> bool:
         for pattern in self.optional_fields:
             parts = pattern.split("/")[1:]
             if len(parts) <= len(path) and all(

@@ -100,7 +100,8 @@ def _deduplicate(decision: Decision, context: _Context) -> StageResult:
 
 
 def _screen(decision: Decision, _: _Context) -> StageResult:
-    return StageResult(screen(_event(decision).data), lambda: "no prohibited attribute anywhere in data")
+    reasons = screen(_event(decision).data, decision.record.value)
+    return StageResult(reasons, lambda: "no prohibited attribute anywhere in data")
 
 
 def _contract(decision: Decision, context: _Context) -> StageResult:

@@ -97,10 +97,16 @@ def _protected(alg: str, kid: str) -> str:
 # ES256 and PS256 go through joserfc.
 
 
-def verify_detached(token: str, payload: bytes, key: PublicKey, alg: str) -> bool:
-    """True when ``token`` is a valid ``alg`` signature by ``key`` over ``payload``."""
+def verify_detached(
+    token: str, payload: bytes, key: PublicKey, alg: str, header: ProtectedHeader | None = None
+) -> bool:
+    """True when ``token`` is a valid ``alg`` signature by ``key`` over ``payload``.
+
+    ``header``: the token's protected header, when the caller already read it (authentication
+    does, to choose the key): it is not parsed a second time.
+    """
     if alg == "EdDSA" and isinstance(key, OKPKey):
-        return _verify_eddsa(token, payload, key)
+        return _verify_eddsa(token, payload, key, header)
     try:
         jws.deserialize_compact(token, key, algorithms=[alg], payload=payload)
     except (JoseError, ValueError):
@@ -108,9 +114,9 @@ def verify_detached(token: str, payload: bytes, key: PublicKey, alg: str) -> boo
     return True
 
 
-def _verify_eddsa(token: str, payload: bytes, key: OKPKey) -> bool:
+def _verify_eddsa(token: str, payload: bytes, key: OKPKey, header: ProtectedHeader | None) -> bool:
     try:
-        if read_protected_header(token).alg != "EdDSA":
+        if (header or read_protected_header(token)).alg != "EdDSA":
             return False
         protected, _, signature = token.split(".")
         public = key.public_key

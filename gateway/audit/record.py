@@ -171,9 +171,23 @@ class Sealed:
         )
 
 
+_SAFE_INTEGER = 2**53 - 1
+
+
+def canonical_body(record: AuditBody) -> bytes:
+    """RFC 8785 bytes of an audit body, without walking it: its member names are ours (ASCII) and its only
+    numbers are integers (seq, partitions, offsets), so sorted compact JSON is JCS unless an integer is out
+    of I-JSON's range, which ``canonical`` then refuses as it always did."""
+    original = record["original"]
+    numbers = (record["seq"], record["inbound"]["offset"], original["offset"] if original else 0)
+    if all(-_SAFE_INTEGER <= n <= _SAFE_INTEGER for n in numbers):
+        return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return canonical(record)
+
+
 def seal(record: AuditBody) -> Sealed:
     """Add ``hash``; ``sig`` stays null until ``sign_checkpoint`` (spec/audit.md: signatures at checkpoints)."""
-    body = canonical(record)
+    body = canonical_body(record)
     return Sealed({**record, "hash": sha256_digest(body), "sig": None}, body)
 
 

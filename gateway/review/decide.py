@@ -150,7 +150,7 @@ def _authentic(decision: VerdictDecision, rules: Rules) -> bool:
         decision.fail(ReasonCode.VERDICT_INVALID, f"signature: alg must be {key.alg} for this kid")
     elif not key.valid_at(record.received_at):
         decision.fail(ReasonCode.VERDICT_INVALID, "the reviewer's key is not valid at the time of receipt")
-    elif not verify_detached(presented.token, record.value or b"", key.key, key.alg):
+    elif not verify_detached(presented.token, record.value or b"", key.key, key.alg, header):
         decision.fail(ReasonCode.VERDICT_INVALID, "the signature does not verify")
     else:
         return True

@@ -93,7 +93,7 @@ def _signature(record: InboundRecord, agreement: Agreement) -> tuple[list[Reason
         return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"alg must be {key.alg} for this kid")], header.kid
     if not key.valid_at(record.received_at):
         return [Reason(ReasonCode.KEY_NOT_VALID, None, "the key is not valid at the time of receipt")], header.kid
-    if not verify_detached(token, record.value or b"", key.key, key.alg):
+    if not verify_detached(token, record.value or b"", key.key, key.alg, header):
         return [Reason(ReasonCode.SIGNATURE_INVALID, None, "the signature does not verify")], header.kid
     return [], header.kid
 

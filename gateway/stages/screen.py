@@ -25,9 +25,14 @@ PROHIBITED_NAMES = (
 )
 PROHIBITED = frozenset(name.casefold() for name in PROHIBITED_NAMES)
 register_names(PROHIBITED_NAMES)  # the spec's words: a path may show them as listed
+_NEEDLES = tuple(name.encode("ascii") for name in PROHIBITED)
 
 
-def screen(data: Any) -> list[Reason]:
+def screen(data: Any, raw: bytes | None = None) -> list[Reason]:
+    """Every path in ``data`` whose member name is prohibited; ``raw``, the event's bytes, lets a clean
+    event skip the walk."""
+    if raw is not None and _surely_clean(raw):
+        return []
     return [
         Reason(
             ReasonCode.PROHIBITED_ATTRIBUTE,
@@ -36,6 +41,19 @@ def screen(data: Any) -> list[Reason]:
         )
         for path in _prohibited_paths(data, ())
     ]
+
+
+def _surely_clean(raw: bytes) -> bool:
+    """True when no prohibited name can be in the bytes: then no member name is one.
+
+    Only for pure ASCII without escapes: there every member name is spelled out as
+    itself and casefolds to its lower case. Non-ASCII (``ſ`` casefolds to ``s``) or a
+    ``\\u`` escape could hide a name, so those events are walked.
+    """
+    if not raw.isascii() or b"\\" in raw:
+        return False
+    lowered = raw.lower()
+    return not any(needle in lowered for needle in _NEEDLES)
 
 
 def _prohibited_paths(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
