@@ -159,11 +159,14 @@ class ChainVerifier:
         """One parsed record; ``digest``: its hash, already checked against its bytes (``sealed_digest``)."""
         report = self.report
         chain = str(record.get("chain"))
-        state = report.chains.setdefault(chain, ChainState())
+        state = report.chains.get(chain)
+        if state is None:  # not setdefault: that would build a ChainState and a set for every record
+            state = report.chains[chain] = ChainState()
+            self.decided[chain] = set()
         state.records += 1
         inbound = record.get("inbound")
-        if isinstance(inbound, Mapping) and isinstance(inbound.get("offset"), int):
-            self.decided.setdefault(chain, set()).add(int(inbound["offset"]))
+        if isinstance(inbound, dict) and type(offset := inbound.get("offset")) is int:
+            self.decided[chain].add(offset)
         if state.broken:
             return
         problem = _check(record, state, self.keys, digest)
