@@ -1,107 +1,103 @@
-"""``gkt audit verify --file`` over several processes: chains are independent (spec/audit.md, "may check
-them in parallel"), so each worker checks whole chains, each in log order, and the reports are merged.
+"""``gkt audit verify --file`` over several processes (spec/audit.md: verify "may check them in parallel").
 
-Every worker reads the export itself and keeps the records of the chains it owns
-(``crc32(chain) % workers``); the chain id is at the very start of each record's
-bytes (``{"chain":"…"``; anything else is parsed strictly to find it). No record
-crosses a process boundary, and no worker holds more than one record at a time.
+What costs time is per record and needs nothing but the record: parsing it,
+checking its hash, checking a checkpoint's signature (``verify.check_bytes``).
+Workers do that for consecutive slices of the export, each reading its own
+byte range; the main process takes their results in file order and does the
+cheap checks that need order (seq, prev, increasing offsets, counting), so
+the report is exactly the one-process report, however few the chains. Work is
+handed out a slice at a time, so a long export is never held in memory.
 """
 
 import multiprocessing
 import os
-import queue
-import re
-import zlib
-from collections.abc import Callable
-from multiprocessing.queues import Queue
-from multiprocessing.sharedctypes import Synchronized
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-from contracts.jsonio import strict_loads
 from gateway.audit.sources import export_lines
-from gateway.audit.verify import ChainVerifier, VerifyReport
+from gateway.audit.verify import ChainVerifier, Checked, check_bytes
 from gateway.keyset import KeySet
 
-_CHAIN = re.compile(rb'\{"chain":"([A-Za-z0-9._/-]{1,300})"')
-_PROGRESS_EVERY = 5_000
+SLICE_BYTES = 1 << 20  # about a thousand records per hand-over
+_WORKER: dict[str, KeySet] = {}  # a pool worker's keys, handed over at fork (key objects do not pickle)
 
 
-def chain_of(raw: bytes) -> bytes | None:
-    """The record's chain id, or None when the bytes are no audit record at all."""
-    match = _CHAIN.match(raw)
-    if match is not None:
-        return match.group(1)
-    try:
-        record = strict_loads(raw)
-    except ValueError:
-        return None
-    return str(record.get("chain")).encode() if isinstance(record, dict) else None
+def slices(path: Path, size: int = SLICE_BYTES) -> Iterator[tuple[int, int, int]]:
+    """``(start, end, first line number)`` of consecutive byte ranges that end at line ends."""
+    total = path.stat().st_size
+    with path.open("rb") as handle:
+        start, line = 0, 1
+        while start < total:
+            if start + size >= total:
+                end = total
+            else:
+                handle.seek(start + size)
+                handle.readline()  # to the end of the line the boundary falls in
+                end = handle.tell()
+            handle.seek(start)
+            lines = handle.read(end - start).count(b"\n")
+            yield start, end, line
+            start, line = end, line + lines
 
 
-def _check_share(
-    path: Path, keys: KeySet, share: int, workers: int, done: "Synchronized[int]", outbox: "Queue[Any]"
-) -> None:
-    verifier = ChainVerifier(keys)
-    seen = 0
-    for number, raw in export_lines(path):
-        chain = chain_of(raw)
-        if chain is None:
-            if share == 0:  # reported once, by one worker
-                verifier.unparsable(f"{path}:{number}")
-        elif zlib.crc32(chain) % workers == share:
-            verifier.feed_bytes(raw, f"{path}:{number}")
-        seen += 1
-        if seen == _PROGRESS_EVERY:
-            with done.get_lock():
-                done.value += seen
-            seen = 0
-    with done.get_lock():
-        done.value += seen
-    outbox.put((verifier.report, verifier.decided))
+def _check_slice(job: tuple[str, int, int, int], keys: KeySet) -> list[tuple[int, Checked | None]]:
+    name, start, end, first = job
+    with Path(name).open("rb") as handle:
+        handle.seek(start)
+        block = handle.read(end - start)
+    checked = []
+    for number, raw in enumerate(block.split(b"\n"), start=first):
+        line = raw.rstrip(b"\r")
+        if line.strip():
+            checked.append((number, check_bytes(line, keys)))
+    return checked
+
+
+def _init_worker(keys: KeySet) -> None:
+    _WORKER["keys"] = keys
+
+
+def _check_in_worker(job: tuple[str, int, int, int]) -> list[tuple[int, Checked | None]]:
+    return _check_slice(job, _WORKER["keys"])
 
 
 def verify_export(
-    path: Path, keys: KeySet, workers: int | None = None, progress: Callable[[int], None] = lambda _: None
+    path: Path,
+    keys: KeySet,
+    workers: int | None = None,
+    progress: Callable[[int], None] = lambda _: None,
+    slice_bytes: int = SLICE_BYTES,
 ) -> ChainVerifier:
-    """Check every chain of the export ``path``; ``progress`` hears how many lines all workers have passed
-    (divided by the number of workers: each reads every line). Returns the merged verifier, not yet finished."""
+    """Check every record of the export ``path``; ``progress`` hears the line number reached.
+    Returns the verifier, not yet finished (``missing`` and ``finish`` follow)."""
     count = max(1, workers or os.cpu_count() or 1)
-    merged = ChainVerifier(keys)
-    if count == 1:
+    verifier = ChainVerifier(keys)
+    jobs = [(str(path), start, end, line) for start, end, line in slices(path, slice_bytes)]
+    if count == 1 or len(jobs) == 1:
+        number = 0
         for number, raw in export_lines(path):
-            merged.feed_bytes(raw, f"{path}:{number}")
-            progress(number)
-        return merged
-    context = multiprocessing.get_context("fork")  # the workers inherit the keys: key objects do not pickle
-    done = context.Value("q", 0)
-    outbox: Queue[Any] = context.Queue()
-    processes = [
-        context.Process(target=_check_share, args=(path, keys, share, count, done, outbox), daemon=True)
-        for share in range(count)
-    ]
-    for process in processes:
-        process.start()
-    reports: list[tuple[VerifyReport, dict[str, set[int]]]] = []
-    while len(reports) < count:
-        try:
-            reports.append(outbox.get(timeout=0.2))
-        except queue.Empty:  # nothing yet: say how far the workers are
-            progress(done.value // count)
-            if any(p.exitcode not in (None, 0) for p in processes):
-                raise RuntimeError("a verify worker stopped unexpectedly") from None
-    for process in processes:
-        process.join()
-    for report, decided in reports:
-        _merge(merged.report, report)
-        for chain, offsets in decided.items():
-            merged.decided.setdefault(chain, set()).update(offsets)
-    progress(done.value // count)
-    return merged
+            verifier.feed_bytes(raw, f"{path}:{number}")
+            if number % 1000 == 0:
+                progress(number)
+        progress(number)
+        return verifier
+    # fork: the workers get the keys as they are; imap hands back results in file order.
+    with multiprocessing.get_context("fork").Pool(count, initializer=_init_worker, initargs=(keys,)) as pool:
+        _take_all(verifier, path, pool.imap(_check_in_worker, jobs), progress)
+    return verifier
 
 
-def _merge(into: VerifyReport, part: VerifyReport) -> None:
-    into.chains.update(part.chains)  # each chain was checked by one worker only
-    for outcome, count in part.outcomes.items():
-        into.outcomes[outcome] = into.outcomes.get(outcome, 0) + count
-    into.problems += part.problems
+def _take_all(
+    verifier: ChainVerifier,
+    path: Path,
+    results: Iterator[list[tuple[int, Checked | None]]],
+    progress: Callable[[int], None],
+) -> None:
+    for checked in results:  # in file order: imap keeps it
+        for number, item in checked:
+            if item is None:
+                verifier.unparsable(f"{path}:{number}")
+            else:
+                verifier.take(item)
+        if checked:
+            progress(checked[-1][0])

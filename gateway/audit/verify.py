@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from contracts.jsonio import sha256_digest, strict_loads
 from gateway.audit.record import GENESIS, record_hash
@@ -118,6 +118,7 @@ def sealed_digest(raw: bytes, record: Mapping[str, Any]) -> str | None:
     return digest if sha256_digest(body) == digest else None
 
 
+_DECODE = json.JSONDecoder().decode  # plain and fast: only bytes that hash right are taken this way
 _PLAIN = re.compile(r"[A-Za-z0-9:._-]*")  # digests and JWS: nothing JSON would escape
 
 
@@ -125,6 +126,78 @@ def _json_string(text: str) -> bytes:
     if _PLAIN.fullmatch(text):
         return b'"' + text.encode("ascii") + b'"'
     return json.dumps(text, ensure_ascii=False).encode("utf-8")
+
+
+Issue = tuple[str, str]  # (kind, what): "tampered" or "unverifiable", and what is wrong
+
+
+class Checked(NamedTuple):
+    """One record after the checks that need nothing but the record itself (its hash and signature), with
+    what the checks in chain order need. Made in any process; linked in log order (``ChainVerifier.take``)."""
+
+    chain: str
+    seq: int | None
+    prev: object
+    hash: object
+    offset: int | None
+    outcome: str
+    signed: bool
+    content: Issue | None  # the hash: changed after it was written, or cannot be canonicalised
+    signature: Issue | None
+
+
+def check_bytes(raw: bytes, keys: KeySet) -> Checked | None:
+    """``raw`` as written (an export line, a Kafka value) checked on its own; None when it is no record at all.
+
+    The hash is checked straight from the bytes when it can be (``sealed_digest``); otherwise
+    the record is read strictly: with a repeated member name, a reader that keeps the last
+    would see another record than the one hashed (an inserted "outcome" before the real one).
+    """
+    try:
+        record = _DECODE(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError too
+        record = None
+    digest = sealed_digest(raw, record) if isinstance(record, dict) else None
+    if digest is None:
+        try:
+            record = strict_loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(record, dict):
+            return None
+    return check_record(record, keys, digest)
+
+
+def check_record(record: Mapping[str, Any], keys: KeySet, digest: str | None = None) -> Checked:
+    """A parsed record checked on its own; ``digest``: its hash, already checked against its bytes."""
+    content: Issue | None = None
+    signature: Issue | None = None
+    try:
+        recomputed = digest if digest is not None else record_hash(record)
+    except (TypeError, ValueError):
+        content, recomputed = ("tampered", "record cannot be canonicalised"), ""
+    if content is None and record.get("hash") != recomputed:
+        content = ("tampered", "hash does not match the record's content")
+    sig = record.get("sig")
+    if content is None and sig is not None:
+        # A signature is checked only over a hash that matches; a later signed record vouches for the others.
+        if isinstance(sig, str):
+            signature = _signature(sig, recomputed, str(record.get("decided_at")), keys)
+        else:
+            signature = ("tampered", "sig is not a detached JWS")
+    inbound = record.get("inbound")
+    offset = inbound.get("offset") if isinstance(inbound, dict) else None
+    return Checked(  # positionally: this runs once per record
+        str(record.get("chain")),
+        _seq(record),
+        record.get("prev"),
+        record.get("hash"),
+        offset if type(offset) is int else None,
+        str(record.get("outcome")),
+        sig is not None,
+        content,
+        signature,
+    )
 
 
 class ChainVerifier:
@@ -136,50 +209,41 @@ class ChainVerifier:
         self.decided: dict[str, set[int]] = {}
 
     def feed_bytes(self, raw: bytes, where: str) -> None:
-        """One record as written (an export line, a Kafka value): the hash checked from the bytes when it can be."""
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            record = None
-        digest = sealed_digest(raw, record) if isinstance(record, dict) else None
-        if digest is None:
-            # Strict: with a repeated member name, a reader that keeps the last would see another record
-            # than the one hashed (an inserted "outcome" before the real one).
-            try:
-                record = strict_loads(raw)
-            except ValueError:
-                self.unparsable(where)
-                return
-            if not isinstance(record, dict):
-                self.unparsable(where)
-                return
-        self.feed(record, digest)
+        """One record as written (an export line, a Kafka value)."""
+        checked = check_bytes(raw, self.keys)
+        if checked is None:
+            self.unparsable(where)
+        else:
+            self.take(checked)
 
     def feed(self, record: Mapping[str, Any], digest: str | None = None) -> None:
         """One parsed record; ``digest``: its hash, already checked against its bytes (``sealed_digest``)."""
+        self.take(check_record(record, self.keys, digest))
+
+    def take(self, checked: Checked) -> None:
+        """The checks in chain order (seq, prev, increasing offsets), and the counting, for one record."""
         report = self.report
-        chain = str(record.get("chain"))
+        chain = checked.chain
         state = report.chains.get(chain)
         if state is None:  # not setdefault: that would build a ChainState and a set for every record
             state = report.chains[chain] = ChainState()
             self.decided[chain] = set()
         state.records += 1
-        inbound = record.get("inbound")
-        if isinstance(inbound, dict) and type(offset := inbound.get("offset")) is int:
-            self.decided[chain].add(offset)
+        if checked.offset is not None:
+            self.decided[chain].add(checked.offset)
         if state.broken:
             return
-        problem = _check(record, state, self.keys, digest)
+        problem = _in_order(checked, state)
         if problem is not None:
             state.broken = True
             state.pending.clear()
-            report.problems.append(Problem(chain, _seq(record), *problem))
+            report.problems.append(Problem(chain, checked.seq, *problem))
             return
-        state.last_seq, state.last_hash = int(record["seq"]), str(record["hash"])
-        state.last_offset = int(record["inbound"]["offset"])
-        outcome = str(record.get("outcome"))
-        state.pending[outcome] = state.pending.get(outcome, 0) + 1
-        if record.get("sig") is None:
+        assert checked.seq is not None, "_in_order refused a record without seq"
+        assert checked.offset is not None, "_in_order refused a record without offset"
+        state.last_seq, state.last_hash, state.last_offset = checked.seq, str(checked.hash), checked.offset
+        state.pending[checked.outcome] = state.pending.get(checked.outcome, 0) + 1
+        if not checked.signed:
             state.unsigned_since = state.last_seq if state.unsigned_since is None else state.unsigned_since
             return
         # A verified signature vouches for this record and every earlier one: only now do they count.
@@ -233,32 +297,22 @@ def _seq(record: Mapping[str, Any]) -> int | None:
     return seq if isinstance(seq, int) else None
 
 
-def _check(record: Mapping[str, Any], state: ChainState, keys: KeySet, digest: str | None) -> tuple[str, str] | None:
-    seq = _seq(record)
+def _in_order(checked: Checked, state: ChainState) -> Issue | None:
+    """The first thing wrong with the record, in the order a reader meets it: seq, prev, hash, offset, sig."""
+    seq = checked.seq
     if seq is None:
         return "tampered", "seq is missing"
     if seq != state.last_seq + 1:
         return "tampered", f"seq {seq} follows {state.last_seq} (expected {state.last_seq + 1})"
-    if record.get("prev") != state.last_hash:
+    if checked.prev != state.last_hash:
         return "tampered", "prev does not equal the hash of the previous record"
-    try:
-        recomputed = digest if digest is not None else record_hash(record)
-    except (TypeError, ValueError):
-        return "tampered", "record cannot be canonicalised"
-    if record.get("hash") != recomputed:
-        return "tampered", "hash does not match the record's content"
-    try:
-        offset = int(record["inbound"]["offset"])
-    except (KeyError, TypeError, ValueError):
+    if checked.content is not None:
+        return checked.content
+    if checked.offset is None:
         return "tampered", "inbound offset is missing"
-    if offset <= state.last_offset:
-        return "tampered", f"inbound offset {offset} does not increase (after {state.last_offset})"
-    sig = record.get("sig")
-    if sig is None:  # not a checkpoint: a later signed record vouches for it, or finish() reports the tail
-        return None
-    if not isinstance(sig, str):
-        return "tampered", "sig is not a detached JWS"
-    return _signature(sig, recomputed, str(record.get("decided_at")), keys)
+    if checked.offset <= state.last_offset:
+        return "tampered", f"inbound offset {checked.offset} does not increase (after {state.last_offset})"
+    return checked.signature
 
 
 def _signature(sig: str, digest: str, decided_at: str, keys: KeySet) -> tuple[str, str] | None:

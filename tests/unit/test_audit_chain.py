@@ -246,7 +246,8 @@ def test_several_processes_report_what_one_does(rules: Rules, tmp_path, workers:
         single.feed_bytes(raw, f"{export}:{number}")
     expected = single.finish()
     seen: list[int] = []
-    report = verify_export(export, KEYS, workers, seen.append).finish()
+    # Slices of 4 KiB: several even for this small export, so that the workers share it.
+    report = verify_export(export, KEYS, workers, seen.append, slice_bytes=4_096).finish()
     assert report.records == expected.records == 80
     assert report.outcomes == expected.outcomes
     assert sorted(report.problems, key=str) == sorted(expected.problems, key=str)
