@@ -88,7 +88,9 @@ async def passthrough(bootstrap: str, source: str, target: str, count: int) -> f
 class GatewayProcess:
     """``gkt run`` as a subprocess, watched through its /metrics."""
 
-    def __init__(self, bootstrap: str, prefix: str, key_dir: Path, signer: Signer | None = None) -> None:
+    def __init__(
+        self, bootstrap: str, prefix: str, key_dir: Path, signer: Signer | None = None, workers: int = 1
+    ) -> None:
         signer = signer or Signer.generate("gw-bench-1")
         (key_dir / "gw.pem").write_bytes(signer.private_pem())
         self.signer = signer
@@ -115,6 +117,8 @@ class GatewayProcess:
                 "--http-port",
                 str(self.port),
                 "--allow-test-oins",
+                "--workers",
+                str(workers),
             ],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -138,6 +142,14 @@ class GatewayProcess:
 
     def decided(self) -> int:
         return sum(self.outcomes().values())
+
+    def shares(self) -> list[int]:
+        """Decisions per worker (``gkt run --workers``: the parent labels each worker's metrics)."""
+        _, text = self._get("/metrics")
+        per: dict[str, int] = {}
+        for worker, value in re.findall(r'^gkt_decisions_total\{[^}]*worker="(\d+)"[^}]*\} (\S+)$', text, re.M):
+            per[worker] = per.get(worker, 0) + int(float(value))
+        return [per[worker] for worker in sorted(per)]
 
     async def ready(self) -> None:
         while self._get("/readyz")[0] != 200:
@@ -233,23 +245,21 @@ async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds
 
 
 async def scale_out(bootstrap: str, prefix: str, records: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    """Two gateway processes in one consumer group over a multi-partition topic."""
+    """``gkt run --workers 2``: two gateway processes in one consumer group over a multi-partition topic."""
     from gateway.kafka.follower import read_all
 
     signer = Signer.generate("gw-bench-1")
-    gateways = [GatewayProcess(bootstrap, prefix, scratch(), signer) for _ in range(2)]
+    gateway = GatewayProcess(bootstrap, prefix, scratch(), signer, workers=2)
     try:
-        for gateway in gateways:
-            await gateway.ready()
-        await asyncio.sleep(2)  # both members joined: the partitions are spread over them
+        await gateway.ready()  # ready when both workers are: the partitions are spread over them
+        await asyncio.sleep(2)
         await preload(bootstrap, f"{prefix}gkt.in.nla", records)
-        while sum(g.decided() for g in gateways) < len(records):
+        while gateway.decided() < len(records):
             await asyncio.sleep(0.05)
         rate = await decision_rate(bootstrap, f"{prefix}gkt.audit")
-        shares = [g.decided() for g in gateways]
+        shares = gateway.shares()
     finally:
-        for gateway in gateways:
-            gateway.stop()
+        gateway.stop()
     audit = [json.loads(r.value) for r in await read_all(bootstrap, f"{prefix}gkt.audit") if r.value is not None]
     positions = {(a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
     verifier = ChainVerifier(KeySet.of(signer))

@@ -17,7 +17,15 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def health_app(ready: Callable[[], bool]) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+async def _own_metrics() -> bytes:
+    return generate_latest(REGISTRY)
+
+
+def health_app(
+    ready: Callable[[], bool], metrics: Callable[[], Awaitable[bytes]] = _own_metrics
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """``metrics``: this process's registry, or (``gkt run --workers``) every worker's, labelled."""
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
@@ -28,7 +36,7 @@ def health_app(ready: Callable[[], bool]) -> Callable[[Scope, Receive, Send], Aw
             is_ready = ready()
             status, body, ctype = (200, b"ready\n", b"text/plain") if is_ready else (503, b"not ready\n", b"text/plain")
         elif path == "/metrics":
-            status, body, ctype = 200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST.encode()
+            status, body, ctype = 200, await metrics(), CONTENT_TYPE_LATEST.encode()
         else:
             status, body, ctype = 404, b"not found\n", b"text/plain"
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype)]})
@@ -40,8 +48,15 @@ def health_app(ready: Callable[[], bool]) -> Callable[[Scope, Receive, Send], Aw
 class HttpServer:
     """Runs the health app on 127.0.0.1 or 0.0.0.0 in the service's event loop."""
 
-    def __init__(self, ready: Callable[[], bool], port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - probes come from outside the container
-        config = uvicorn.Config(health_app(ready), host=host, port=port, log_level="warning", lifespan="off")
+    def __init__(
+        self,
+        ready: Callable[[], bool],
+        port: int,
+        host: str = "0.0.0.0",  # noqa: S104 - probes come from outside the container
+        metrics: Callable[[], Awaitable[bytes]] = _own_metrics,
+    ) -> None:
+        app = health_app(ready, metrics)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 

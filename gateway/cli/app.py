@@ -111,8 +111,11 @@ def run(
     reference: Reference = None,
     allow_test_oins: AllowTestOins = None,
     http_port: Annotated[int | None, typer.Option("--http-port", help="port of /healthz, /readyz, /metrics")] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="gateway processes in one consumer group (one per core)")
+    ] = 1,
 ) -> None:
-    """Run the gateway service until SIGTERM or Ctrl-C.
+    """Run the gateway service until SIGTERM or Ctrl-C; with --workers N, N processes started and stopped together.
 
     Example: GKT_SIGNING_KEY=keys/gw.pem gkt run --bootstrap kafka:9092 --http-port 8080
     """
@@ -128,7 +131,7 @@ def run(
         allow_test_oins=allow_test_oins,
         http_port=http_port,
     )
-    run_service(settings)
+    run_service(settings, workers)
 
 
 @app.command()

@@ -19,9 +19,19 @@ from gateway.signing import Signer
 log = structlog.get_logger("gkt.run")
 
 
-def run_service(settings: Settings) -> None:
+def run_service(settings: Settings, workers: int = 1) -> None:
+    """The service in this process, or (``workers`` > 1) that many processes supervised by this one."""
     logs.configure(settings.log_level)
     rules = load_rules(settings)  # fails at start, naming file and field
+    if workers > 1:
+        from gateway.cli.workers import run_workers
+
+        if settings.signing_key is not None:
+            load_signer(settings)  # a wrong key stops the parent at start, not N children in a loop
+        with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
+            _start_up_summary(settings, rules, bootstrap)
+            run_workers(settings, workers, bootstrap)
+        return
     if settings.signing_key is None and not settings.bootstrap:
         # Developer mode on the embedded broker: an ephemeral key, said out loud.
         signer = Signer.generate("gkt-dev-ephemeral")

@@ -50,10 +50,10 @@ class GatewayProcess:
     def log_path(self) -> Path:
         return self.workdir / "gateway.log"
 
-    def start(self, ready_within: float = 60) -> "GatewayProcess":
+    def start(self, ready_within: float = 60, *extra: str) -> "GatewayProcess":
         self.starts += 1
         command = [str(GKT), "run", "--bootstrap", self.bootstrap, "--topic-prefix", self.prefix]
-        command += ["--http-port", str(self.port), "--allow-test-oins"]
+        command += ["--http-port", str(self.port), "--allow-test-oins", *extra]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + ready_within

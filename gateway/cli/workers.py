@@ -1,0 +1,180 @@
+"""``gkt run --workers N``: N gateway processes in one consumer group, started and stopped together.
+
+Like a web server's workers: the parent resolves the settings once, starts N
+``gkt run`` children with them (each its own process, so each its own core),
+serves ``/healthz``, ``/readyz`` and ``/metrics`` for the whole on the
+configured port, restarts a child that dies, and on SIGTERM stops them all and
+waits. Correctness needs nothing from the parent: the children share the
+consumer group, each partition has one owner and one audit chain, and a child
+killed at any moment loses and repeats nothing (G1).
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from gateway.demo.samples import KEYS_ENV
+from gateway.errors import GatewayError
+from gateway.http import HttpServer
+from gateway.kafka.embedded import free_port
+from gateway.settings import Settings
+from gateway.signing import Signer
+
+log = structlog.get_logger("gkt.workers")
+RESTART_DELAY_SECONDS = 2.0
+STOP_SECONDS = 30.0
+
+
+@dataclass
+class Worker:
+    index: int
+    port: int
+    process: asyncio.subprocess.Process | None = None
+    ready: bool = False
+    restarts: int = 0
+    metrics: bytes = b""
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def child_env(settings: Settings, bootstrap: str, signing_key: Path, http_port: int) -> dict[str, str]:
+    """The parent's resolved settings as ``GKT_*`` variables: every child runs with exactly them."""
+    # Settings come only from the parent's resolved ones (flags, environment and --config alike).
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GKT_") or name == KEYS_ENV}
+    for name, setting in settings.model_dump().items():
+        if setting is None:
+            continue
+        value = setting.get_secret_value() if isinstance(setting, SecretStr) else setting
+        env[f"GKT_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    env |= {"GKT_BOOTSTRAP": bootstrap, "GKT_SIGNING_KEY": str(signing_key), "GKT_HTTP_PORT": str(http_port)}
+    return env
+
+
+def _fetch(port: int, path: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return response.status, response.read()
+    except OSError:  # HTTPError (a 503) is one too: not ready
+        return 503, b""
+
+
+class _Labelled:
+    """Every worker's metrics in one exposition, each sample labelled ``worker``."""
+
+    def __init__(self, workers: Iterable[Worker]) -> None:
+        self._workers = list(workers)
+
+    def collect(self) -> Iterator[Metric]:
+        merged: dict[str, Metric] = {}
+        for worker in self._workers:
+            for family in text_string_to_metric_families(worker.metrics.decode("utf-8", "replace")):
+                into = merged.setdefault(family.name, Metric(family.name, family.documentation, family.type))
+                for sample in family.samples:
+                    labels = {**sample.labels, "worker": str(worker.index)}
+                    into.add_sample(sample.name, labels, sample.value, sample.timestamp)
+        yield from merged.values()
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, count: int, bootstrap: str, signing_key: Path) -> None:
+        self.settings = settings
+        self.workers = [Worker(i, free_port()) for i in range(count)]
+        for worker in self.workers:
+            worker.env = child_env(settings, bootstrap, signing_key, worker.port)
+        self.stopping = False
+
+    def ready(self) -> bool:
+        return all(worker.ready for worker in self.workers)
+
+    async def metrics(self) -> bytes:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Labelled(self.workers))
+        return generate_latest(registry)
+
+    async def _start(self, worker: Worker) -> None:
+        command = [sys.executable, "-c", "from gateway.cli.app import main; main()", "run"]
+        worker.process = await asyncio.create_subprocess_exec(*command, env=worker.env)
+        worker.ready = False
+        log.info("worker_started", worker=worker.index, pid=worker.process.pid)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        for worker in self.workers:
+            await self._start(worker)
+        while not stop.is_set():
+            for worker in self.workers:
+                await self._watch(worker)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+        await self._stop_all()
+
+    async def _watch(self, worker: Worker) -> None:
+        process = worker.process
+        assert process is not None
+        if process.returncode is not None:
+            worker.ready = False
+            worker.restarts += 1
+            log.error("worker_exited", worker=worker.index, exit_code=process.returncode, restarts=worker.restarts)
+            await asyncio.sleep(RESTART_DELAY_SECONDS)
+            await self._start(worker)
+            return
+        status, _ = await asyncio.to_thread(_fetch, worker.port, "/readyz")
+        worker.ready = status == 200
+        status, body = await asyncio.to_thread(_fetch, worker.port, "/metrics")
+        if status == 200:
+            worker.metrics = body
+
+    async def _stop_all(self) -> None:
+        running = [w.process for w in self.workers if w.process is not None and w.process.returncode is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(STOP_SECONDS):
+                codes = [await process.wait() for process in running]
+        except TimeoutError:
+            for process in running:
+                if process.returncode is None:
+                    process.kill()
+            raise GatewayError(f"workers did not stop within {STOP_SECONDS:g} s; killed") from None
+        log.info("workers_stopped", exit_codes=codes)
+
+
+def run_workers(settings: Settings, count: int, bootstrap: str) -> None:
+    """Start ``count`` workers on ``bootstrap`` and supervise them until SIGTERM or Ctrl-C."""
+    with tempfile.TemporaryDirectory(prefix="gkt-workers-") as scratch:
+        key = settings.signing_key
+        if key is None:
+            # Development on the embedded broker only (run_service refuses it otherwise): one ephemeral key
+            # for all workers, so that every record the group writes verifies with one key.
+            key = Path(scratch) / "ephemeral.pem"
+            key.write_bytes(Signer.generate(settings.signing_kid).private_pem())
+            log.warning("ephemeral_signing_key", kid=settings.signing_kid, reason="no GKT_SIGNING_KEY; embedded broker")
+        asyncio.run(_serve(Supervisor(settings, count, bootstrap, key)))
+
+
+async def _serve(supervisor: Supervisor) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    port = supervisor.settings.http_port
+    http = HttpServer(supervisor.ready, port, metrics=supervisor.metrics) if port else None
+    if http is not None:
+        await http.start()
+    log.info("workers_starting", workers=len(supervisor.workers), http_port=port or None)
+    try:
+        await supervisor.run(stop)
+    finally:
+        if http is not None:
+            await http.stop()
