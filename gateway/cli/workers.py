@@ -99,6 +99,10 @@ class Supervisor:
         return all(worker.ready for worker in self.workers)
 
     async def metrics(self) -> bytes:
+        """Every worker's metrics, fetched when asked (a scrape), not polled: the workers' cores are for work."""
+        for worker in self.workers:
+            status, body = await asyncio.to_thread(_fetch, worker.port, "/metrics")
+            worker.metrics = body if status == 200 else b""
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Labelled(self.workers))
         return generate_latest(registry)
@@ -131,9 +135,6 @@ class Supervisor:
             return
         status, _ = await asyncio.to_thread(_fetch, worker.port, "/readyz")
         worker.ready = status == 200
-        status, body = await asyncio.to_thread(_fetch, worker.port, "/metrics")
-        if status == 200:
-            worker.metrics = body
 
     async def _stop_all(self) -> None:
         running = [w.process for w in self.workers if w.process is not None and w.process.returncode is None]
