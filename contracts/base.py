@@ -6,7 +6,8 @@ event (``/data/...``), never the offending values.
 """
 
 import builtins
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -115,23 +116,36 @@ class Violation:
         return cls(pointer("data", *error["loc"]), error["msg"], identifier=error["type"] == IDENTIFIER_ERROR)
 
 
-def walk_present_optional(
-    model: BaseModel, path: tuple[str | int, ...] = ()
-) -> Iterator[tuple[tuple[str | int, ...], bool]]:
-    """Yield ``(path, is_optional)`` for every field the sender actually sent.
+Path = tuple[str | int, ...]
 
-    Used by the agreement stage: an optional field that was sent must be agreed.
-    Descends into objects and arrays of objects.
+
+@functools.cache
+def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """``(name, optional)`` of a model's fields, in declaration order: worked out once per class."""
+    return tuple((name, not info.is_required()) for name, info in model.model_fields.items())
+
+
+def refused_optional(model: BaseModel, agreed: Callable[[Path], bool], path: Path = ()) -> list[Path]:
+    """Paths of the optional fields the sender sent that ``agreed`` refuses, in document order.
+
+    Used by the agreement stage: an optional field that was sent must be agreed. Descends
+    into objects and arrays of objects, but not into a refused field: one reason for a
+    refused object, not one per member.
     """
-    for name, info in type(model).model_fields.items():
-        if name not in model.model_fields_set:
+    refused: list[Path] = []
+    sent = model.model_fields_set
+    for name, optional in _fields_of(type(model)):
+        if name not in sent:
             continue
         here = (*path, name)
-        yield here, not info.is_required()
+        if optional and not agreed(here):
+            refused.append(here)
+            continue
         value = getattr(model, name)
         if isinstance(value, BaseModel):
-            yield from walk_present_optional(value, here)
+            refused += refused_optional(value, agreed, here)
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    yield from walk_present_optional(item, (*here, index))
+                    refused += refused_optional(item, agreed, (*here, index))
+    return refused

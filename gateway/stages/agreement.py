@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from contracts.agreement import Agreement, ReportTypeAgreement
-from contracts.base import ContractModel, ReportSubject, walk_present_optional
+from contracts.base import ContractModel, ReportSubject, refused_optional
 from contracts.masking import pointer
 from gateway.inbound import CloudEvent
 from gateway.reasons import Reason, ReasonCode
@@ -47,15 +47,10 @@ def _version(terms: ReportTypeAgreement, version: str, received_at: datetime) ->
 
 
 def _fields(terms: ReportTypeAgreement, report: ContractModel) -> list[Reason]:
-    reasons = []
-    skip_inside: tuple[str | int, ...] | None = None
-    for path, optional in walk_present_optional(report):
-        if skip_inside is not None and path[: len(skip_inside)] == skip_inside:
-            continue
-        if optional and not terms.field_agreed(path):
-            reasons.append(Reason(ReasonCode.FIELD_NOT_AGREED, pointer("data", *path), "this field is not agreed"))
-            skip_inside = path  # one reason for a refused object, not one per member
-    return reasons
+    return [
+        Reason(ReasonCode.FIELD_NOT_AGREED, pointer("data", *path), "this field is not agreed")
+        for path in refused_optional(report, terms.field_agreed)
+    ]
 
 
 def _evidence(terms: ReportTypeAgreement, subject: ReportSubject) -> list[Reason]:
