@@ -71,7 +71,8 @@ def read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int = MAX_E
         return _unreadable(_why_unreadable(exc))
     if not isinstance(parsed, dict):
         return _unreadable("not one JSON object")
-    if _deeper_than(parsed, MAX_DEPTH):
+    # Fewer brackets than levels allowed cannot nest deeper (brackets in strings only overcount): skip the walk.
+    if value.count(b"{") + value.count(b"[") > MAX_DEPTH and _deeper_than(parsed, MAX_DEPTH):
         return _unreadable(f"nested deeper than {MAX_DEPTH} levels")
     return _attributes(parsed, allow_test_oins=allow_test_oins)
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from gateway.reasons import ReasonCode
-from gateway.stages.read import MAX_EVENT_BYTES, read
+from gateway.stages.read import MAX_DEPTH, MAX_EVENT_BYTES, read
 from tests.helpers import NOW, inbound, nla
 
 
@@ -118,3 +118,18 @@ def test_time_with_offset_is_parsed() -> None:
     result = read(inbound(nla(NOW)), allow_test_oins=True)
     assert result.event is not None
     assert result.event.time == NOW
+
+
+def test_nesting_deeper_than_64_levels_is_unreadable_and_64_is_not() -> None:
+    def nested(levels: int) -> bytes:
+        # The event is one level; data adds the rest.
+        return b'{"specversion":"1.0","data":' + b"[" * (levels - 1) + b"1" + b"]" * (levels - 1) + b"}"
+
+    deep = read(inbound(nested(MAX_DEPTH + 2), kid=None), allow_test_oins=True)
+    assert [r.detail for r in deep.reasons] == [f"nested deeper than {MAX_DEPTH} levels"]
+    shallow = read(inbound(nested(MAX_DEPTH), kid=None), allow_test_oins=True)
+    assert all("nested" not in r.detail for r in shallow.reasons)
+    brackets_in_text = b'{"specversion":"1.0","data":"' + b"[" * 500 + b'"}'
+    assert all(
+        "nested" not in r.detail for r in read(inbound(brackets_in_text, kid=None), allow_test_oins=True).reasons
+    )
