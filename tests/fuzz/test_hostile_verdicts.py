@@ -69,7 +69,7 @@ def review_record(draw: st.DrawFn, report: InboundRecord, offset: int) -> Inboun
     try:  # mostly signed by the reviewer the verdict names, so that taken verdicts are reached too
         named = json.loads(value or b"").get("reviewer")
         reviewer = named if named in s.REVIEWERS and draw(st.integers(0, 3)) else reviewer
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # any bytes: not JSON, not an object, too deep
         pass
     if draw(st.integers(0, 3)):
         headers.append((SIGNATURE_HEADER, s.sign_verdict(value or b"", reviewer)))
