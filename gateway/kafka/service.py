@@ -349,5 +349,5 @@ class GatewayService:
         counts = self.review.open_by_reason()
         for code in {ReasonCode.REVIEW_REQUIRED.value, ReasonCode.REFERENCE_UNKNOWN.value, *counts}:
             QUARANTINE_OPEN.labels(code).set(counts.get(code, 0))
-        received = [moment.timestamp() for item in self.review.open_items() if (moment := item.received)]
-        QUARANTINE_OLDEST.set(max(0.0, now - min(received)) if received else 0.0)
+        oldest = self.review.oldest_received()
+        QUARANTINE_OLDEST.set(max(0.0, now - oldest.timestamp()) if oldest else 0.0)

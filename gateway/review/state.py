@@ -10,7 +10,7 @@ never opens again.
 """
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -120,6 +120,13 @@ class ReviewState:
             key=lambda item: (item.received_at or "", str(item.position)),
         )
 
+    def _open(self) -> Iterator[Item]:
+        return (item for position, item in self._items.items() if position not in self._closed)
+
     def open_by_reason(self) -> Counter[str]:
         """Open items per reason code (an item held for two reasons counts under both)."""
-        return Counter(code for item in self.open_items() for code in set(item.reasons))
+        return Counter(code for item in self._open() for code in set(item.reasons))
+
+    def oldest_received(self) -> datetime | None:
+        """When the longest-waiting open item arrived (for ``gkt_quarantine_oldest_seconds``; no sorting)."""
+        return min((moment for item in self._open() if (moment := item.received) is not None), default=None)

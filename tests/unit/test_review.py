@@ -506,3 +506,16 @@ def test_every_record_a_verdict_writes_matches_its_published_model() -> None:
     for record in desk.audit:
         validate(AuditRecord, dumps(record))
     assert {a["outcome"] for a in desk.audit} == {"quarantined", "pending", "released", "discarded", "rejected"}
+
+
+def test_the_oldest_open_item_is_the_first_received_still_open() -> None:
+    desk = Desk()
+    first = desk.hold(kvk_under_review())
+    second = desk.hold(nla_unknown_client(offset=1))
+    assert desk.state.oldest_received() == first.received_at
+    desk.verdict(first, "discard", "r-0001")
+    desk.verdict(first, "discard", "r-0002")
+    assert desk.state.oldest_received() == second.received_at
+    desk.verdict(second, "discard", "r-0001")
+    desk.verdict(second, "discard", "r-0002")
+    assert desk.state.oldest_received() is None
