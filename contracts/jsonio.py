@@ -116,14 +116,14 @@ def canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-_SAFE_INTEGER = 2**53 - 1  # I-JSON: larger integers are not valid JCS input; rfc8785 refuses them
+SAFE_INTEGER = 2**53 - 1  # I-JSON: larger integers are not valid JCS input; rfc8785 refuses them
 
 
 def _needs_library(value: Any) -> bool:
     if isinstance(value, float):
         return True
     if isinstance(value, int) and not isinstance(value, bool):
-        return not -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+        return not -SAFE_INTEGER <= value <= SAFE_INTEGER
     if isinstance(value, dict):
         # JCS orders member names by UTF-16 code units, Python by code points: the
         # same for ASCII names (all of the audit record's), not beyond the BMP.

@@ -107,7 +107,7 @@ class ReviewerBook:
         return next((v for v in self._all if v.ref == ref), None)
 
     def name_of(self, reviewer: str) -> str | None:
-        """The reviewer's name in the latest version that lists them (for people, never for the log)."""
+        """The reviewer's name in the latest version that lists them: for ``gkt review list``, never for the log."""
         return next((n for v in reversed(self._versions) if (n := v.name_of(reviewer))), None)
 
     def __iter__(self) -> Iterator[ReviewerVersion]:

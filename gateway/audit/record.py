@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from contracts.jsonio import canonical, sha256_digest, utc_iso
+from contracts.jsonio import SAFE_INTEGER, canonical, sha256_digest, utc_iso
 from gateway import __version__
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
@@ -171,16 +171,13 @@ class Sealed:
         )
 
 
-_SAFE_INTEGER = 2**53 - 1
-
-
 def canonical_body(record: AuditBody) -> bytes:
     """RFC 8785 bytes of an audit body, without walking it: its member names are ours (ASCII) and its only
     numbers are integers (seq, partitions, offsets), so sorted compact JSON is JCS unless an integer is out
     of I-JSON's range, which ``canonical`` then refuses as it always did."""
     original = record["original"]
     numbers = (record["seq"], record["inbound"]["offset"], original["offset"] if original else 0)
-    if all(-_SAFE_INTEGER <= n <= _SAFE_INTEGER for n in numbers):
+    if all(-SAFE_INTEGER <= n <= SAFE_INTEGER for n in numbers):
         return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return canonical(record)
 

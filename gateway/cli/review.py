@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gateway.cli.options import AllowTestOins, Bootstrap, Config, Reference, TopicPrefix
+from gateway.cli.options import AllowTestOins, Bootstrap, Config, Reference, Reviewers, TopicPrefix
 from gateway.cli.options import settings as settings_for
 from gateway.errors import UsageError
 
 if TYPE_CHECKING:
+    from contracts.reviewer_book import ReviewerBook
     from gateway.inbound import InboundRecord
     from gateway.pipeline import Rules
     from gateway.review.state import Item, ReviewState
@@ -34,7 +35,10 @@ ItemArg = Annotated[str, typer.Argument(help="item id <topic>/<partition>/<offse
 Key = Annotated[Path, typer.Option("--key", help="your private key (PEM), as listed in the reviewers file")]
 Kid = Annotated[str, typer.Option("--kid", help="your key's kid")]
 ReviewerId = Annotated[str, typer.Option("--reviewer", help="your reviewer id (staff number)")]
-Grounds = Annotated[str, typer.Option("--grounds", help="why, 1-1000 characters (stays on gkt.review)")]
+Grounds = Annotated[
+    str | None,
+    typer.Option("--grounds", help="why, 1-1000 characters; required for release and discard (stays on gkt.review)"),
+]
 Timeout = Annotated[float, typer.Option("--timeout", help="seconds to wait for the gateway's decision")]
 
 
@@ -43,6 +47,14 @@ def _settings(config: Path | None, bootstrap: str | None, topic_prefix: str | No
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the quarantine lives on the Kafka the gateway uses")
     return settings
+
+
+def _reviewer_names(settings: "Settings") -> "ReviewerBook":
+    from contracts.reviewer_book import ReviewerBook
+    from gateway.rules_loader import config_errors
+
+    with config_errors():
+        return ReviewerBook.load(settings.reviewers)
 
 
 def _state(settings: "Settings") -> "ReviewState":
@@ -83,6 +95,7 @@ def list_items(
     config: Config = None,
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
+    reviewers: Reviewers = None,
     as_json: Json = False,
 ) -> None:
     """Open items, oldest first: item id, partner, event id, reasons, received, age, verdicts so far.
@@ -92,9 +105,14 @@ def list_items(
     from rich.console import Console
     from rich.table import Table
 
-    settings = _settings(config, bootstrap, topic_prefix)
+    settings = _settings(config, bootstrap, topic_prefix, reviewers=reviewers)
     state, now = _state(settings), datetime.now(UTC)
     rows = [_item_json(item, state, now, settings.topic_prefix) for item in state.open_items()]
+    # Reviewers' names are for people: shown here only (spec/review.md), never in the log or a signal.
+    names = _reviewer_names(settings)
+    for row in rows:
+        for verdict in row["verdicts"]:
+            verdict["name"] = names.name_of(verdict["reviewer"])
     rows = [
         row
         for row in rows
@@ -109,7 +127,9 @@ def list_items(
     for column in ("item", "partner", "event id", "reasons", "received", "age (days)", "verdicts so far"):
         table.add_column(column)
     for row in rows:
-        verdicts = ", ".join(f"{v['verdict']} by {v['reviewer']}" for v in row["verdicts"]) or "none"
+        verdicts = ", ".join(
+            f"{v['verdict']} by {v['reviewer']}" + (f" ({v['name']})" if v["name"] else "") for v in row["verdicts"]
+        )
         table.add_row(
             row["item"],
             row["partner"] or "?",
@@ -117,7 +137,7 @@ def list_items(
             ", ".join(row["reasons"]),
             row["received_at"] or "?",
             str(row["age_days"]),
-            verdicts,
+            verdicts or "none",
         )
     Console(width=None if Console().is_terminal else 200).print(table)
 
@@ -236,6 +256,8 @@ def _verdict(
     from gateway.signing import load_private_key, sign_detached
     from gateway.topics import Topics
 
+    if grounds is None and kind != "recheck":
+        raise UsageError(f"--grounds is required for {kind}: say why, 1 to {MAX_GROUNDS} characters")
     if grounds is not None and not 1 <= len(grounds) <= MAX_GROUNDS:
         raise UsageError(f"--grounds must be 1 to {MAX_GROUNDS} characters")
     settings = _settings(config, bootstrap, topic_prefix)
@@ -272,15 +294,15 @@ def _verdict(
     raise typer.Exit(1 if outcome == "rejected" else 0)
 
 
-def _four_eyes(kind: str, done: str, example: str) -> None:
-    """``release`` and ``discard``: the same options; decided once two different reviewers agree."""
+def _verdict_command(kind: str, summary: str, example: str) -> None:
+    """``release``, ``discard`` and ``recheck``: one set of options, one path (``_verdict``)."""
 
     def command(
         item: ItemArg,
         key: Key,
         kid: Kid,
         reviewer: ReviewerId,
-        grounds: Grounds,
+        grounds: Grounds = None,
         config: Config = None,
         bootstrap: Bootstrap = None,
         topic_prefix: TopicPrefix = None,
@@ -289,35 +311,24 @@ def _four_eyes(kind: str, done: str, example: str) -> None:
     ) -> None:
         _verdict(kind, item, key, kid, reviewer, grounds, config, bootstrap, topic_prefix, timeout, as_json)
 
-    command.__doc__ = (
-        f"Sign and publish a {kind}; {done} once two different reviewers gave it (a third settles a "
-        f"disagreement).\n\nExample: gkt review {kind} {example}"
-    )
+    command.__doc__ = f"{summary}\n\nExample: gkt review {kind} {example}"
     review_app.command(kind)(command)
 
 
-_EXAMPLE = 'gkt.in.kvk/0/17 --key me.pem --kid r-0142-2026 --reviewer r-0142 --grounds "..."'
-_four_eyes("release", "released", _EXAMPLE)
-_four_eyes("discard", "discarded", _EXAMPLE)
-
-
-@review_app.command("recheck")
-def recheck(
-    item: ItemArg,
-    key: Key,
-    kid: Kid,
-    reviewer: ReviewerId,
-    grounds: Annotated[str | None, typer.Option("--grounds", help="optional for a recheck")] = None,
-    config: Config = None,
-    bootstrap: Bootstrap = None,
-    topic_prefix: TopicPrefix = None,
-    timeout: Timeout = 60.0,
-    as_json: Json = False,
-) -> None:
-    """Ask the gateway to route the report again with today's reference data; one reviewer is enough.
-
-    The rules decide, not the reviewer: a REVIEW_REQUIRED hold is never lifted by a recheck.
-
-    Example: gkt review recheck gkt.in.nla/1/230 --key me.pem --kid r-0142-2026 --reviewer r-0142
-    """
-    _verdict("recheck", item, key, kid, reviewer, grounds, config, bootstrap, topic_prefix, timeout, as_json)
+_WHO = "--key me.pem --kid r-0142-2026 --reviewer r-0142"
+_verdict_command(
+    "release",
+    "Sign and publish a release; released once two different reviewers gave it (a third settles a disagreement).",
+    f'gkt.in.kvk/0/17 {_WHO} --grounds "pilot review: report matches the register"',
+)
+_verdict_command(
+    "discard",
+    "Sign and publish a discard; discarded once two different reviewers gave it (a third settles a disagreement).",
+    f'gkt.in.kvk/0/17 {_WHO} --grounds "not about false self-employment"',
+)
+_verdict_command(
+    "recheck",
+    "Ask the gateway to route the report again with today's reference data; one reviewer is enough.\n\n"
+    "The rules decide, not the reviewer: a REVIEW_REQUIRED hold is never lifted by a recheck.",
+    f"gkt.in.nla/1/230 {_WHO}",
+)

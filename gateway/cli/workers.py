@@ -26,7 +26,6 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from gateway.demo.samples import KEYS_ENV
 from gateway.errors import GatewayError
 from gateway.http import HttpServer
 from gateway.kafka.embedded import free_port
@@ -52,7 +51,7 @@ class Worker:
 def child_env(settings: Settings, bootstrap: str, signing_key: Path, http_port: int) -> dict[str, str]:
     """The parent's resolved settings as ``GKT_*`` variables: every child runs with exactly them."""
     # Settings come only from the parent's resolved ones (flags, environment and --config alike).
-    env = {name: value for name, value in os.environ.items() if not name.startswith("GKT_") or name == KEYS_ENV}
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GKT_")}
     for name, setting in settings.model_dump().items():
         if setting is None:
             continue

@@ -7,7 +7,6 @@ record give the same decision every time, so replay reproduces it.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from contracts.masking import masked
 from contracts.reviewer_book import ReviewerVersion
@@ -155,8 +154,3 @@ def _authentic(decision: VerdictDecision, rules: Rules) -> bool:
     else:
         return True
     return False
-
-
-def released_at(decision: VerdictDecision) -> datetime:
-    """When the item was released: the Kafka time of the verdict that released it (replay gives the same)."""
-    return decision.record.received_at

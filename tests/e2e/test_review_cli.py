@@ -60,6 +60,14 @@ async def test_list_show_release_and_replay(kafka: str, prefix: str, tmp_path: P
         grounds = ["--grounds", "pilot review: report matches the register"]
         code, out, err = await run(harness, "review", "release", pilot["item"], *as_reviewer("r-0001"), *grounds)
         assert (code, out.splitlines()[0]) == (0, f"release of {pilot['item']} by r-0001: pending"), err
+        code, out, _ = await run(harness, "review", "list", "--json")
+        [listed_pilot] = [item for item in json.loads(out) if item["item"] == pilot["item"]]
+        assert listed_pilot["verdicts"] == [
+            {"reviewer": "r-0001", "verdict": "release", "outcome": "pending", "name": "A. Jansen (demo)"}
+        ], "the name is shown to people here, and only here"
+        code, _, err = await run(harness, "review", "release", pilot["item"], *as_reviewer("r-0002"))
+        assert code == 2
+        assert "--grounds is required for release" in err
         code, out, _ = await run(harness, "review", "release", pilot["item"], *as_reviewer("r-0001"), *grounds)
         assert code == 1
         assert "VERDICT_REPEATED" in out
