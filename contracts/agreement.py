@@ -4,6 +4,7 @@ An agreement is data: onboarding a partner is a reviewed file, not code.
 Loading checks everything and fails with one message naming file and field.
 """
 
+import functools
 import hashlib
 import re
 import tomllib
@@ -66,7 +67,6 @@ class AgreementKey(StrictModel):
     not_before: AwareDatetime
     not_after: AwareDatetime | None = None
     revoked_at: AwareDatetime | None = None
-    _key: PublicKey = PrivateAttr()
 
     @field_validator("public_key")
     @classmethod
@@ -77,11 +77,13 @@ class AgreementKey(StrictModel):
         return value
 
     def model_post_init(self, context: Any, /) -> None:
-        self._key = import_public_key(self.public_key, self.alg, self.kid)
+        _ = self.key  # imported once, while loading: a bad key fails the load, not a report
 
-    @property
+    # cached_property rather than a pydantic private attribute: private attributes are read through
+    # BaseModel.__getattr__ (~2 µs), and these are read for every report.
+    @functools.cached_property
     def key(self) -> PublicKey:
-        return self._key
+        return import_public_key(self.public_key, self.alg, self.kid)
 
     def valid_at(self, moment: datetime) -> bool:
         """A key counts from not_before until the earlier of not_after and revoked_at."""
@@ -102,7 +104,6 @@ class ReportTypeAgreement(StrictModel):
     optional_fields: list[Annotated[StrictStr, AfterValidator(_pointer_pattern)]] = []
     review: StrictBool = False
     evidence: Evidence
-    _agreed: dict[tuple[str | int, ...], bool] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _sunset_versions_agreed(self) -> Self:
@@ -124,6 +125,10 @@ class ReportTypeAgreement(StrictModel):
         if agreed is None:
             agreed = self._agreed[key] = self._matches(key)
         return agreed
+
+    @functools.cached_property
+    def _agreed(self) -> dict[tuple[str | int, ...], bool]:
+        return {}
 
     def _matches(self, path: tuple[str | int, ...]) -> bool:
         for pattern in self.optional_fields:
@@ -162,7 +167,7 @@ class Agreement(StrictModel):
     def partner_id(self) -> PartnerId:
         return PartnerId(self.partner)
 
-    @property
+    @functools.cached_property
     def ref(self) -> str:
         """``<partner>:<version>:sha256:…``, as the audit record's ``versions.agreement``."""
         return f"{self.partner}:{self.version}:{self._digest}"

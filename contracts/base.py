@@ -7,6 +7,7 @@ event (``/data/...``), never the offending values.
 
 import builtins
 import functools
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -119,10 +120,29 @@ class Violation:
 Path = tuple[str | int, ...]
 
 
+def _may_hold_models(annotation: Any) -> bool:
+    """Whether a field of this type can hold a model, directly or in a list, a union, an ``Annotated``."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _may_hold_models(typing.get_args(annotation)[0])
+    if origin is typing.Literal or annotation is None or annotation is type(None):
+        return False
+    if origin is None:
+        # A plain class; anything else unknown (Any, a type variable) is looked at when it is there.
+        return issubclass(annotation, BaseModel) if isinstance(annotation, type) else True
+    return any(_may_hold_models(arg) for arg in typing.get_args(annotation) if arg is not Ellipsis)
+
+
 @functools.cache
-def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
-    """``(name, optional)`` of a model's fields, in declaration order: worked out once per class."""
-    return tuple((name, not info.is_required()) for name, info in model.model_fields.items())
+def fields_of(model: type[BaseModel]) -> tuple[tuple[str, bool, bool], ...]:
+    """``(name, optional, may hold models)`` of a model's fields, in declaration order: worked out once per class.
+
+    The walk below looks into a value only where the type says a model can be: a report's
+    scalars (most of its fields) cost one set lookup each.
+    """
+    return tuple(
+        (name, not info.is_required(), _may_hold_models(info.annotation)) for name, info in model.model_fields.items()
+    )
 
 
 def refused_optional(model: BaseModel, agreed: Callable[[Path], bool], path: Path = ()) -> list[Path]:
@@ -134,18 +154,19 @@ def refused_optional(model: BaseModel, agreed: Callable[[Path], bool], path: Pat
     """
     refused: list[Path] = []
     sent = model.model_fields_set
-    for name, optional in _fields_of(type(model)):
+    for name, optional, nested in fields_of(type(model)):
         if name not in sent:
             continue
-        here = (*path, name)
-        if optional and not agreed(here):
-            refused.append(here)
+        if optional and not agreed((*path, name)):
+            refused.append((*path, name))
+            continue
+        if not nested:
             continue
         value = getattr(model, name)
         if isinstance(value, BaseModel):
-            refused += refused_optional(value, agreed, here)
+            refused += refused_optional(value, agreed, (*path, name))
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    refused += refused_optional(item, agreed, (*here, index))
+                    refused += refused_optional(item, agreed, (*path, name, index))
     return refused

@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 
 
@@ -97,23 +98,34 @@ def _is_lone_surrogate_text(text: str) -> bool:
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON for the records the gateway writes."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON for the records the gateway writes.
+
+    orjson writes what ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` writes for
+    everything but floats (``1e+16`` is ``1e16``; both JSON), ~10 times faster. An integer beyond
+    64 bits, which a partner's event may hold and orjson refuses, takes the standard library's path.
+    """
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def canonical(value: Any) -> bytes:
     """RFC 8785 (JCS) canonical JSON: the bytes the audit hash is taken over.
 
-    Without numbers other than integers and with ASCII member names, JCS is exactly Python's sorted, compact
-    JSON with non-ASCII kept literal: the same member order (our keys are
-    ASCII), the same escapes (``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other
-    control characters as lower-case ``\\u00xx``). That is ~20 times faster than
+    Without numbers other than integers and with ASCII member names, JCS is exactly sorted,
+    compact JSON with non-ASCII kept literal, as orjson and Python's json write it: the same
+    member order (our keys are ASCII), the same escapes (``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other
+    control characters as lower-case ``\\u00xx``). That is ~100 times faster than
     rfc8785's pure-Python encoder, which still handles anything with a float
     (ECMAScript number formatting). tests/unit/test_jsonio.py checks both agree.
     """
     if _needs_library(value):
         return bytes(rfc8785.dumps(value))
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # nested deeper than orjson's 255 levels
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 SAFE_INTEGER = 2**53 - 1  # I-JSON: larger integers are not valid JCS input; rfc8785 refuses them

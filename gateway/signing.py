@@ -8,11 +8,11 @@ material is ever taken from a message.
 
 import base64
 import binascii
+import functools
 import json
 import re
 import warnings
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,16 @@ def read_protected_header(token: str) -> ProtectedHeader:
     parts = token.split(".")
     if len(parts) != 3 or parts[1] != "" or not parts[0] or not parts[2]:
         raise SignatureFormatError("expected <protected>..<signature> (detached payload)")
-    protected = _b64url_decode(parts[0])
+    return _protected_header(parts[0])
+
+
+@functools.lru_cache(maxsize=1024)
+def _protected_header(part: str) -> ProtectedHeader:
+    """The decoded protected header; a partner's is the same on every record, so it is read once.
+
+    Only readable headers are remembered (a raise is not cached), at most 1,024 of them.
+    """
+    protected = _b64url_decode(part)
     try:
         header: Any = strict_loads(protected)
     except ValueError as exc:
@@ -170,7 +179,7 @@ class Signer:
         signature = private.sign(f"{self._protected}.{_b64(payload)}".encode("ascii"))
         return f"{self._protected}..{_b64(signature)}"
 
-    @cached_property
+    @functools.cached_property
     def _protected(self) -> str:
         return _protected(self.alg, self.kid)
 

@@ -5,6 +5,7 @@ gives the same answer. Versions differ in data only (routes, dates, whether an
 aanwijzing bounds the correction window); one ``enforce`` applies them all.
 """
 
+import functools
 import hashlib
 import tomllib
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ class Policy(_PolicyData):
         """``<name>:<version>``, the signal's ``handhaving.beleid``."""
         return f"{self.name}:{self.version}"
 
-    @property
+    @functools.cached_property  # read per report: a private attribute costs a BaseModel.__getattr__
     def ref(self) -> str:
         """``<name>:<version>:sha256:…``, the audit record's ``versions.policy``."""
         return f"{self.label}:{self._digest}"

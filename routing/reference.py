@@ -6,6 +6,7 @@ return every version of a key (tansu never compacts), so the last one wins.
 """
 
 import bisect
+import functools
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ class ReferenceRecord(BaseModel):
     modelovereenkomstTot: IsoDate | None = None
     htNiveau: Literal["volledigheid", "juistheid", "fiscaliteit"] | None = None
 
-    @property
+    @functools.cached_property  # a record is immutable; routing names its digest for every signal
     def digest(self) -> str:
         """What the audit record names (``versions.reference``): replay checks it used the same data.
 

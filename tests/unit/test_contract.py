@@ -1,10 +1,14 @@
 """Stage 5, contract: NLA 1.0 and KVK 1.0, every violation listed with its JSON pointer."""
 
+import json
+import typing
 from datetime import date
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, TypeAdapter
 
+from contracts.base import fields_of
 from contracts.registry import ContractRegistry
 from gateway.demo import samples as s
 from gateway.stages.contract import reason_for
@@ -133,3 +137,33 @@ def test_kvk_subject_runs_from_registration_to_receipt() -> None:
     assert subject.kvk_nummers == ["65432109"]
     assert subject.bsns == []
     assert subject.keten == []
+
+
+def _models_under(model: type[BaseModel], seen: set[type[BaseModel]]) -> None:
+    seen.add(model)
+    for info in model.model_fields.values():
+        for inner in _classes_in(info.annotation):
+            if issubclass(inner, BaseModel) and inner not in seen:
+                _models_under(inner, seen)
+
+
+def _classes_in(annotation: Any) -> list[type]:
+    found = [annotation] if isinstance(annotation, type) else []
+    return found + [c for arg in typing.get_args(annotation) for c in _classes_in(arg)]
+
+
+def test_the_agreement_walk_skips_only_fields_that_cannot_hold_an_object() -> None:
+    """refused_optional looks into a field only where the type says a model can be: that must never miss one.
+
+    The oracle is the field's JSON Schema, which pydantic builds on its own: an object somewhere in it
+    (properties or a reference to a definition) means the field can hold a model.
+    """
+    models: set[type[BaseModel]] = set()
+    for contract in ContractRegistry.discover():
+        _models_under(contract.model, models)
+    assert len(models) > 5
+    for model in models:
+        for name, _, nested in fields_of(model):
+            schema = json.dumps(TypeAdapter(model.model_fields[name].annotation).json_schema())
+            holds_object = '"properties"' in schema or '"$ref"' in schema
+            assert nested == holds_object, f"{model.__name__}.{name}"

@@ -7,7 +7,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.jsonio import canonical
+from contracts.jsonio import canonical, dumps
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1) | st.text(),
@@ -43,3 +43,24 @@ def test_integers_beyond_the_safe_domain_are_refused_as_rfc8785_does() -> None:
 
     with pytest.raises(rfc8785.IntegerDomainError):
         canonical({"offset": 2**53})
+
+
+big_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(big_json_values)
+def test_dumps_writes_what_the_standard_library_writes(value: Any) -> None:
+    """Integers of any size included: those beyond 64 bits take the standard library's path."""
+    assert dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_nesting_deeper_than_orjson_follows_is_still_written() -> None:
+    value: Any = []
+    for _ in range(300):  # orjson stops at 255 levels; Python at ~1,000 frames
+        value = [value, {"a": 1}]
+    assert dumps(value) == json.dumps(value, separators=(",", ":")).encode()
+    assert canonical({"deep": value}) == rfc8785.dumps({"deep": value})
