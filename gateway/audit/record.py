@@ -6,13 +6,12 @@ is set at checkpoints (the last record of each chain in every write).
 The record holds digests and codes, never report content (G7).
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from contracts.jsonio import SAFE_INTEGER, canonical, sha256_digest, utc_iso
+from contracts.jsonio import SAFE_INTEGER, canonical, canonical_unchecked, dumps, sha256_digest, utc_iso
 from gateway import __version__
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
@@ -162,10 +161,10 @@ class Sealed:
             (
                 body[:at_hash],
                 b',"hash":',
-                json.dumps(record["hash"]).encode("ascii"),
+                dumps(record["hash"]),
                 body[at_hash:at_sig],
                 b',"sig":',
-                json.dumps(record["sig"]).encode("ascii"),
+                dumps(record["sig"]),
                 body[at_sig:],
             )
         )
@@ -178,7 +177,7 @@ def canonical_body(record: AuditBody) -> bytes:
     original = record["original"]
     numbers = (record["seq"], record["inbound"]["offset"], original["offset"] if original else 0)
     if all(-SAFE_INTEGER <= n <= SAFE_INTEGER for n in numbers):
-        return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return canonical_unchecked(record)
     return canonical(record)
 
 

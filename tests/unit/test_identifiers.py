@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.nl import bsn
 
 from validators import (
     is_bsn,
@@ -122,6 +123,7 @@ def _elfproef(digits: str) -> bool:
 def test_elfproef_holds_exactly_when_the_formula_does(digits: str) -> None:
     expected = _elfproef(digits) and digits != "000000000"
     assert passes_elfproef(digits) is expected
+    assert passes_elfproef(digits) is (bsn.is_valid(digits) and digits != "000000000"), "as python-stdnum has it"
 
 
 @given(st.text(min_size=0, max_size=12))
