@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.base import OptionalFields
 from contracts.fields import IndicatorCode, Oordeel
 from contracts.keys import PublicKey, import_public_key
 from contracts.types import KeyId, PartnerId
@@ -129,6 +130,11 @@ class ReportTypeAgreement(StrictModel):
     @functools.cached_property
     def _agreed(self) -> dict[tuple[str | int, ...], bool]:
         return {}
+
+    @functools.cached_property
+    def optional_fields_check(self) -> OptionalFields:
+        """The agreement stage's walk over a report, planned once for these terms."""
+        return OptionalFields(self.field_agreed)
 
     def _matches(self, path: tuple[str | int, ...]) -> bool:
         for pattern in self.optional_fields:

@@ -120,53 +120,93 @@ class Violation:
 Path = tuple[str | int, ...]
 
 
-def _may_hold_models(annotation: Any) -> bool:
-    """Whether a field of this type can hold a model, directly or in a list, a union, an ``Annotated``."""
+Models = frozenset[type[BaseModel]] | None
+"""The model classes a field can hold (directly, in a list, in a union); ``None`` when the type does not say."""
+
+
+def _models_in(annotation: Any) -> Models:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _may_hold_models(typing.get_args(annotation)[0])
+        return _models_in(typing.get_args(annotation)[0])
     if origin is typing.Literal or annotation is None or annotation is type(None):
-        return False
+        return frozenset()
     if origin is None:
-        # A plain class; anything else unknown (Any, a type variable) is looked at when it is there.
-        return issubclass(annotation, BaseModel) if isinstance(annotation, type) else True
-    return any(_may_hold_models(arg) for arg in typing.get_args(annotation) if arg is not Ellipsis)
+        if not isinstance(annotation, type):
+            return None  # Any, a type variable: looked at when a value is there
+        return frozenset({annotation}) if issubclass(annotation, BaseModel) else frozenset()
+    found: set[type[BaseModel]] = set()
+    for arg in typing.get_args(annotation):
+        if arg is Ellipsis:
+            continue
+        models = _models_in(arg)
+        if models is None:
+            return None
+        found |= models
+    return frozenset(found)
 
 
 @functools.cache
-def fields_of(model: type[BaseModel]) -> tuple[tuple[str, bool, bool], ...]:
-    """``(name, optional, may hold models)`` of a model's fields, in declaration order: worked out once per class.
-
-    The walk below looks into a value only where the type says a model can be: a report's
-    scalars (most of its fields) cost one set lookup each.
-    """
+def fields_of(model: type[BaseModel]) -> tuple[tuple[str, bool, Models], ...]:
+    """``(name, optional, models it can hold)`` of a model's fields, in declaration order, once per class."""
     return tuple(
-        (name, not info.is_required(), _may_hold_models(info.annotation)) for name, info in model.model_fields.items()
+        (name, not info.is_required(), _models_in(info.annotation)) for name, info in model.model_fields.items()
     )
 
 
-def refused_optional(model: BaseModel, agreed: Callable[[Path], bool], path: Path = ()) -> list[Path]:
-    """Paths of the optional fields the sender sent that ``agreed`` refuses, in document order.
+_PLAN_DEPTH = 16  # deeper than any contract nests; past it (a recursive model) the walk decides per value
 
-    Used by the agreement stage: an optional field that was sent must be agreed. Descends
-    into objects and arrays of objects, but not into a refused field: one reason for a
-    refused object, not one per member.
+
+class OptionalFields:
+    """Which optional fields a report sent that ``agreed`` refuses (the agreement stage, FIELD_NOT_AGREED).
+
+    An optional field that was sent must be agreed. The walk descends into objects and arrays
+    of objects, but not into a refused field: one reason for a refused object, not one per
+    member. Per model class and place (array indices as ``-1``, as ``agreed`` sees them) it
+    works out once which fields can be refused and which can lead to one, so a report costs
+    a set lookup per such field and nothing for the rest.
     """
-    refused: list[Path] = []
-    sent = model.model_fields_set
-    for name, optional, nested in fields_of(type(model)):
-        if name not in sent:
-            continue
-        if optional and not agreed((*path, name)):
-            refused.append((*path, name))
-            continue
-        if not nested:
-            continue
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            refused += refused_optional(value, agreed, (*path, name))
-        elif isinstance(value, list | tuple):
-            for index, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    refused += refused_optional(item, agreed, (*path, name, index))
-    return refused
+
+    def __init__(self, agreed: Callable[[Path], bool]) -> None:
+        self._agreed = agreed
+        self._plans: dict[tuple[type[BaseModel], Path], tuple[tuple[str, bool], ...]] = {}
+
+    def refused(self, model: BaseModel) -> list[Path]:
+        """Paths of the optional fields sent and not agreed, in document order."""
+        found: list[Path] = []
+        self._walk(model, (), (), found)
+        return found
+
+    def _walk(self, model: BaseModel, shape: Path, path: Path, found: list[Path]) -> None:
+        sent = model.model_fields_set
+        for name, refused in self._plan(type(model), shape):
+            if name not in sent:
+                continue
+            if refused:
+                found.append((*path, name))
+                continue
+            value = getattr(model, name)
+            if isinstance(value, BaseModel):
+                self._walk(value, (*shape, name), (*path, name), found)
+            elif isinstance(value, list | tuple):
+                for index, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        self._walk(item, (*shape, name, -1), (*path, name, index), found)
+
+    def _plan(self, model: type[BaseModel], shape: Path) -> tuple[tuple[str, bool], ...]:
+        """``(name, refused)``: refused fields to name, and fields to look into; the others are left out."""
+        plan = self._plans.get((model, shape))
+        if plan is None:
+            steps = []
+            for name, optional, models in fields_of(model):
+                here = (*shape, name)
+                if optional and not self._agreed(here):
+                    steps.append((name, True))
+                elif models is None or (models and self._can_refuse_inside(models, here)):
+                    steps.append((name, False))
+            plan = self._plans[(model, shape)] = tuple(steps)
+        return plan
+
+    def _can_refuse_inside(self, models: frozenset[type[BaseModel]], here: Path) -> bool:
+        if len(here) > _PLAN_DEPTH:
+            return True
+        return any(self._plan(m, here) or self._plan(m, (*here, -1)) for m in models)

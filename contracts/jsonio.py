@@ -3,6 +3,7 @@
 One place for these so every record the gateway writes is encoded the same way.
 """
 
+import functools
 import hashlib
 import json
 import math
@@ -156,6 +157,7 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+@functools.lru_cache(maxsize=256)  # one decision writes its receipt time and receipt moment several times
 def utc_iso(moment: datetime) -> str:
     """RFC 3339 in UTC with milliseconds and ``Z``, as in the spec's examples."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from contracts.agreement import Agreement, ReportTypeAgreement
-from contracts.base import ContractModel, ReportSubject, refused_optional
+from contracts.base import ContractModel, ReportSubject
 from contracts.masking import pointer
 from gateway.inbound import CloudEvent
 from gateway.reasons import Reason, ReasonCode
@@ -49,7 +49,7 @@ def _version(terms: ReportTypeAgreement, version: str, received_at: datetime) ->
 def _fields(terms: ReportTypeAgreement, report: ContractModel) -> list[Reason]:
     return [
         Reason(ReasonCode.FIELD_NOT_AGREED, pointer("data", *path), "this field is not agreed")
-        for path in refused_optional(report, terms.field_agreed)
+        for path in terms.optional_fields_check.refused(report)
     ]
 
 

@@ -153,7 +153,7 @@ def _classes_in(annotation: Any) -> list[type]:
 
 
 def test_the_agreement_walk_skips_only_fields_that_cannot_hold_an_object() -> None:
-    """refused_optional looks into a field only where the type says a model can be: that must never miss one.
+    """The agreement walk looks into a field only where the type says a model can be: that must never miss one.
 
     The oracle is the field's JSON Schema, which pydantic builds on its own: an object somewhere in it
     (properties or a reference to a definition) means the field can hold a model.
@@ -163,7 +163,8 @@ def test_the_agreement_walk_skips_only_fields_that_cannot_hold_an_object() -> No
         _models_under(contract.model, models)
     assert len(models) > 5
     for model in models:
-        for name, _, nested in fields_of(model):
+        for name, _, models in fields_of(model):
+            nested = models is None or bool(models)
             schema = json.dumps(TypeAdapter(model.model_fields[name].annotation).json_schema())
             holds_object = '"properties"' in schema or '"$ref"' in schema
             assert nested == holds_object, f"{model.__name__}.{name}"
