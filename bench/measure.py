@@ -23,6 +23,32 @@ from gateway.keyset import KeySet
 from gateway.signing import Signer
 
 PARTITIONS = 3
+SCALE_PARTITIONS = 6  # a multiple of the workers: 3 partitions over 2 processes split the work 2:1
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its live descendants so far, from /proc."""
+    total, children = 0.0, {pid}
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it ended meanwhile
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS)
+    grew = True
+    while grew:
+        before = len(children)
+        children |= {p for p, (parent, _) in stats.items() if parent in children}
+        grew = len(children) > before
+    for p in children:
+        if p in stats:
+            total += stats[p][1]
+    return total
+
+
 GKT = Path(sys.executable).parent / "gkt"
 
 
@@ -89,7 +115,13 @@ class GatewayProcess:
     """``gkt run`` as a subprocess, watched through its /metrics."""
 
     def __init__(
-        self, bootstrap: str, prefix: str, key_dir: Path, signer: Signer | None = None, workers: int = 1
+        self,
+        bootstrap: str,
+        prefix: str,
+        key_dir: Path,
+        signer: Signer | None = None,
+        workers: int = 1,
+        partitions: int = PARTITIONS,
     ) -> None:
         signer = signer or Signer.generate("gw-bench-1")
         (key_dir / "gw.pem").write_bytes(signer.private_pem())
@@ -104,7 +136,7 @@ class GatewayProcess:
             "GKT_HEARTBEAT_INTERVAL_MS": "300",
             "GKT_REFERENCE": str(s.REFERENCE_FILE),
             "GKT_GROUP_ID": f"{prefix}gateway",
-            "GKT_PARTITIONS": str(PARTITIONS),
+            "GKT_PARTITIONS": str(partitions),
         }
         self.process = subprocess.Popen(
             [
@@ -160,6 +192,10 @@ class GatewayProcess:
     async def wait_for(self, count: int) -> None:
         while self.decided() < count:
             await asyncio.sleep(0.05)
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the gateway: with ``--workers``, the parent and every worker."""
+        return cpu_seconds(self.process.pid)
 
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -244,34 +280,55 @@ async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds
     return {"reports": total, "received": len(seen), "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
 
 
-async def scale_out(bootstrap: str, prefix: str, records: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    """``gkt run --workers 2``: two gateway processes in one consumer group over a multi-partition topic."""
+async def scale_out(
+    bootstrap: str, prefix: str, records: list[tuple[bytes, bytes]], broker_pid: int | None
+) -> dict[str, Any]:
+    """``gkt run --workers 2``: two gateway processes in one consumer group over a multi-partition topic.
+
+    With the CPU each used: two processes and the broker share this machine's cores, which bounds
+    the ratio to one process more than the gateway does.
+    """
     from gateway.kafka.follower import read_all
 
     signer = Signer.generate("gw-bench-1")
-    gateway = GatewayProcess(bootstrap, prefix, scratch(), signer, workers=2)
+    gateway = GatewayProcess(bootstrap, prefix, scratch(), signer, workers=2, partitions=SCALE_PARTITIONS)
     try:
         await gateway.ready()  # ready when both workers are: the partitions are spread over them
         await asyncio.sleep(2)
+        cpu = Cpu(gateway, broker_pid)
         await preload(bootstrap, f"{prefix}gkt.in.nla", records)
         while gateway.decided() < len(records):
             await asyncio.sleep(0.05)
+        used = cpu.used()
         rate = await decision_rate(bootstrap, f"{prefix}gkt.audit")
         shares = gateway.shares()
     finally:
         gateway.stop()
     audit = [json.loads(r.value) for r in await read_all(bootstrap, f"{prefix}gkt.audit") if r.value is not None]
-    positions = {(a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
     verifier = ChainVerifier(KeySet.of(signer))
     for record in audit:
         verifier.feed(record)
     return {
         "processes": 2,
+        "partitions": SCALE_PARTITIONS,
         "per_s": round(rate),
         "per_process": shares,
-        "exactly_one_decision_per_record": len(audit) == len(records) == len(positions),
+        "cpu": used,
+        "exactly_one_decision_per_record": _exactly_once(audit, len(records)),
         "audit_verified": verifier.finish().ok,
     }
+
+
+async def exactly_once(bootstrap: str, audit_topic: str, sent: int) -> bool:
+    """Whether the audit log holds exactly one decision for each of the ``sent`` inbound records."""
+    from gateway.kafka.follower import read_all
+
+    return _exactly_once([json.loads(r.value) for r in await read_all(bootstrap, audit_topic) if r.value], sent)
+
+
+def _exactly_once(audit: list[dict[str, Any]], sent: int) -> bool:
+    positions = {(a["inbound"]["topic"], a["inbound"]["partition"], a["inbound"]["offset"]) for a in audit}
+    return len(audit) == len(positions) == sent
 
 
 async def verify_throughput(
@@ -289,6 +346,27 @@ async def verify_throughput(
     report = verify_export(export, KeySet.of(signer), workers).finish()
     elapsed = time.perf_counter() - started
     return len(raw) / elapsed, len(raw), report.ok and report.records == len(raw)
+
+
+class Cpu:
+    """Cores used by the gateway and the broker from now on: CPU seconds over wall seconds."""
+
+    def __init__(self, gateway: GatewayProcess, broker_pid: int | None) -> None:
+        self._gateway, self._broker_pid = gateway, broker_pid
+        self._started = time.perf_counter()
+        self._gateway_cpu = gateway.cpu_seconds()
+        self._broker_cpu = cpu_seconds(broker_pid) if broker_pid else 0.0
+
+    def used(self) -> dict[str, float]:
+        wall = time.perf_counter() - self._started
+        gateway = self._gateway.cpu_seconds() - self._gateway_cpu
+        broker = (cpu_seconds(self._broker_pid) - self._broker_cpu) if self._broker_pid else float("nan")
+        return {
+            "seconds": round(wall, 2),
+            "gateway_cores": round(gateway / wall, 2),
+            "broker_cores": round(broker / wall, 2),
+            "gateway_cpu_s": round(gateway, 2),
+        }
 
 
 def scratch() -> Path:

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     replication_factor: int = Field(1, ge=1, le=10)
     create_topics: bool = Field(True, description="create missing topics at start")
     batch_size: int = Field(500, ge=1, le=10_000, description="records per consume batch")
+    fetch_max_wait_ms: int = Field(
+        10,
+        ge=0,
+        le=5_000,
+        description="how long the broker may hold a fetch of the inbound topics for records to arrive"
+        " (tansu holds it this long even when records come; Apache Kafka answers at once)",
+    )
     session_timeout_ms: int = Field(10_000, ge=1_000)
     heartbeat_interval_ms: int = Field(3_000, ge=100)
     broker_outage_seconds: int = Field(

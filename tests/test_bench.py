@@ -21,8 +21,8 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
             "bench",
             "--reports",
             "300",
-            "--rate",
-            "100",
+            "--rates",
+            "50,100",
             "--latency-seconds",
             "1",
             "--out",
@@ -39,9 +39,15 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert results["workload"]["outcomes"] == expected_outcomes(300)
     for figure in ("passthrough_per_s", "gateway_per_s", "throughput_ratio", "verify_per_s", "peak_rss_mb"):
         assert results[figure] > 0, figure
-    assert results["latency"]["received"] == results["latency"]["reports"] == 100
+    assert [(lat["rate_per_s"], lat["reports"], lat["received"]) for lat in results["latency"]] == [
+        (50, 50, 50),
+        (100, 100, 100),
+    ]
     assert results["audit_verified"] is True
-    assert results["verify_records"] == 300 + 100  # the throughput run and the latency run
+    assert results["exactly_one_decision_per_record"] is True
+    assert results["verify_records"] == 300 + 50 + 100  # the throughput run and the latency runs
+    assert results["gateway_cpu_us_per_decision"] > 0
     assert results["scale_out"]["exactly_one_decision_per_record"] is True
     assert results["scale_out"]["audit_verified"] is True
-    assert "gateway / pass-through" in result.stdout
+    assert results["scale_out"]["cpu"]["gateway_cores"] > 0
+    assert "gateway, one process" in result.stdout

@@ -41,7 +41,8 @@ def passes_elfproef(nine_digits: str) -> bool:
     # The sum itself, not stdnum.nl.bsn: after the exact-format test above, stdnum's normalising
     # and generic checksum code cost ~10 µs a call, twice per report (BSN, RSIN).
     # tests/unit/test_identifiers.py checks this against stdnum for every nine digits it draws.
-    return sum(map(operator.mul, _ELFPROEF_WEIGHTS, map(int, nine_digits))) % 11 == 0
+    total: int = sum(map(operator.mul, _ELFPROEF_WEIGHTS, map(int, nine_digits)))
+    return total % 11 == 0
 
 
 def is_bsn(value: str) -> bool:

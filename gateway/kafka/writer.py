@@ -22,7 +22,7 @@ def new_producer(bootstrap: str, *, idempotent: bool = False, **client: Any) -> 
         "client_id": "gkt-gateway",
         "acks": "all",
         "enable_idempotence": idempotent,
-        "linger_ms": 2,
+        "linger_ms": 0,  # the Writer batches per partition itself; lingering only delays each write
         "max_batch_size": 1_048_576,
         "max_request_size": 2_097_152,
         "request_timeout_ms": 30_000,
