@@ -43,6 +43,9 @@ async def run(
     await measure.create(bootstrap, f"{prefix}pass.in", f"{prefix}pass.out")
     await measure.preload(bootstrap, f"{prefix}pass.in", records)
     ceiling = await measure.passthrough(bootstrap, f"{prefix}pass.in", f"{prefix}pass.out", len(records))
+    reference = {
+        rate: await measure.passthrough_latency(bootstrap, f"{prefix}r{rate}.", rate, latency_seconds) for rate in rates
+    }
 
     gateway = measure.GatewayProcess(bootstrap, prefix, measure.scratch())
     try:
@@ -60,7 +63,8 @@ async def run(
                 await measure.latency(
                     bootstrap, f"{prefix}gkt.in.nla", f"{prefix}bd.detectie.mkb", rate, latency_seconds
                 )
-                | {"rate_per_s": rate}
+                | {"rate_per_s": rate, "passthrough_p50_ms": reference[rate]["p50_ms"]}
+                | {"passthrough_p99_ms": reference[rate]["p99_ms"]}
             )
     finally:
         gateway.stop()
@@ -143,6 +147,7 @@ def table(results: dict[str, Any]) -> Table:
     for latency in results["latency"]:
         rate = latency["rate_per_s"]
         figures = f"{latency['p50_ms']} / {latency['p95_ms']} / {latency['p99_ms']} ms"
+        figures += f" (pass-through {latency['passthrough_p50_ms']} / – / {latency['passthrough_p99_ms']})"
         if rate == P99_TARGET_RATE:
             met = "yes" if latency["p99_ms"] <= TARGETS["p99_ms"] else "NO"
             t.add_row(f"latency p50 / p95 / p99 at {rate}/s", figures, f"p99 ≤ {TARGETS['p99_ms']:g} ms", met)
@@ -175,7 +180,7 @@ def main() -> None:
         results = asyncio.run(run(broker.bootstrap, args.reports, rates, args.latency_seconds, broker.pid))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(measure.as_json(results) + "\n")
-    Console(width=120).print(table(results))
+    Console(width=140).print(table(results))
     print(measure.as_json(results))
     problems = failures(results)
     for problem in problems:

@@ -1,6 +1,7 @@
 """Each measurement of `make bench`, on one broker, in one run."""
 
 import asyncio
+import gc
 import json
 import os
 import re
@@ -225,8 +226,35 @@ async def decision_rate(bootstrap: str, audit_topic: str) -> float:
     return (len(moments) - 1) / span if span > 0 else float("nan")
 
 
-async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds: float) -> dict[str, float]:
-    """End to end, partner publish to signal on the detection topic, at a steady rate."""
+async def _read_to_the_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+    """Skip what the topic already holds before the clock starts: reading through a backlog's signals
+    would count as the first reports' latency. Read, not sought: tansu answers ListOffsets "latest"
+    wrongly, while a fetch's high watermark is right."""
+    while True:
+        await consumer.getmany(*partitions, timeout_ms=200, max_records=10_000)
+        positions = [(await consumer.position(tp), consumer.highwater(tp)) for tp in partitions]
+        if all(end is not None and at >= end for at, end in positions):
+            return
+
+
+def _signal_report_id(value: bytes) -> str:
+    return str(json.loads(value)["data"]["melding"]["id"])
+
+
+def _report_id(value: bytes) -> str:
+    return str(json.loads(value)["id"])
+
+
+async def latency(
+    bootstrap: str, inbound: str, signals: str, rate: int, seconds: float, relayed: bool = False
+) -> dict[str, float]:
+    """End to end, partner publish to signal on the detection topic, at a steady rate.
+
+    ``relayed``: ``signals`` holds the reports themselves (the pass-through relay), not signals.
+    """
+    id_of = _report_id if relayed else _signal_report_id
+    gc.collect()
+    gc.freeze()  # this process holds the whole workload: a collection over it would pause the clock
     from datetime import UTC, datetime
 
     from bench.workload import report
@@ -237,6 +265,7 @@ async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds
     await consumer.start()
     partitions = [TopicPartition(signals, p) for p in range(PARTITIONS)]
     consumer.assign(partitions)
+    await _read_to_the_end(consumer, partitions)
     sent: dict[str, float] = {}
     seen: list[float] = []
     stop = asyncio.Event()
@@ -247,7 +276,7 @@ async def latency(bootstrap: str, inbound: str, signals: str, rate: int, seconds
             arrived = time.perf_counter()
             for records in batches.values():
                 for record in records:
-                    event_id = json.loads(record.value)["data"]["melding"]["id"]
+                    event_id = id_of(record.value)
                     if event_id in sent:
                         seen.append(arrived - sent[event_id])
             if stop.is_set() and time.perf_counter() > deadline:
@@ -346,6 +375,24 @@ async def verify_throughput(
     report = verify_export(export, KeySet.of(signer), workers).finish()
     elapsed = time.perf_counter() - started
     return len(raw) / elapsed, len(raw), report.ok and report.records == len(raw)
+
+
+async def passthrough_latency(
+    bootstrap: str, prefix: str, rate: int, seconds: float, preloaded: bool = False
+) -> dict[str, float]:
+    """The reference for the latency figures: ``bench.relay`` in a process of its own, at the same rate."""
+    source, target = f"{prefix}relay.in", f"{prefix}relay.out"
+    if not preloaded:
+        await create(bootstrap, source, target)
+    relay = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.relay", bootstrap, source, target, cwd=Path(__file__).parents[1]
+    )
+    try:
+        await asyncio.sleep(3)  # the relay joins its group (session timeout 2 s)
+        return await latency(bootstrap, source, target, rate, seconds, relayed=True)
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(relay.wait(), timeout=30)
 
 
 class Cpu:
