@@ -18,7 +18,7 @@ from gateway.decision import Decision
 from gateway.inbound import CloudEvent, InboundRecord
 from gateway.reasons import Outcome, Reason, ReasonCode, Stage
 from gateway.stages.agreement import check_agreement
-from gateway.stages.authenticate import authenticate
+from gateway.stages.authenticate import Verify, authenticate, verify_now
 from gateway.stages.contract import check_contract
 from gateway.stages.deduplicate import DedupMemory, NoMemory, deduplicate
 from gateway.stages.read import ReadResult, read
@@ -70,6 +70,7 @@ class _Context:
     rules: Rules
     memory: DedupMemory
     review_lifted: bool = False  # two reviewers released it: the agreement's review flag no longer holds it
+    verify: Verify = verify_now  # or the answers of checks made ahead on another core (gateway.verify_ahead)
 
 
 def _read(decision: Decision, context: _Context) -> StageResult:
@@ -83,7 +84,7 @@ def _authenticate(decision: Decision, context: _Context) -> StageResult:
     event, received_at = _event(decision), decision.record.received_at
     partner = decision.partner
     decision.agreement = context.rules.agreements.governing(partner, received_at) if partner else None
-    auth = authenticate(decision.record, event, decision.agreement, partner)
+    auth = authenticate(decision.record, event, decision.agreement, partner, context.verify)
     decision.kid = auth.kid
     decision.authenticated = not auth.reasons
     where = decision.agreement.ref if decision.agreement else "none"
@@ -203,6 +204,7 @@ def decide(
     memory: DedupMemory,
     trace: list[Step] | None = None,
     timings: list[tuple[Stage, float]] | None = None,
+    verify: Verify = verify_now,
 ) -> Decision:
     """Decide one record; a bug in a stage holds the record for a person instead of raising.
 
@@ -212,7 +214,8 @@ def decide(
     receipt is an ordinary ``accepted`` (with its ``signal_id`` when the event
     can be read), so it reveals nothing of the quarantine.
     """
-    return _safely(record, rules, lambda: _run_stages(record, _Context(rules, memory), STAGES, trace, timings))
+    context = _Context(rules, memory, verify=verify)
+    return _safely(record, rules, lambda: _run_stages(record, context, STAGES, trace, timings))
 
 
 _AGAIN = tuple((stage, run) for stage, run in STAGES if stage is not Stage.DEDUPLICATE)

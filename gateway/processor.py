@@ -25,7 +25,9 @@ from gateway.review.outputs import verdict_messages
 from gateway.review.state import ReviewState
 from gateway.review.verdict import VerdictFormatError, read_verdict
 from gateway.signing import Signer
+from gateway.stages.authenticate import Verify
 from gateway.types import ChainId
+from gateway.verify_ahead import VerifyAhead
 
 
 def _now() -> datetime:
@@ -52,6 +54,7 @@ class Processor:
         gateway_source: str,
         clock: Callable[[], datetime] = _now,
         review: ReviewState | None = None,
+        verify_helper: bool = False,
     ) -> None:
         self.rules = rules
         self.signer = signer
@@ -59,6 +62,7 @@ class Processor:
         self.review = review if review is not None else ReviewState()
         self.gateway_source = gateway_source
         self.clock = clock
+        self.verifier = VerifyAhead(verify_helper)
 
     def held_reports(self, records: list[InboundRecord]) -> set[Position]:
         """Held reports the verdicts among ``records`` name and may decide again: the service fetches them first."""
@@ -87,22 +91,28 @@ class Processor:
         result = BatchResult()
         sealed_by_chain: dict[ChainId, list[Sealed]] = {}
         review_topic = self.rules.topics.review
-        for record in records:
-            position = record.position
-            result.commit[(position.topic, position.partition)] = position.offset + 1
-            head = heads[position.chain]
-            if position.offset <= head.offset:
-                result.skipped += 1
-                continue
-            decided_at = self.clock()
-            if position.topic == review_topic:
-                unsealed = self._verdict(record, head, decided_at, reports or {}, result)
-            else:
-                unsealed = self._report(record, head, decided_at, result)
-            sealed = seal(unsealed)
-            heads[position.chain] = head.next(sealed.record)
-            self.review.apply(sealed.record)  # own chains are not read back from the log
-            sealed_by_chain.setdefault(position.chain, []).append(sealed)
+        ahead = self.verifier.start(
+            [r for r in records if r.position.offset > heads[r.position.chain].offset], self.rules
+        )
+        try:
+            for record in records:
+                position = record.position
+                result.commit[(position.topic, position.partition)] = position.offset + 1
+                head = heads[position.chain]
+                if position.offset <= head.offset:
+                    result.skipped += 1
+                    continue
+                decided_at = self.clock()
+                if position.topic == review_topic:
+                    unsealed = self._verdict(record, head, decided_at, reports or {}, result)
+                else:
+                    unsealed = self._report(record, head, decided_at, result, ahead.verify)
+                sealed = seal(unsealed)
+                heads[position.chain] = head.next(sealed.record)
+                self.review.apply(sealed.record)  # own chains are not read back from the log
+                sealed_by_chain.setdefault(position.chain, []).append(sealed)
+        finally:
+            ahead.finish()
         # One signature per chain and write (spec/audit.md, checkpoints): its last record vouches for the rest.
         for chain, sealed_records in sealed_by_chain.items():
             sign_checkpoint(sealed_records[-1].record, self.signer)
@@ -110,9 +120,16 @@ class Processor:
             result.audits += [OutMessage(audit_topic, key, sealed.encoded()) for sealed in sealed_records]
         return result
 
-    def _report(self, record: InboundRecord, head: ChainHead, decided_at: datetime, result: BatchResult) -> AuditBody:
+    def _report(
+        self,
+        record: InboundRecord,
+        head: ChainHead,
+        decided_at: datetime,
+        result: BatchResult,
+        verify: Verify,
+    ) -> AuditBody:
         position = record.position
-        decision = decide(record, self.rules, self.index, timings=result.timings)
+        decision = decide(record, self.rules, self.index, timings=result.timings, verify=verify)
         if decision.authenticated and decision.event is not None:
             self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms, record.digest)
         result.outputs += messages_for(

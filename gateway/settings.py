@@ -4,6 +4,7 @@ Precedence: command-line flag, then environment, then the TOML file, then the
 default. Everything is checked at start; an error names the setting.
 """
 
+import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,11 @@ class Settings(BaseSettings):
         description="how long the broker may hold a fetch of the inbound topics for records to arrive"
         " (tansu holds it this long even when records come; Apache Kafka answers at once)",
     )
+    verify_helper: bool | None = Field(
+        None,
+        description="a helper process verifies partners' signatures ahead of the decisions, on a spare core;"
+        " default on when the machine has more cores than gateway processes",
+    )
     session_timeout_ms: int = Field(10_000, ge=1_000)
     heartbeat_interval_ms: int = Field(3_000, ge=100)
     broker_outage_seconds: int = Field(
@@ -105,3 +111,10 @@ def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
         raise ConfigError(f"{config_file}: {exc}") from exc
     finally:
         _config_file.reset(token)
+
+
+def verify_helper_for(settings: Settings, processes: int) -> bool:
+    """``verify_helper`` as set, or on when this machine has a core beyond the gateway's processes."""
+    if settings.verify_helper is not None:
+        return settings.verify_helper
+    return (os.cpu_count() or 1) > processes

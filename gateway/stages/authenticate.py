@@ -4,10 +4,11 @@ G3: a report is only routed when its signature verifies with a key of the
 partner that owns the topic, valid at ``received_at``.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from contracts.agreement import Agreement
+from contracts.agreement import Agreement, AgreementKey
 from contracts.masking import masked
 from gateway.inbound import SIGNATURE_HEADER, CloudEvent, InboundRecord
 from gateway.reasons import Reason, ReasonCode
@@ -18,13 +19,35 @@ MAX_CLOCK_AHEAD = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """One verification the stage asks for: this token over these bytes with this agreed key."""
+
+    token: str
+    payload: bytes
+    key: AgreementKey
+    header: ProtectedHeader
+
+
+def verify_now(check: SignatureCheck) -> bool:
+    return verify_detached(check.token, check.payload, check.key.key, check.key.alg, check.header)
+
+
+Verify = Callable[[SignatureCheck], bool]
+"""How the stage has a signature verified: at once (``verify_now``), or by a check made ahead (gateway.crypto)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthResult:
     reasons: list[Reason]
     kid: KeyId | None = None  # as the agreement lists it; masked when the agreement does not know it (G7)
 
 
 def authenticate(
-    record: InboundRecord, event: CloudEvent, agreement: Agreement | None, partner_of_topic: str | None = None
+    record: InboundRecord,
+    event: CloudEvent,
+    agreement: Agreement | None,
+    partner_of_topic: str | None = None,
+    verify: Verify = verify_now,
 ) -> AuthResult:
     """Check signature, key, sender and freshness; every problem of the stage is listed."""
     if agreement is None:
@@ -32,7 +55,7 @@ def authenticate(
         partner = partner_of_topic or "this topic's partner"
         detail = f"there is no working agreement for {partner}, so no key of it"
         return AuthResult([Reason(ReasonCode.KEY_UNKNOWN, None, detail)])
-    signature_reasons, kid = _signature(record, agreement)
+    signature_reasons, kid = _signature(record, agreement, verify)
     reasons = list(signature_reasons)
     if event.oin != agreement.oin:
         reasons.append(
@@ -75,11 +98,24 @@ def presented_signature(record: InboundRecord) -> Presented | Reason:
         return Reason(ReasonCode.SIGNATURE_INVALID, None, f"signature: {detail}")
 
 
-def _signature(record: InboundRecord, agreement: Agreement) -> tuple[list[Reason], KeyId | None]:
+@dataclass(frozen=True, slots=True)
+class Unchecked:
+    """Why a signature gets no verification, and the kid to record (masked when the agreement lacks it)."""
+
+    reason: Reason
+    kid: KeyId | None = None
+
+
+def signature_check(record: InboundRecord, agreement: Agreement) -> SignatureCheck | Unchecked:
+    """The verification a record's signature needs under ``agreement``, or why it gets none.
+
+    gateway.crypto calls this ahead of the stage to verify a batch on another core; the
+    stage calls it again (its header parse is cached) and takes that verification's answer.
+    """
     presented = presented_signature(record)
     if isinstance(presented, Reason):
-        return [presented], None
-    token, header = presented.token, presented.header
+        return Unchecked(presented)
+    header = presented.header
     key = agreement.key(header.kid)
     if key is None:
         # The kid is the sender's word, not one of ours: only its shape is kept (letters x, digits 9).
@@ -88,14 +124,22 @@ def _signature(record: InboundRecord, agreement: Agreement) -> tuple[list[Reason
         listed = ", ".join(key.kid for key in agreement.keys)
         version = f"{agreement.partner} {agreement.version}"
         detail = f"the working agreement ({version}) lists no key with kid {shape}; it lists {listed}"
-        return [Reason(ReasonCode.KEY_UNKNOWN, None, detail)], KeyId(masked(header.kid, 64))
+        return Unchecked(Reason(ReasonCode.KEY_UNKNOWN, None, detail), KeyId(masked(header.kid, 64)))
     if header.alg != key.alg:
-        return [Reason(ReasonCode.SIGNATURE_INVALID, None, f"alg must be {key.alg} for this kid")], header.kid
+        return Unchecked(Reason(ReasonCode.SIGNATURE_INVALID, None, f"alg must be {key.alg} for this kid"), header.kid)
     if not key.valid_at(record.received_at):
-        return [Reason(ReasonCode.KEY_NOT_VALID, None, "the key is not valid at the time of receipt")], header.kid
-    if not verify_detached(token, record.value or b"", key.key, key.alg, header):
-        return [Reason(ReasonCode.SIGNATURE_INVALID, None, "the signature does not verify")], header.kid
-    return [], header.kid
+        reason = Reason(ReasonCode.KEY_NOT_VALID, None, "the key is not valid at the time of receipt")
+        return Unchecked(reason, header.kid)
+    return SignatureCheck(presented.token, record.value or b"", key, header)
+
+
+def _signature(record: InboundRecord, agreement: Agreement, verify: Verify) -> tuple[list[Reason], KeyId | None]:
+    check = signature_check(record, agreement)
+    if isinstance(check, Unchecked):
+        return [check.reason], check.kid
+    if not verify(check):
+        return [Reason(ReasonCode.SIGNATURE_INVALID, None, "the signature does not verify")], check.header.kid
+    return [], check.header.kid
 
 
 def _freshness(event_time: datetime, received_at: datetime, max_age_days: int) -> list[Reason]:
