@@ -7,6 +7,7 @@ AWR); dead letters and audit records never carry personal data (G7).
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from contracts.jsonio import dumps, utc_iso
 from contracts.masking import mask
@@ -28,25 +29,50 @@ DEAD_LETTER_VALUE_BYTES = 49_152  # the masked bytes kept of an unreadable recor
 QUARANTINE_EVENT_BYTES = 786_432  # above this the event is not copied; reviewers read it at its position
 
 
+class PendingSignature(Protocol):
+    def result(self) -> str: ...
+
+
+class DeferredSigner(Protocol):
+    """Signs elsewhere (gateway.crypto_ahead): the signature is there when the message is completed."""
+
+    def submit(self, payload: bytes) -> PendingSignature: ...
+
+
 @dataclass(frozen=True, slots=True)
 class OutMessage:
-    """One Kafka record to write."""
+    """One Kafka record to write.
+
+    ``signature``: the gateway's signature while the crypto helper still makes it;
+    ``complete()`` puts it first among the headers, as ``signed`` does at once.
+    Only complete messages are written (gateway.kafka.writer refuses others).
+    """
 
     topic: str
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
+    signature: PendingSignature | None = None
+
+    def complete(self) -> "OutMessage":
+        if self.signature is None:
+            return self
+        header = (SIGNATURE_HEADER, self.signature.result().encode("ascii"))
+        return OutMessage(self.topic, self.key, self.value, (header, *self.headers))
 
 
 def signed(
     topic: str,
     key: str | None,
     value: bytes,
-    signer: Signer,
+    signer: Signer | DeferredSigner,
     extra: tuple[tuple[str, bytes], ...] = (),
 ) -> OutMessage:
-    headers = ((SIGNATURE_HEADER, signer.sign(value).encode("ascii")), *extra)
-    return OutMessage(topic, key.encode("utf-8") if key is not None else None, value, headers)
+    """Signed by the gateway over its exact value bytes: header ``gkt-signature``, first."""
+    encoded = key.encode("utf-8") if key is not None else None
+    if isinstance(signer, Signer):
+        return OutMessage(topic, encoded, value, ((SIGNATURE_HEADER, signer.sign(value).encode("ascii")), *extra))
+    return OutMessage(topic, encoded, value, extra, signer.submit(value))
 
 
 def receipt(decision: Decision, decided_at: datetime) -> Receipt:
@@ -190,7 +216,7 @@ def messages_for(
     seq: int,
     decided_at: datetime,
     topics: Topics,
-    signer: Signer,
+    signer: Signer | DeferredSigner,
     gateway_source: str,
 ) -> list[OutMessage]:
     """Everything one decision writes besides its audit record."""

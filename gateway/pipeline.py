@@ -70,7 +70,7 @@ class _Context:
     rules: Rules
     memory: DedupMemory
     review_lifted: bool = False  # two reviewers released it: the agreement's review flag no longer holds it
-    verify: Verify = verify_now  # or the answers of checks made ahead on another core (gateway.verify_ahead)
+    verify: Verify = verify_now  # or the answers of checks made ahead on another core (gateway.crypto_ahead)
 
 
 def _read(decision: Decision, context: _Context) -> StageResult:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead, Sealed, audit_record, seal, sign_checkpoint, verdict_audit_record
+from gateway.crypto_ahead import Batch, CryptoAhead
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord, Position
 from gateway.messages import AuditBody
@@ -25,9 +26,7 @@ from gateway.review.outputs import verdict_messages
 from gateway.review.state import ReviewState
 from gateway.review.verdict import VerdictFormatError, read_verdict
 from gateway.signing import Signer
-from gateway.stages.authenticate import Verify
 from gateway.types import ChainId
-from gateway.verify_ahead import VerifyAhead
 
 
 def _now() -> datetime:
@@ -54,7 +53,7 @@ class Processor:
         gateway_source: str,
         clock: Callable[[], datetime] = _now,
         review: ReviewState | None = None,
-        verify_helper: bool = False,
+        crypto_helper: bool = False,
     ) -> None:
         self.rules = rules
         self.signer = signer
@@ -62,7 +61,7 @@ class Processor:
         self.review = review if review is not None else ReviewState()
         self.gateway_source = gateway_source
         self.clock = clock
-        self.verifier = VerifyAhead(verify_helper)
+        self.crypto = CryptoAhead(crypto_helper, signer)
 
     def held_reports(self, records: list[InboundRecord]) -> set[Position]:
         """Held reports the verdicts among ``records`` name and may decide again: the service fetches them first."""
@@ -91,7 +90,7 @@ class Processor:
         result = BatchResult()
         sealed_by_chain: dict[ChainId, list[Sealed]] = {}
         review_topic = self.rules.topics.review
-        ahead = self.verifier.start(
+        ahead = self.crypto.start(
             [r for r in records if r.position.offset > heads[r.position.chain].offset], self.rules
         )
         try:
@@ -104,15 +103,16 @@ class Processor:
                     continue
                 decided_at = self.clock()
                 if position.topic == review_topic:
-                    unsealed = self._verdict(record, head, decided_at, reports or {}, result)
+                    unsealed = self._verdict(record, head, decided_at, reports or {}, result, ahead)
                 else:
-                    unsealed = self._report(record, head, decided_at, result, ahead.verify)
+                    unsealed = self._report(record, head, decided_at, result, ahead)
                 sealed = seal(unsealed)
                 heads[position.chain] = head.next(sealed.record)
                 self.review.apply(sealed.record)  # own chains are not read back from the log
                 sealed_by_chain.setdefault(position.chain, []).append(sealed)
         finally:
             ahead.finish()
+        result.outputs = [message.complete() for message in result.outputs]
         # One signature per chain and write (spec/audit.md, checkpoints): its last record vouches for the rest.
         for chain, sealed_records in sealed_by_chain.items():
             sign_checkpoint(sealed_records[-1].record, self.signer)
@@ -126,14 +126,14 @@ class Processor:
         head: ChainHead,
         decided_at: datetime,
         result: BatchResult,
-        verify: Verify,
+        ahead: Batch,
     ) -> AuditBody:
         position = record.position
-        decision = decide(record, self.rules, self.index, timings=result.timings, verify=verify)
+        decision = decide(record, self.rules, self.index, timings=result.timings, verify=ahead.verify)
         if decision.authenticated and decision.event is not None:
             self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms, record.digest)
         result.outputs += messages_for(
-            decision, position.chain, head.seq + 1, decided_at, self.rules.topics, self.signer, self.gateway_source
+            decision, position.chain, head.seq + 1, decided_at, self.rules.topics, ahead.signer, self.gateway_source
         )
         result.decisions.append(decision)
         return audit_record(decision, head, decided_at)
@@ -145,9 +145,10 @@ class Processor:
         decided_at: datetime,
         reports: Mapping[Position, InboundRecord],
         result: BatchResult,
+        ahead: Batch,
     ) -> AuditBody:
         decision = decide_verdict(record, self.rules, self.review, reports)
         chain, seq = record.position.chain, head.seq + 1
-        result.outputs += verdict_messages(decision, chain, seq, self.rules.topics, self.signer, self.gateway_source)
+        result.outputs += verdict_messages(decision, chain, seq, self.rules.topics, ahead.signer, self.gateway_source)
         result.verdicts.append(decision)
         return verdict_audit_record(decision, head, decided_at)

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         description="how long the broker may hold a fetch of the inbound topics for records to arrive"
         " (tansu holds it this long even when records come; Apache Kafka answers at once)",
     )
-    verify_helper: bool | None = Field(
+    crypto_helper: bool | None = Field(
         None,
         description="a helper process verifies partners' signatures ahead of the decisions, on a spare core;"
         " default on when the machine has more cores than gateway processes",
@@ -113,8 +113,8 @@ def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
         _config_file.reset(token)
 
 
-def verify_helper_for(settings: Settings, processes: int) -> bool:
-    """``verify_helper`` as set, or on when this machine has a core beyond the gateway's processes."""
-    if settings.verify_helper is not None:
-        return settings.verify_helper
+def crypto_helper_for(settings: Settings, processes: int) -> bool:
+    """``crypto_helper`` as set, or on when this machine has a core beyond the gateway's processes."""
+    if settings.crypto_helper is not None:
+        return settings.crypto_helper
     return (os.cpu_count() or 1) > processes

@@ -134,13 +134,23 @@ def _verify_eddsa(token: str, payload: bytes, key: OKPKey, header: ProtectedHead
 
 
 def verify_eddsa_token(token: str, payload: bytes, public: Ed25519PublicKey) -> bool:
-    """The Ed25519 check of a detached JWS whose header says EdDSA: also what gateway.verify_helper runs."""
+    """The Ed25519 check of a detached JWS whose header says EdDSA: also what gateway.crypto_helper runs."""
     try:
         protected, _, signature = token.split(".")
-        public.verify(_b64url_decode(signature), f"{protected}.{_b64(payload)}".encode("ascii"))
+        public.verify(_b64url_decode(signature), signing_input(protected, payload))
     except (SignatureFormatError, InvalidSignature, ValueError):
         return False
     return True
+
+
+def signing_input(protected: str, payload: bytes) -> bytes:
+    """RFC 7515: what a JWS signature is over, ``<protected>.<payload, base64url>``."""
+    return f"{protected}.{_b64(payload)}".encode("ascii")
+
+
+def detached(protected: str, signature: bytes) -> str:
+    """The compact detached JWS, ``<protected>..<signature>``."""
+    return f"{protected}..{_b64(signature)}"
 
 
 def sign_detached(payload: bytes, key: PublicKey, kid: str, alg: str) -> str:
@@ -148,8 +158,7 @@ def sign_detached(payload: bytes, key: PublicKey, kid: str, alg: str) -> str:
     private = key.private_key if alg == "EdDSA" and isinstance(key, OKPKey) else None
     if isinstance(private, Ed25519PrivateKey):
         protected = _protected(alg, kid)
-        raw = private.sign(f"{protected}.{_b64(payload)}".encode("ascii"))
-        return f"{protected}..{_b64(raw)}"
+        return detached(protected, private.sign(signing_input(protected, payload)))
     full = jws.serialize_compact({"alg": alg, "kid": kid}, payload, key, algorithms=[alg])
     head, _, tail = full.split(".")
     return f"{head}..{tail}"
@@ -180,14 +189,18 @@ class Signer:
         return cls(key, KeyId(kid))
 
     def sign(self, payload: bytes) -> str:
-        private = self.key.private_key
-        assert isinstance(private, Ed25519PrivateKey), "a Signer holds an Ed25519 private key"
-        signature = private.sign(f"{self._protected}.{_b64(payload)}".encode("ascii"))
-        return f"{self._protected}..{_b64(signature)}"
+        return detached(self.protected, self.private.sign(signing_input(self.protected, payload)))
 
     @functools.cached_property
-    def _protected(self) -> str:
+    def protected(self) -> str:
+        """The JWS protected header, base64url: the same on every signature of this key."""
         return _protected(self.alg, self.kid)
+
+    @property
+    def private(self) -> Ed25519PrivateKey:
+        private = self.key.private_key
+        assert isinstance(private, Ed25519PrivateKey), "a Signer holds an Ed25519 private key"
+        return private
 
     def private_pem(self) -> bytes:
         return bytes(self.key.as_pem(private=True))

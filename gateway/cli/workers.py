@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from gateway.errors import GatewayError
 from gateway.http import HttpServer
 from gateway.kafka.embedded import free_port
-from gateway.settings import Settings, verify_helper_for
+from gateway.settings import Settings, crypto_helper_for
 from gateway.signing import Signer
 
 log = structlog.get_logger("gkt.workers")
@@ -161,7 +161,7 @@ def run_workers(settings: Settings, count: int, bootstrap: str) -> None:
             key.write_bytes(Signer.generate(settings.signing_kid).private_pem())
             log.warning("ephemeral_signing_key", kid=settings.signing_kid, reason="no GKT_SIGNING_KEY; embedded broker")
         # Each worker has a verify helper only when the machine has cores beyond the workers.
-        settings = settings.model_copy(update={"verify_helper": verify_helper_for(settings, processes=count)})
+        settings = settings.model_copy(update={"crypto_helper": crypto_helper_for(settings, processes=count)})
         asyncio.run(_serve(Supervisor(settings, count, bootstrap, key)))
 
 

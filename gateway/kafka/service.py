@@ -54,7 +54,7 @@ from gateway.pipeline import Rules
 from gateway.processor import BatchResult, Processor
 from gateway.reasons import ReasonCode, Stage
 from gateway.review.state import ReviewState
-from gateway.settings import Settings, verify_helper_for
+from gateway.settings import Settings, crypto_helper_for
 from gateway.signing import Signer
 from gateway.types import ChainId
 from routing.reference import ReferenceTable
@@ -109,7 +109,7 @@ class GatewayService:
             self.index,
             settings.gateway_source,
             review=self.review,
-            verify_helper=verify_helper_for(settings, processes=1),
+            crypto_helper=crypto_helper_for(settings, processes=1),
         )
         self._fetcher = RecordFetcher(bootstrap, **self.client)
         self._quarantine_observed = 0.0
@@ -178,7 +178,7 @@ class GatewayService:
             for follower in self._followers:
                 await follower.stop()
             await producer.stop()
-            self.processor.verifier.close()
+            self.processor.crypto.close()
 
     async def _start_followers(self) -> None:
         topics = self.rules.topics

@@ -67,6 +67,8 @@ class Writer:
         batches: dict[tuple[str, int], BatchBuilder] = {}
         submitted = []
         for m in messages:
+            if m.signature is not None:
+                raise ValueError("an output is written only with its signature complete (OutMessage.complete)")
             known = partitions.get(m.topic)
             if known is None:
                 known = partitions[m.topic] = sorted(await producer.partitions_for(m.topic))

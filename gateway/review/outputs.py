@@ -8,7 +8,7 @@ from typing import Literal
 
 from contracts.jsonio import dumps, utc_iso
 from gateway.messages import QuarantineClosed
-from gateway.outputs import OutMessage, signal_data, signal_event, signed
+from gateway.outputs import DeferredSigner, OutMessage, signal_data, signal_event, signed
 from gateway.reasons import Outcome
 from gateway.review.decide import VerdictDecision
 from gateway.signing import Signer
@@ -27,7 +27,12 @@ def beoordeling(decision: VerdictDecision, chain: ChainId, seq: int) -> dict[str
 
 
 def verdict_messages(
-    decision: VerdictDecision, chain: ChainId, seq: int, topics: Topics, signer: Signer, gateway_source: str
+    decision: VerdictDecision,
+    chain: ChainId,
+    seq: int,
+    topics: Topics,
+    signer: Signer | DeferredSigner,
+    gateway_source: str,
 ) -> list[OutMessage]:
     """Everything one verdict writes besides its audit record; ``chain``/``seq`` is that audit record's place."""
     item, out = decision.item, []

@@ -1,8 +1,9 @@
-"""Signatures verified ahead in the helper process: the same decisions as verifying in the gateway process.
+"""Verifying and signing in the crypto helper process: the same decisions and bytes as in the gateway process.
 
 Whatever the signature (good, forged, another key, not a JWS at all) and
-whatever happens to the helper (killed mid-batch), each record is decided
-exactly as without it; only where the CPU time goes differs.
+whatever happens to the helper (killed between or within batches), each record
+is decided, and each output signed, exactly as without it; only where the CPU
+time goes differs.
 """
 
 import json
@@ -39,20 +40,20 @@ def batch(count: int) -> list[InboundRecord]:
 
 
 def decide(rules: Rules, records: list[InboundRecord], helper: bool, kill_after: int | None = None) -> BatchResult:
-    processor = Processor(rules, SIGNER, AuditIndex(), "urn:x", clock=lambda: AT, verify_helper=helper)
+    processor = Processor(rules, SIGNER, AuditIndex(), "urn:x", clock=lambda: AT, crypto_helper=helper)
     heads = {ChainId(f"gkt.in.nla/{p}"): processor.index.head(ChainId(f"gkt.in.nla/{p}")) for p in range(3)}
     try:
         if kill_after is None:
             return processor.process(records, heads)
         first = processor.process(records[:kill_after], heads)
-        helper_process = processor.verifier._process
+        helper_process = processor.crypto._process
         assert helper_process is not None, "the helper runs"
         helper_process.kill()
         helper_process.wait()
         rest = processor.process(records[kill_after:], heads)
         return BatchResult(first.outputs + rest.outputs, first.audits + rest.audits, first.decisions + rest.decisions)
     finally:
-        processor.verifier.close()
+        processor.crypto.close()
 
 
 def summary(result: BatchResult) -> list[tuple[str, list[str], bytes]]:
@@ -66,7 +67,8 @@ def test_the_helper_decides_as_the_gateway_process_does(rules: Rules) -> None:
     records = batch(300)
     inline, ahead = decide(rules, records, helper=False), decide(rules, records, helper=True)
     assert summary(ahead) == summary(inline)
-    assert [m.value for m in ahead.outputs] == [m.value for m in inline.outputs]
+    assert ahead.outputs == inline.outputs, "the same records, signatures included (Ed25519 is deterministic)"
+    assert all(m.headers[0][0] == "gkt-signature" for m in ahead.outputs if m.topic != "gkt.deadletter")
     assert [m.value for m in ahead.audits] == [m.value for m in inline.audits]
     outcomes = {d.outcome.value for d in ahead.decisions}
     assert {"routed", "rejected"} <= outcomes
@@ -79,37 +81,42 @@ def test_a_helper_killed_between_batches_costs_nothing_but_time(rules: Rules) ->
     with capture_logs() as logs:
         ahead = decide(rules, records, helper=True, kill_after=40)
     assert summary(ahead) == summary(inline)
-    assert any(line["event"] == "verify_helper_failed" for line in logs)
+    assert ahead.outputs == inline.outputs
+    assert any(line["event"] == "crypto_helper_failed" for line in logs)
 
 
 @pytest.mark.parametrize("count", [1, 4, 5, 21, 37])
 def test_batches_of_any_size_stay_in_step(rules: Rules, count: int) -> None:
     """Chunks of 4, then 16: a batch that ends anywhere in a chunk leaves the next batch's answers right."""
     records = batch(count * 2)
-    processor = Processor(rules, SIGNER, AuditIndex(), "urn:x", clock=lambda: AT, verify_helper=True)
+    processor = Processor(rules, SIGNER, AuditIndex(), "urn:x", clock=lambda: AT, crypto_helper=True)
     reference = Processor(rules, SIGNER, AuditIndex(), "urn:x", clock=lambda: AT)
     chains = [ChainId(f"gkt.in.nla/{p}") for p in range(3)]
     heads = {c: processor.index.head(c) for c in chains}
     reference_heads = {c: reference.index.head(c) for c in chains}
     try:
         for part in (records[:count], records[count:]):
-            assert summary(processor.process(part, heads)) == summary(reference.process(part, reference_heads))
+            got, expected = processor.process(part, heads), reference.process(part, reference_heads)
+            assert summary(got) == summary(expected)
+            assert got.outputs == expected.outputs
     finally:
-        processor.verifier.close()
+        processor.crypto.close()
 
 
 def test_a_helper_that_dies_mid_batch_is_replaced_by_verifying_at_once(rules: Rules) -> None:
+    from gateway.crypto_ahead import CryptoAhead
     from gateway.stages.authenticate import SignatureCheck, signature_check, verify_now
-    from gateway.verify_ahead import VerifyAhead
 
     records = batch(60)
-    ahead = VerifyAhead(enabled=True)
+    ahead = CryptoAhead(enabled=True, signer=SIGNER)
     try:
         running = ahead.start(records, rules)
         assert ahead._process is not None
         ahead._process.kill()
         ahead._process.wait()
+        signer = running.signer
         with capture_logs() as logs:
+            pending = [signer.submit(b"payload %d" % i) for i in range(40)]
             for record in records:
                 agreement = rules.agreements.governing("nla", record.received_at)
                 assert agreement is not None
@@ -117,6 +124,7 @@ def test_a_helper_that_dies_mid_batch_is_replaced_by_verifying_at_once(rules: Ru
                 if isinstance(check, SignatureCheck):
                     assert running.verify(check) == verify_now(check)
             running.finish()
-        assert [line["event"] for line in logs] == ["verify_helper_failed"]
+        assert [line["event"] for line in logs] == ["crypto_helper_failed"]
+        assert [p.result() for p in pending] == [SIGNER.sign(b"payload %d" % i) for i in range(40)]
     finally:
         ahead.close()
