@@ -123,6 +123,7 @@ class GatewayProcess:
         signer: Signer | None = None,
         workers: int = 1,
         partitions: int = PARTITIONS,
+        env: dict[str, str] | None = None,
     ) -> None:
         signer = signer or Signer.generate("gw-bench-1")
         (key_dir / "gw.pem").write_bytes(signer.private_pem())
@@ -138,6 +139,7 @@ class GatewayProcess:
             "GKT_REFERENCE": str(s.REFERENCE_FILE),
             "GKT_GROUP_ID": f"{prefix}gateway",
             "GKT_PARTITIONS": str(partitions),
+            **(env or {}),
         }
         self.process = subprocess.Popen(
             [
@@ -310,19 +312,28 @@ async def latency(
 
 
 async def scale_out(
-    bootstrap: str, prefix: str, records: list[tuple[bytes, bytes]], broker_pid: int | None
+    bootstrap: str,
+    prefix: str,
+    records: list[tuple[bytes, bytes]],
+    broker_pid: int | None,
+    processes: int = 2,
+    crypto_helper: bool | None = None,
 ) -> dict[str, Any]:
-    """``gkt run --workers 2``: two gateway processes in one consumer group over a multi-partition topic.
+    """``gkt run --workers N`` in one consumer group over a topic of SCALE_PARTITIONS partitions.
 
-    With the CPU each used: two processes and the broker share this machine's cores, which bounds
-    the ratio to one process more than the gateway does.
+    With the CPU it used: the processes, their crypto helpers and the broker share this
+    machine's cores, which bounds the ratio between runs more than the gateway does.
+    ``crypto_helper``: GKT_CRYPTO_HELPER for the run (None: the default for N processes).
     """
     from gateway.kafka.follower import read_all
 
     signer = Signer.generate("gw-bench-1")
-    gateway = GatewayProcess(bootstrap, prefix, scratch(), signer, workers=2, partitions=SCALE_PARTITIONS)
+    env = {} if crypto_helper is None else {"GKT_CRYPTO_HELPER": str(crypto_helper).lower()}
+    gateway = GatewayProcess(
+        bootstrap, prefix, scratch(), signer, workers=processes, partitions=SCALE_PARTITIONS, env=env
+    )
     try:
-        await gateway.ready()  # ready when both workers are: the partitions are spread over them
+        await gateway.ready()  # ready when every worker is: the partitions are spread over them
         await asyncio.sleep(2)
         cpu = Cpu(gateway, broker_pid)
         await preload(bootstrap, f"{prefix}gkt.in.nla", records)
@@ -330,7 +341,7 @@ async def scale_out(
             await asyncio.sleep(0.05)
         used = cpu.used()
         rate = await decision_rate(bootstrap, f"{prefix}gkt.audit")
-        shares = gateway.shares()
+        shares = gateway.shares() if processes > 1 else [len(records)]
     finally:
         gateway.stop()
     audit = [json.loads(r.value) for r in await read_all(bootstrap, f"{prefix}gkt.audit") if r.value is not None]
@@ -338,7 +349,8 @@ async def scale_out(
     for record in audit:
         verifier.feed(record)
     return {
-        "processes": 2,
+        "processes": processes,
+        "crypto_helper": "default" if crypto_helper is None else crypto_helper,
         "partitions": SCALE_PARTITIONS,
         "per_s": round(rate),
         "per_process": shares,

@@ -39,6 +39,7 @@ from gateway.stages.authenticate import SignatureCheck, signature_check, verify_
 
 log = structlog.get_logger("gkt.crypto")
 
+SMALL_BATCH = 24  # below this (a light load) the round trips to the helper cost more latency than they save CPU
 FIRST_CHUNK = 4  # small: the first decision of a batch waits for it
 CHUNK = 16  # verifications or signatures per request: ~18-25 KB of reports
 SIGNATURE_BYTES = 64
@@ -65,6 +66,8 @@ class CryptoAhead:
 
     def start(self, records: list[InboundRecord], rules: Rules) -> "Batch":
         """The verifications ``records`` will need, handed to the helper as the decisions ask for them."""
+        if len(records) < SMALL_BATCH:
+            return Batch(None, self._signer, [], {})
         conn = self._helper()
         if conn is None:
             return Batch(None, self._signer, [], {})

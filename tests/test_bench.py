@@ -50,4 +50,6 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert results["scale_out"]["exactly_one_decision_per_record"] is True
     assert results["scale_out"]["audit_verified"] is True
     assert results["scale_out"]["cpu"]["gateway_cores"] > 0
+    alike = results["scale_out"]["one_process_alike"]
+    assert (alike["processes"], alike["crypto_helper"], alike["exactly_one_decision_per_record"]) == (1, False, True)
     assert "gateway, one process" in result.stdout
