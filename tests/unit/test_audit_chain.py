@@ -231,6 +231,29 @@ def test_a_duplicate_member_name_is_refused_on_either_path(rules: Rules) -> None
     assert [p.kind for p in verifier.finish().problems] == ["tampered"]
 
 
+@pytest.mark.parametrize(
+    ("pattern", "replacement"),
+    [
+        (rb'"seq":\d+', b'"seq":1180591620717411303424'),  # beyond 64 bits: the fast parser refuses it
+        (rb'"chain":"', rb'"chain":"\ud800'),  # a lone surrogate
+        (rb'"chain":"', b'"chain":"\xff'),  # not UTF-8
+    ],
+)
+def test_what_the_fast_parser_refuses_is_judged_on_the_exact_path(
+    rules: Rules, pattern: bytes, replacement: bytes
+) -> None:
+    import re
+
+    from gateway.audit.verify import ChainVerifier
+
+    raw = written(rules, 1)[0]
+    changed = re.sub(pattern, replacement.replace(b"\\", b"\\\\"), raw, count=1)
+    assert changed != raw
+    verifier = ChainVerifier(KEYS)
+    verifier.feed_bytes(changed, "line 1")
+    assert [p.kind for p in verifier.finish().problems][:1] == ["tampered"]
+
+
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_several_processes_report_what_one_does(rules: Rules, tmp_path, workers: int) -> None:  # type: ignore[no-untyped-def]
     from gateway.audit.parallel import verify_export
