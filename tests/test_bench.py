@@ -45,7 +45,7 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     ]
     assert results["audit_verified"] is True
     assert results["exactly_one_decision_per_record"] is True
-    assert results["verify_records"] == 300 + 50 + 100  # the throughput run and the latency runs
+    assert results["verify_records"] == 300  # the throughput run's log (latency runs on a broker of their own)
     assert results["gateway_cpu_us_per_decision"] > 0
     assert results["scale_out"]["exactly_one_decision_per_record"] is True
     assert results["scale_out"]["audit_verified"] is True
