@@ -64,13 +64,13 @@ class CryptoAhead:
         self._failed_at = 0.0
         self._raw: dict[int, tuple[AgreementKey, bytes]] = {}
 
-    def start(self, records: list[InboundRecord], rules: Rules) -> "Batch":
+    def start(self, records: list[InboundRecord], rules: Rules) -> "CryptoBatch":
         """The verifications ``records`` will need, handed to the helper as the decisions ask for them."""
         if len(records) < SMALL_BATCH:
-            return Batch(None, self._signer, [], {})
+            return CryptoBatch(None, self._signer, [], {})
         conn = self._helper()
         if conn is None:
-            return Batch(None, self._signer, [], {})
+            return CryptoBatch(None, self._signer, [], {})
         checks: list[tuple[SignatureCheck, Check]] = []
         for record in records:
             check = _check_for(record, rules)
@@ -80,7 +80,7 @@ class CryptoAhead:
             if raw is not None:
                 checks.append((check, (check.token, check.payload, raw)))
         index = {_key(check): i for i, (check, _) in enumerate(checks)}
-        return Batch(self, self._signer, [sent for _, sent in checks], index)
+        return CryptoBatch(self, self._signer, [sent for _, sent in checks], index)
 
     @property
     def connection(self) -> Connection | None:
@@ -141,10 +141,10 @@ class CryptoAhead:
 class PendingSignature:
     """The gateway's signature over one output, made by the helper; made here when the helper is gone."""
 
-    __slots__ = ("_payload", "_signer", "_token")
+    __slots__ = ("_signer", "_token", "payload")
 
     def __init__(self, signer: Signer, payload: bytes) -> None:
-        self._signer, self._payload = signer, payload
+        self._signer, self.payload = signer, payload
         self._token: str | None = None
 
     def fill(self, signature: bytes) -> None:
@@ -152,11 +152,11 @@ class PendingSignature:
 
     def result(self) -> str:
         if self._token is None:
-            self._token = self._signer.sign(self._payload)
+            self._token = self._signer.sign(self.payload)
         return self._token
 
 
-class Batch:
+class CryptoBatch:
     """One batch's requests to the helper, answered in the order they were sent.
 
     Verifications go a chunk ahead of the decision that needs them; signatures
@@ -172,7 +172,7 @@ class Batch:
         self._send_checks_up_to(1)
 
     @property
-    def signer(self) -> "Signer | Batch":
+    def signer(self) -> "Signer | CryptoBatch":
         """What signs this batch's outputs: the helper, or the gateway's signer at once when there is none."""
         return self if self._owner is not None else self._signer
 
@@ -223,7 +223,7 @@ class Batch:
 
     def _send_signing(self) -> None:
         chunk, self._to_sign = self._to_sign, []
-        self._send(("sign", [pending._payload for pending in chunk]), len(chunk), chunk)
+        self._send(("sign", [pending.payload for pending in chunk]), len(chunk), chunk)
 
     def _answered(self, at: int) -> bool:
         """Whether verification ``at`` is answered, reading answers as needed; one chunk stays on its way."""

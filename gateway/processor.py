@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead, Sealed, audit_record, seal, sign_checkpoint, verdict_audit_record
-from gateway.crypto_ahead import Batch, CryptoAhead
+from gateway.crypto_ahead import CryptoAhead, CryptoBatch
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord, Position
 from gateway.messages import AuditBody
@@ -126,7 +126,7 @@ class Processor:
         head: ChainHead,
         decided_at: datetime,
         result: BatchResult,
-        ahead: Batch,
+        ahead: CryptoBatch,
     ) -> AuditBody:
         position = record.position
         decision = decide(record, self.rules, self.index, timings=result.timings, verify=ahead.verify)
@@ -145,7 +145,7 @@ class Processor:
         decided_at: datetime,
         reports: Mapping[Position, InboundRecord],
         result: BatchResult,
-        ahead: Batch,
+        ahead: CryptoBatch,
     ) -> AuditBody:
         decision = decide_verdict(record, self.rules, self.review, reports)
         chain, seq = record.position.chain, head.seq + 1

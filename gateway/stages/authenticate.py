@@ -33,7 +33,7 @@ def verify_now(check: SignatureCheck) -> bool:
 
 
 Verify = Callable[[SignatureCheck], bool]
-"""How the stage has a signature verified: at once (``verify_now``), or by a check made ahead (gateway.crypto)."""
+"""How the stage has a signature verified: at once (``verify_now``), or by a check made ahead (gateway.crypto_ahead)."""
 
 
 @dataclass(frozen=True, slots=True)
