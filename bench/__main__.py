@@ -56,7 +56,7 @@ async def run(
         await measure.preload(bootstrap, f"{prefix}gkt.in.nla", records)
         await gateway.wait_for(len(records))
         used = cpu.used()
-        throughput = await measure.decision_rate(bootstrap, f"{prefix}gkt.audit")
+        throughput = await measure.decision_rate(bootstrap, f"{prefix}gkt.audit", len(records))
         outcomes = gateway.outcomes()
         rss = gateway.peak_rss_mb()
     finally:

@@ -210,20 +210,25 @@ class GatewayProcess:
         self.process.wait(timeout=60)
 
 
-async def decision_rate(bootstrap: str, audit_topic: str) -> float:
+async def decision_rate(bootstrap: str, audit_topic: str, decisions: int) -> float:
     """Decisions a second, from the ``decided_at`` of the first and last audit record.
 
-    Taken from the log itself, so it is exact whatever the size of the run.
+    Taken from the log itself, so it is exact whatever the size of the run. The last batch's
+    audit records follow its outputs by up to one idle fetch (docs/architecture.md): wait for them.
     """
     from datetime import datetime
 
     from gateway.kafka.follower import read_all
 
-    moments = sorted(
-        datetime.fromisoformat(json.loads(r.value)["decided_at"])
-        for r in await read_all(bootstrap, audit_topic)
-        if r.value is not None
-    )
+    deadline = time.monotonic() + 30
+    while True:
+        values = [r.value for r in await read_all(bootstrap, audit_topic) if r.value is not None]
+        if len(values) >= decisions or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    moments = sorted(datetime.fromisoformat(json.loads(value)["decided_at"]) for value in values)
+    if len(moments) < 2:
+        return float("nan")
     span = (moments[-1] - moments[0]).total_seconds()
     return (len(moments) - 1) / span if span > 0 else float("nan")
 
@@ -356,7 +361,7 @@ async def scale_out(
         while gateway.decided() < len(records):
             await asyncio.sleep(0.05)
         used = cpu.used()
-        rate = await decision_rate(bootstrap, f"{prefix}gkt.audit")
+        rate = await decision_rate(bootstrap, f"{prefix}gkt.audit", len(records))
         shares = gateway.shares() if processes > 1 else [len(records)]
     finally:
         gateway.stop()

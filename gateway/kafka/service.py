@@ -1,11 +1,14 @@
 """The gateway service: consume inbound batches, decide, write, and only then commit.
 
-Per batch: decide every record (gateway.processor), write signals, receipts,
-quarantine and dead-letter records and wait for all acknowledgements, then
-write the audit records and wait again, then commit the inbound offsets. A
-crash at any point leaves the offsets uncommitted; the next owner of the
-partition reads the chain head from ``gkt.audit`` and skips what was already
-decided (G1), and every output carries a deterministic id (G2).
+Per batch: decide every record (gateway.processor); write its signals,
+receipts, quarantine and dead-letter records together with the previous
+batch's audit records (whose outputs are acknowledged already) and wait for all
+acknowledgements; then commit the previous batch's offsets. A batch's audit
+records wait for the next batch, for a fetch that brings nothing (idle), for a
+rebalance (before the partitions move) or for the stop: one write a batch
+instead of two. A crash at any point leaves the offsets uncommitted; the next
+owner of the partition reads the chain head from ``gkt.audit`` and skips what
+was already decided (G1), and every output carries a deterministic id (G2).
 
 The consume loop is plain aiokafka rather than a FastStream subscriber:
 FastStream's batch parser decodes every header as UTF-8 before the handler
@@ -17,7 +20,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -50,6 +54,7 @@ from gateway.metrics import (
     SKIPPED,
     STAGE_SECONDS,
 )
+from gateway.outputs import OutMessage
 from gateway.pipeline import Rules
 from gateway.processor import BatchResult, Processor
 from gateway.reasons import ReasonCode, Stage
@@ -63,16 +68,35 @@ log = structlog.get_logger("gkt.service")
 _PRUNE_EVERY_MS = 3_600_000
 
 
-class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Forgets chain heads of partitions that move, so they are read again from the log.
+@dataclass(frozen=True, slots=True)
+class _Unaudited:
+    """A batch whose outputs are acknowledged, and whose audit records and offsets are still to be written."""
 
-    The audit follower skips this process's own chains (it wrote them), so the
-    head is handed to the index first: it is never older than what was written.
+    audits: list[OutMessage]
+    commit: dict[tuple[str, int], int]
+
+
+class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Before partitions move: finish the batch in hand and write its audit records; then forget the
+    chain heads of partitions that move, so they are read again from the log.
+
+    aiokafka runs a rebalance beside the consume loop; without waiting, the next owner could read a
+    chain head before this process's last audit records are on Kafka, decide those records again and
+    fork the chain. The audit follower skips this process's own chains (it wrote them), so the head
+    is handed to the index first: it is never older than what was written.
     """
 
-    def __init__(self, heads: dict[ChainId, ChainHead], index: AuditIndex) -> None:
+    def __init__(
+        self,
+        heads: dict[ChainId, ChainHead],
+        index: AuditIndex,
+        busy: asyncio.Lock,
+        finish: Callable[[], Awaitable[None]],
+    ) -> None:
         self._heads = heads
         self._index = index
+        self._busy = busy
+        self._finish = finish
 
     def _forget(self, partitions: Iterable[TopicPartition]) -> None:
         for tp in partitions:
@@ -81,7 +105,9 @@ class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
                 self._index.advance(head)
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        self._forget(revoked)
+        async with self._busy:
+            await self._finish()
+            self._forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._forget(assigned)
@@ -121,6 +147,9 @@ class GatewayService:
         self._audit: TopicFollower | None = None
         self._probe: BrokerProbe | None = None
         self._pruned_at_ms = 0
+        self._busy = asyncio.Lock()  # a batch in hand: a rebalance waits for it (_ChainLoader)
+        self._unaudited: _Unaudited | None = None
+        self._failed: BrokerError | None = None
         # The labelled children once: a labels() lookup for each of ~7 stages of every record adds up.
         self._stage_seconds = {stage: STAGE_SECONDS.labels(stage.value) for stage in Stage}
 
@@ -137,6 +166,8 @@ class GatewayService:
 
     def _check_health(self) -> None:
         """Stop, for the supervisor to restart us, rather than run on stale data or a lost broker."""
+        if self._failed is not None:
+            raise self._failed
         for follower in self._followers:
             if not follower.alive:
                 why = follower.failure()
@@ -238,7 +269,8 @@ class GatewayService:
             **self.client,
         )
         self._consumer = consumer
-        consumer.subscribe(self.inbound_topics, listener=_ChainLoader(self.heads, self.index))
+        listener = _ChainLoader(self.heads, self.index, self._busy, lambda: self._write_audits(consumer, writer))
+        consumer.subscribe(self.inbound_topics, listener=listener)
         try:
             await consumer.start()
         except KafkaError as exc:
@@ -250,11 +282,16 @@ class GatewayService:
             self._observe_quarantine()
             try:
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
-                if batches:
-                    await self._handle(consumer, writer, batches)
+                async with self._busy:
+                    if batches:
+                        await self._handle(consumer, writer, batches)
+                    else:
+                        await self._write_audits(consumer, writer)  # idle: no next batch to carry them
             except KafkaError as exc:
                 # Not retriable by aiokafka: stop uncommitted; a restart resumes exactly (G1).
                 raise BrokerError(f"Kafka failed: {type(exc).__name__}; exiting for a restart") from exc
+        async with self._busy:
+            await self._write_audits(consumer, writer)  # a clean stop leaves nothing to decide again
 
     async def _handle(
         self,
@@ -277,15 +314,15 @@ class GatewayService:
             reports = await self._fetcher.fetch(self.processor.held_reports(records))
         result = self.processor.process(records, self.heads, reports)
         decided = time.perf_counter()
-        await writer.write(result.outputs)
-        await writer.write(result.audits)
+        # One write a batch: this batch's outputs with the previous batch's audit records, whose
+        # outputs are acknowledged already. An audit record still goes to Kafka only after
+        # everything its decision caused; a crash before it is written decides the batch again.
+        unaudited, self._unaudited = self._unaudited, None
+        await writer.write(result.outputs + (unaudited.audits if unaudited else []))
+        self._unaudited = _Unaudited(result.audits, result.commit)
         written = time.perf_counter()
-        try:
-            await consumer.commit({TopicPartition(t, p): offset for (t, p), offset in result.commit.items()})
-        except CommitFailedError:
-            # The partitions moved while we worked. Everything is written and audited;
-            # the new owner reads the chain head and skips these records.
-            log.warning("commit_failed_after_rebalance", partitions=len(result.commit))
+        if unaudited is not None:
+            await self._commit(consumer, unaudited.commit)
         self._observe(result, started, decided, written)
         self._prune([r.timestamp_ms for r in records])
         for (topic, partition), position in result.commit.items():
@@ -293,6 +330,26 @@ class GatewayService:
             highwater = consumer.highwater(TopicPartition(topic, partition))
             if highwater is not None:
                 CONSUMER_LAG.labels(f"{topic}/{partition}").set(max(0, highwater - position))
+
+    async def _write_audits(self, consumer: AIOKafkaConsumer, writer: Writer) -> None:
+        """Write the audit records still held and commit their offsets (idle, before a rebalance, at stop)."""
+        unaudited, self._unaudited = self._unaudited, None  # never written twice, even if this write fails
+        if unaudited is None:
+            return
+        try:
+            await writer.write(unaudited.audits)
+        except BrokerError as exc:
+            self._failed = exc  # also when a rebalance listener met it: the consume loop exits on it
+            raise
+        await self._commit(consumer, unaudited.commit)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int]) -> None:
+        try:
+            await consumer.commit({TopicPartition(t, p): offset for (t, p), offset in offsets.items()})
+        except CommitFailedError:
+            # The partitions moved while we worked. Everything is written and audited;
+            # the new owner reads the chain head and skips these records.
+            log.warning("commit_failed_after_rebalance", partitions=len(offsets))
 
     def _prune(self, timestamps: list[int]) -> None:
         """Forget identities too old to be anything but EVENT_STALE; at most once an hour (Kafka time)."""
