@@ -283,6 +283,10 @@ class GatewayService:
             try:
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
                 async with self._busy:
+                    # A rebalance may have run since the fetch: records of partitions no longer ours are
+                    # left to their next owner (uncommitted, so it reads them), or two owners fork a chain.
+                    owned = consumer.assignment()
+                    batches = {tp: records for tp, records in batches.items() if tp in owned}
                     if batches:
                         await self._handle(consumer, writer, batches)
                     else:
@@ -290,8 +294,11 @@ class GatewayService:
             except KafkaError as exc:
                 # Not retriable by aiokafka: stop uncommitted; a restart resumes exactly (G1).
                 raise BrokerError(f"Kafka failed: {type(exc).__name__}; exiting for a restart") from exc
-        async with self._busy:
-            await self._write_audits(consumer, writer)  # a clean stop leaves nothing to decide again
+        try:
+            async with self._busy:
+                await self._write_audits(consumer, writer)  # a clean stop leaves nothing to decide again
+        except KafkaError as exc:
+            raise BrokerError(f"Kafka failed at stop: {type(exc).__name__}; the last batch is decided again") from exc
 
     async def _handle(
         self,
