@@ -17,6 +17,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.relay import forward, relay_consumer, relay_producer
 from gateway.audit.verify import ChainVerifier
 from gateway.demo import samples as s
 from gateway.kafka.embedded import free_port
@@ -76,36 +77,17 @@ async def preload(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]
 
 
 async def passthrough(bootstrap: str, source: str, target: str, count: int) -> float:
-    """The ceiling: consume in batches of 500, produce each batch to another topic, await acks, commit."""
-    consumer = AIOKafkaConsumer(
-        source,
-        bootstrap_servers=bootstrap,
-        group_id=f"{source}-pass",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=300,
-        max_poll_records=500,
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2, max_batch_size=1_048_576)
+    """The ceiling: bench.relay's loop, batches of 500 consumed, produced, acknowledged, committed."""
+    consumer, producer = relay_consumer(bootstrap, source), relay_producer(bootstrap)
     await consumer.start()
     await producer.start()
     done, started = 0, None
     try:
         while done < count:
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
-            if not batches:
-                continue
-            started = started or time.perf_counter()
-            futures = []
-            for tp, records in batches.items():
-                batch = producer.create_batch()
-                for record in records:
-                    batch.append(key=record.key, value=record.value, timestamp=None, headers=list(record.headers))
-                futures.append(await producer.send_batch(batch, target, partition=tp.partition))
-                done += len(records)
-            await asyncio.gather(*futures)
-            await consumer.commit()
+            if batches:
+                started = started or time.perf_counter()
+                done += await forward(consumer, producer, batches, target)
     finally:
         await consumer.stop()
         await producer.stop()
