@@ -9,8 +9,10 @@ letter or a log line. ``make test`` runs a bounded number of inputs;
 
 import base64
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
@@ -200,3 +202,29 @@ def test_any_signed_mutation_is_decided_bounded_and_masked(value: bytes, timesta
     count("signed mutations")
     headers = ((SIGNATURE_HEADER, s.sign(value, "nla-2025-01")),)
     process([InboundRecord(Position("gkt.in.nla", 0, 0), timestamp, value, headers)])
+
+
+@pytest.fixture(scope="module")
+def helped() -> Iterator[Processor]:
+    """One gateway process's crypto helper for the whole module: started once, as in the service."""
+    processor = Processor(RULES, SIGNER, AuditIndex(), "urn:x", clock=lambda: NOW, crypto_helper=True)
+    yield processor
+    processor.crypto.close()
+
+
+@given(data=st.data())
+def test_the_crypto_helper_decides_any_batch_as_the_gateway_process_does(
+    helped: Processor, data: st.DataObject
+) -> None:
+    """Batches large enough to go through the helper: the same decisions and the same bytes, signatures included."""
+    count("batches through the crypto helper")
+    size = data.draw(st.integers(24, 40))
+    records = [data.draw(record(offset)) for offset in range(size)]
+    chains = [ChainId(f"gkt.in.{p}/0") for p in ("nla", "kvk")]
+    helped.index = AuditIndex()
+    alone = Processor(RULES, SIGNER, AuditIndex(), "urn:x", clock=lambda: NOW)
+    got = helped.process(records, {c: helped.index.head(c) for c in chains})
+    expected = alone.process(records, {c: alone.index.head(c) for c in chains})
+    assert [(d.outcome, d.reasons) for d in got.decisions] == [(d.outcome, d.reasons) for d in expected.decisions]
+    assert got.outputs == expected.outputs
+    assert got.audits == expected.audits
