@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     )
     crypto_helper: bool | None = Field(
         None,
-        description="a helper process verifies partners' signatures ahead of the decisions, on a spare core;"
-        " default on when the machine has more cores than gateway processes",
+        description="a helper process verifies partners' signatures and signs the gateway's outputs beside"
+        " the decisions, on a spare core; default on when the machine has more cores than gateway processes",
     )
     session_timeout_ms: int = Field(10_000, ge=1_000)
     heartbeat_interval_ms: int = Field(3_000, ge=100)

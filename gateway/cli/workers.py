@@ -160,7 +160,7 @@ def run_workers(settings: Settings, count: int, bootstrap: str) -> None:
             key = Path(scratch) / "ephemeral.pem"
             key.write_bytes(Signer.generate(settings.signing_kid).private_pem())
             log.warning("ephemeral_signing_key", kid=settings.signing_kid, reason="no GKT_SIGNING_KEY; embedded broker")
-        # Each worker has a verify helper only when the machine has cores beyond the workers.
+        # Each worker has a crypto helper only when the machine has cores beyond the workers.
         settings = settings.model_copy(update={"crypto_helper": crypto_helper_for(settings, processes=count)})
         asyncio.run(_serve(Supervisor(settings, count, bootstrap, key)))
 

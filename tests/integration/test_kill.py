@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,7 @@ from gateway.inbound import Position
 from gateway.kafka.embedded import free_port
 from gateway.keyset import KeySet
 from gateway.reasons import Outcome
-from gateway.signing import Signer
+from gateway.signing import Signer, verify_detached
 from gateway.types import PartnerId
 from tests.e2e.gateway_process import http_get
 from tests.integration.harness import Harness
@@ -72,6 +73,9 @@ def start(harness: Harness, key: Path, http_port: int = 0) -> subprocess.Popen[b
         "GKT_GROUP_ID": harness.settings.group_id,
         "GKT_HTTP_PORT": str(http_port),
         "GKT_REFERENCE": str(s.REFERENCE_FILE),
+        # Whatever the machine's cores: the kills cover a gateway with its crypto helper (batches of 100
+        # go through it), and the helper must end with the gateway it served.
+        "GKT_CRYPTO_HELPER": "true",
     }
     return subprocess.Popen(
         [
@@ -89,9 +93,30 @@ def start(harness: Harness, key: Path, http_port: int = 0) -> subprocess.Popen[b
     )
 
 
-def kill(process: subprocess.Popen[bytes]) -> None:
+def kill(process: subprocess.Popen[bytes]) -> int:
+    """SIGKILL the gateway, and see its crypto helper end with it (it reads the end of its socket).
+
+    Returns how many helpers it had."""
+    helpers = children(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in helpers):
+        assert time.monotonic() < deadline, "a crypto helper outlived its gateway"
+        time.sleep(0.05)
+    return len(helpers)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            found.append(int(entry.name))
+    return found
 
 
 async def audit_count(harness: Harness) -> int:
@@ -143,6 +168,11 @@ async def assert_exactly_once(harness: Harness, key: Signer, batch: list[Sample]
     receipts = await harness.records(harness.topics.feedback(PartnerId("nla")))
     receipted = {Position.of(strict_loads(r.value)["inbound"]) for r in receipts if r.value is not None}
     assert receipted == set(positions), "every inbound record has at least one receipt"
+    signed = [*receipts, *await harness.records(harness.topics.destination("bd.detectie.mkb"))]
+    for record in signed:  # made by the crypto helper, or by the gateway when a batch was small
+        (token,) = record.headers_named("gkt-signature")
+        assert token is not None
+        assert verify_detached(token.decode(), record.value or b"", key.key, "EdDSA"), "the gateway's key signed it"
 
 
 async def test_sigkill_at_random_moments_loses_and_repeats_nothing(kafka: str, prefix: str, tmp_path: Path) -> None:
@@ -152,7 +182,7 @@ async def test_sigkill_at_random_moments_loses_and_repeats_nothing(kafka: str, p
     batch = reports(REPORTS)
     positions = await publish_samples(harness.bootstrap, harness.rules, batch)
     rng = random.Random(20251)
-    progress = [0]
+    progress, helpers = [0], 0
     while len(progress) <= 4:
         process = start(harness, tmp_path / "gw.pem")
         # Kill mid-work: once this run has decided something, at a random moment after.
@@ -160,9 +190,10 @@ async def test_sigkill_at_random_moments_loses_and_repeats_nothing(kafka: str, p
             assert process.poll() is None
             await asyncio.sleep(0.02)
         await asyncio.sleep(rng.uniform(0.0, 0.4))
-        kill(process)
+        helpers += kill(process)
         progress.append(await audit_count(harness))
     assert all(a < b < len(batch) for a, b in itertools.pairwise(progress)), progress
+    assert helpers > 0, "the runs killed were verifying and signing in their crypto helpers"
     process = start(harness, tmp_path / "gw.pem")  # the last run finishes the work
     for _ in range(600):
         if await audit_count(harness) >= len(batch):

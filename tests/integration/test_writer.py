@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -53,3 +54,14 @@ async def test_every_record_arrives_once_in_order_on_its_keys_partition(harness:
         assert numbers == sorted(numbers), f"partition {partition} keeps the order records were given in"
     keyless = {r.position.partition for r in records if r.key is None}
     assert len(keyless) == len(everyone), "records without a key are spread over every partition"
+
+
+async def test_an_output_whose_signature_is_still_pending_is_never_written() -> None:
+    class Pending:
+        def result(self) -> str:
+            return "x..y"
+
+    unsigned = OutMessage("gkt.feedback.nla", b"k", b"{}", (), Pending())
+    with pytest.raises(ValueError, match="signature complete"):
+        await Writer(producer=object()).write([unsigned])  # type: ignore[arg-type]
+    assert unsigned.complete().headers == (("gkt-signature", b"x..y"),)
