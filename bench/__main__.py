@@ -69,9 +69,15 @@ async def run(
     verify_single, _, single_verified = await measure.verify_throughput(
         bootstrap, f"{prefix}gkt.audit", gateway.signer, workers=1
     )
-    scale = await measure.scale_out(bootstrap, f"{prefix}x2.", records, broker_pid)
-    # The same per-process setup as the two workers have on this machine (no crypto helper: no core to spare).
-    alike = await measure.scale_out(bootstrap, f"{prefix}x1.", records, broker_pid, processes=1, crypto_helper=False)
+    # Two processes write each output partition: on a broker of their own behind the produce gate, as
+    # tansu may lose a batch two connections produce to one partition at once (gateway/kafka/produce_gate.py).
+    # One process alike runs behind it too, so that the ratio compares like with like.
+    with EmbeddedBroker(gate_produce=True) as gated:
+        scale = await measure.scale_out(gated.bootstrap, f"{prefix}x2.", records, gated.pid)
+        # The same per-process setup as the two workers have on this machine (no crypto helper: no core to spare).
+        alike = await measure.scale_out(
+            gated.bootstrap, f"{prefix}x1.", records, gated.pid, processes=1, crypto_helper=False
+        )
     return {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "broker": "tansu (embedded)"},
         "workload": {
@@ -113,9 +119,9 @@ async def measure_latency(prefix: str, rates: list[int], seconds: float) -> tupl
     """
     latencies, once = [], True
     for rate in rates:
-        with EmbeddedBroker() as broker:
+        with EmbeddedBroker(gate_produce=False) as broker:  # one writer a partition: no gate needed
             reference = await measure.passthrough_latency(broker.bootstrap, f"{prefix}r{rate}.", rate, seconds)
-        with EmbeddedBroker() as broker:
+        with EmbeddedBroker(gate_produce=False) as broker:
             gateway = measure.GatewayProcess(broker.bootstrap, prefix, measure.scratch())
             try:
                 await gateway.ready()
@@ -210,7 +216,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     args = parser.parse_args()
     rates = [int(rate) for rate in args.rates.split(",")]
-    with EmbeddedBroker() as broker:
+    # One process writes each partition in every measure on this broker; the scale-out has its own.
+    with EmbeddedBroker(gate_produce=False) as broker:
         results = asyncio.run(run(broker.bootstrap, args.reports, rates, args.latency_seconds, broker.pid))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(measure.as_json(results) + "\n")

@@ -79,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     logs.configure("warning")
     profiler = None if args.no_profile else cProfile.Profile()
-    with EmbeddedBroker() as broker:
+    with EmbeddedBroker(gate_produce=False) as broker:  # one gateway process: no gate needed
         rate, cpu = asyncio.run(profile(broker.bootstrap, args.reports, profiler))
     gc.collect()
     print(

