@@ -2,7 +2,9 @@
 
 Libraries log through the standard library (aiokafka, uvicorn); their lines
 are rendered by the same structlog processors, so the log stays one JSON
-object per line, and a line that repeats (aiokafka says "Unable connect to
+object per line. Each line, its newline included, is one write: the workers of
+``gkt run --workers N`` share one stderr, and a line written in two parts (as
+``print`` does) lets another process's line in between. A line that repeats (aiokafka says "Unable connect to
 node" several times a second while Kafka is down) is written once per
 ``REPEAT_WINDOW_SECONDS`` with the count of the ones left out.
 """
@@ -10,6 +12,7 @@ node" several times a second while Kafka is down) is written once per
 import logging
 import sys
 import time
+from collections.abc import Callable
 
 import structlog
 
@@ -19,14 +22,17 @@ REPEAT_WINDOW_SECONDS = 10.0
 class RepeatFilter(logging.Filter):
     """Lets the first of a repeated library message through, then one per window with a count."""
 
-    def __init__(self, window_seconds: float = REPEAT_WINDOW_SECONDS) -> None:
+    def __init__(
+        self, window_seconds: float = REPEAT_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__()
         self._window = window_seconds
+        self._clock = clock
         self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         key = (record.name, record.levelno, str(record.msg))
-        now = time.monotonic()
+        now = self._clock()
         since, suppressed = self._seen.get(key, (-self._window, 0))
         if now - since < self._window:
             self._seen[key] = (since, suppressed + 1)
@@ -52,7 +58,7 @@ def configure(level: str = "info", *, json: bool = True) -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),  # a line and its newline in one write
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
