@@ -112,9 +112,13 @@ class TopicFollower:
                 remaining += max(0, highwater - await self._consumer.position(tp))
         return remaining
 
-    async def _at_end(self, fetched: int) -> bool:
-        if fetched == 0:
-            return True
+    async def _at_end(self) -> bool:
+        """Every partition read up to the high watermark of its latest fetch response.
+
+        A poll that brought nothing is not the end: the first fetch may simply not have
+        answered within the poll's timeout (a busy broker), and a reader that stopped there
+        would hand back a partial topic: an audit log verified short, a head read stale.
+        """
         for tp in self._consumer.assignment():
             highwater = self._consumer.highwater(tp)
             if highwater is None or await self._consumer.position(tp) < highwater:
@@ -134,7 +138,7 @@ class TopicFollower:
             self._polls += 1
             if self._sized is not None:
                 self._sized(self._read + await self._remaining())
-            if self._waiters and await self._at_end(fetched):
+            if self._waiters and await self._at_end():
                 # Only waiters registered before this poll began are surely served by it.
                 ready = [(n, f) for n, f in self._waiters if n <= started]
                 self._waiters = [(n, f) for n, f in self._waiters if n > started]
