@@ -3,7 +3,9 @@
 Per batch: decide every record (gateway.processor); write its signals,
 receipts, quarantine and dead-letter records together with the previous
 batch's audit records (whose outputs are acknowledged already) and wait for all
-acknowledgements; then commit the previous batch's offsets. A batch's audit
+acknowledgements; then commit the previous batch's offsets (at most every half
+second under load, at once when idle, before a rebalance and at stop:
+gateway.kafka.commits). A batch's audit
 records wait for the next batch, for a fetch that brings nothing (idle), for a
 rebalance (before the partitions move) or for the stop: one write a batch
 instead of two. A crash at any point leaves the offsets uncommitted; the next
@@ -34,6 +36,7 @@ from gateway.errors import BrokerError
 from gateway.inbound import InboundRecord
 from gateway.kafka import lenient_records
 from gateway.kafka.admin import ensure_topics, topic_specs
+from gateway.kafka.commits import HeldCommits, Offsets
 from gateway.kafka.fetch import RecordFetcher
 from gateway.kafka.follower import TopicFollower
 from gateway.kafka.probe import BrokerProbe
@@ -73,7 +76,7 @@ class _Unaudited:
     """A batch whose outputs are acknowledged, and whose audit records and offsets are still to be written."""
 
     audits: list[OutMessage]
-    commit: dict[tuple[str, int], int]
+    commit: Offsets
 
 
 class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -149,6 +152,7 @@ class GatewayService:
         self._pruned_at_ms = 0
         self._busy = asyncio.Lock()  # a batch in hand: a rebalance waits for it (_ChainLoader)
         self._unaudited: _Unaudited | None = None
+        self._commits = HeldCommits()
         self._failed: BrokerError | None = None
         # The labelled children once: a labels() lookup for each of ~7 stages of every record adds up.
         self._stage_seconds = {stage: STAGE_SECONDS.labels(stage.value) for stage in Stage}
@@ -329,7 +333,7 @@ class GatewayService:
         self._unaudited = _Unaudited(result.audits, result.commit)
         written = time.perf_counter()
         if unaudited is not None:
-            await self._commit(consumer, unaudited.commit)
+            await self._commit(consumer, unaudited.commit, now=False)
         self._observe(result, started, decided, written)
         self._prune([r.timestamp_ms for r in records])
         for (topic, partition), position in result.commit.items():
@@ -339,18 +343,22 @@ class GatewayService:
                 CONSUMER_LAG.labels(f"{topic}/{partition}").set(max(0, highwater - position))
 
     async def _write_audits(self, consumer: AIOKafkaConsumer, writer: Writer) -> None:
-        """Write the audit records still held and commit their offsets (idle, before a rebalance, at stop)."""
+        """Write the audit records still held and commit every audited offset (idle, before a rebalance, at stop)."""
         unaudited, self._unaudited = self._unaudited, None  # never written twice, even if this write fails
-        if unaudited is None:
-            return
-        try:
-            await writer.write(unaudited.audits)
-        except BrokerError as exc:
-            self._failed = exc  # also when a rebalance listener met it: the consume loop exits on it
-            raise
-        await self._commit(consumer, unaudited.commit)
+        if unaudited is not None:
+            try:
+                await writer.write(unaudited.audits)
+            except BrokerError as exc:
+                self._failed = exc  # also when a rebalance listener met it: the consume loop exits on it
+                raise
+        await self._commit(consumer, unaudited.commit if unaudited else {}, now=True)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int]) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: Offsets, *, now: bool) -> None:
+        """Commit ``offsets`` (all audited) with those held before: ``now``, or when due (gateway.kafka.commits)."""
+        self._commits.add(offsets)
+        offsets = self._commits.take(now=now)
+        if not offsets:
+            return
         try:
             await consumer.commit({TopicPartition(t, p): offset for (t, p), offset in offsets.items()})
         except CommitFailedError:
