@@ -5,10 +5,9 @@ receipts, quarantine and dead-letter records together with the previous
 batch's audit records (whose outputs are acknowledged already) and wait for all
 acknowledgements; then commit the previous batch's offsets (at most every half
 second under load, at once when idle, before a rebalance and at stop:
-gateway.kafka.commits). A batch's audit
-records wait for the next batch, for a fetch that brings nothing (idle), for a
-rebalance (before the partitions move) or for the stop: one write a batch
-instead of two. A crash at any point leaves the offsets uncommitted; the next
+gateway.kafka.commits). A batch's audit records wait for the next batch, for a
+fetch that brings nothing (idle), for a rebalance (before the partitions move)
+or for the stop: one write a batch instead of two. A crash at any point leaves the offsets uncommitted; the next
 owner of the partition reads the chain head from ``gkt.audit`` and skips what
 was already decided (G1), and every output carries a deterministic id (G2).
 

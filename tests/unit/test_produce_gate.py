@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka.protocol import produce
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.kafka.embedded import free_port
 from gateway.kafka.produce_gate import ProduceGate, acks_of
@@ -174,3 +176,15 @@ async def test_a_produce_without_acks_does_not_hold_the_gate() -> None:
         assert await other.answer(within=2.0) == 5
         await silent.close()
         await other.close()
+
+
+@given(st.binary(max_size=512))
+def test_any_bytes_give_acks_or_none_never_an_error(request: bytes) -> None:
+    acks = acks_of(request)
+    assert acks is None or -32768 <= acks <= 32767
+
+
+@given(st.integers(-1, 1), st.binary(max_size=64), st.integers(0, 40))
+def test_a_flexible_produce_cut_anywhere_gives_its_acks_or_none(acks: int, tx: bytes, cut: int) -> None:
+    request = flexible_produce(acks, 7, tx)
+    assert acks_of(request[: len(request) - cut]) in (acks, None)
