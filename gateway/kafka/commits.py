@@ -8,7 +8,7 @@ both sides for nothing more; committing every half second keeps what a restart r
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 Offsets = dict[tuple[str, int], int]  # (topic, partition) -> the next offset to read
 
@@ -26,8 +26,13 @@ class HeldCommits:
         """Offsets whose records are decided and audited (a later offset of a partition replaces an earlier)."""
         self._held.update(offsets)
 
-    def take(self, *, now: bool) -> Offsets:
-        """What to commit: everything held if ``now`` or ``every_s`` has passed since the last take; else nothing."""
+    def take(self, *, now: bool, owned: Collection[tuple[str, int]]) -> Offsets:
+        """What to commit: if ``now`` or ``every_s`` has passed since the last take, everything held of the
+        ``owned`` partitions; else nothing.
+
+        Held offsets of a partition no longer owned are dropped: its next owner reads those records again
+        and skips them by the chain head, and committing them would fail the whole commit.
+        """
         if not self._held:
             return {}
         at = self._clock()
@@ -35,4 +40,4 @@ class HeldCommits:
             return {}
         taken, self._held = self._held, {}
         self._committed_at = at
-        return taken
+        return {partition: offset for partition, offset in taken.items() if partition in owned}

@@ -355,15 +355,18 @@ class GatewayService:
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: Offsets, *, now: bool) -> None:
         """Commit ``offsets`` (all audited) with those held before: ``now``, or when due (gateway.kafka.commits)."""
         self._commits.add(offsets)
-        offsets = self._commits.take(now=now)
-        if not offsets:
+        owned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+        positions = {
+            TopicPartition(t, p): offset for (t, p), offset in self._commits.take(now=now, owned=owned).items()
+        }
+        if not positions:
             return
         try:
-            await consumer.commit({TopicPartition(t, p): offset for (t, p), offset in offsets.items()})
+            await consumer.commit(positions)
         except CommitFailedError:
             # The partitions moved while we worked. Everything is written and audited;
             # the new owner reads the chain head and skips these records.
-            log.warning("commit_failed_after_rebalance", partitions=len(offsets))
+            log.warning("commit_failed_after_rebalance", partitions=len(positions))
 
     def _prune(self, timestamps: list[int]) -> None:
         """Forget identities too old to be anything but EVENT_STALE; at most once an hour (Kafka time)."""
