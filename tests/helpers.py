@@ -1,5 +1,6 @@
 """Builders shared by the tests: rules, signed inbound records, a duplicate memory."""
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,9 +13,11 @@ from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
 from gateway.outputs import MAX_RECORD_BYTES, MAX_SMALL_RECORD_BYTES, OutMessage
 from gateway.pipeline import Rules
 from gateway.processor import BatchResult
+from gateway.reasons import Outcome
 from gateway.rules_loader import load_rules
 from gateway.settings import Settings
 from gateway.stages.deduplicate import Original
+from gateway.types import PartnerId
 
 NOW = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 
@@ -26,6 +29,24 @@ def make_rules(prefix: str = "") -> Rules:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def good(count: int, event_id: str | None = None) -> list[Sample]:
+    """``count`` signed NLA reports that route, each on a key of its own (or all with ``event_id``)."""
+    result = []
+    for _ in range(count):
+        value = s.encode(s.event(s.nla_report(), time=now(), event_id=event_id or str(uuid.uuid4())))
+        result.append(
+            Sample(
+                "good",
+                PartnerId("nla"),
+                value,
+                (("gkt-signature", s.sign(value, "nla-2025-01")),),
+                Outcome.ROUTED,
+                key=str(uuid.uuid4()).encode(),
+            )
+        )
+    return result
 
 
 def inbound(

@@ -15,8 +15,8 @@ from gateway.kafka.writer import Writer
 from gateway.keyset import KeySet
 from gateway.outputs import OutMessage
 from gateway.types import PartnerId
+from tests.helpers import good
 from tests.integration.harness import Harness
-from tests.integration.test_restart import good
 
 pytestmark = pytest.mark.kafka
 

@@ -13,29 +13,13 @@ from gateway.demo.run import publish_samples
 from gateway.demo.scenario import Sample
 from gateway.kafka.runner import new_partner_producer
 from gateway.keyset import KeySet
+from gateway.metrics import REGISTRY
 from gateway.reasons import Outcome
 from gateway.types import PartnerId
-from tests.helpers import now
+from tests.helpers import good, now
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
-
-
-def good(count: int, event_id: str | None = None) -> list[Sample]:
-    result = []
-    for _ in range(count):
-        value = s.encode(s.event(s.nla_report(), time=now(), event_id=event_id or str(uuid.uuid4())))
-        result.append(
-            Sample(
-                "good",
-                PartnerId("nla"),
-                value,
-                (("gkt-signature", s.sign(value, "nla-2025-01")),),
-                Outcome.ROUTED,
-                key=str(uuid.uuid4()).encode(),
-            )
-        )
-    return result
 
 
 def offsets(audit: list[dict]) -> Counter[tuple[int, int]]:
@@ -134,3 +118,22 @@ async def test_reference_updates_are_followed_while_running(harness: Harness) ->
         json.loads(unknown)["id"]: ("quarantined", harness.topics.quarantine),
         json.loads(value)["id"]: ("routed", harness.topics.destination("bd.detectie.go")),
     }
+
+
+def already_decided() -> float:
+    return REGISTRY.get_sample_value("gkt_already_decided_total") or 0.0
+
+
+async def test_offsets_held_under_load_are_all_committed_before_the_gateway_stops(kafka: str, prefix: str) -> None:
+    """Under load commits are held (at most one every half second); idle and stop commit what is held,
+    so a restart after a clean stop reads nothing again."""
+    harness = await Harness(kafka, prefix, batch_size=10).setup()
+    first = await harness.publish(good(120))  # twelve batches and more, back to back
+    async with harness.gateway():
+        await harness.wait_for_audit(len(first))
+    before = already_decided()
+    more = await harness.publish(good(5))
+    async with harness.gateway() as service:
+        assert await harness.decided_by(service, len(more)) == len(more)
+    assert already_decided() == before, "no record was read again"
+    assert offsets(await harness.audit()) == Counter((p.partition, p.offset) for p in first + more)
