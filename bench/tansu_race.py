@@ -14,12 +14,11 @@ import asyncio
 import time
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.measure import PARTITIONS, create
 from gateway.kafka.embedded import EmbeddedBroker
 from gateway.kafka.follower import read_all
 
-PARTITIONS = 3
 PER_BATCH = 50
 
 
@@ -35,16 +34,14 @@ async def _fill(producer: AIOKafkaProducer, topic: str, tag: str) -> None:
 
 async def race(bootstrap: str, rounds: int, prefix: str = "race", producers_count: int = 2) -> list[int]:
     """How many records each round lost: written and acknowledged, yet not read back."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     producers = [AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0) for _ in range(producers_count)]
-    await admin.start()
     for producer in producers:
         await producer.start()
     lost = []
     try:
         for n in range(rounds):
             topic = f"{prefix}.{n}"
-            await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+            await create(bootstrap, topic)
             for producer in producers:
                 await producer.partitions_for(topic)
             await _fill(producers[0], topic, "first")  # a partition already written to races as well
@@ -54,7 +51,6 @@ async def race(bootstrap: str, rounds: int, prefix: str = "race", producers_coun
     finally:
         for producer in producers:
             await producer.stop()
-        await admin.close()
     return lost
 
 

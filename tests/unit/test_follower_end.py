@@ -36,6 +36,21 @@ class SlowBroker:
             ]
         return batches
 
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def topics(self) -> set[str]:
+        return {TOPIC}
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return {tp.partition for tp in self._tps}
+
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        assert set(partitions) == set(self._tps)
+
+    async def seek_to_beginning(self, *partitions: TopicPartition) -> None: ...
+
     def assignment(self) -> set[TopicPartition]:
         return set(self._tps)
 
@@ -54,10 +69,9 @@ async def test_caught_up_means_every_record_written_was_applied(
     applied: list[InboundRecord] = []
     monkeypatch.setattr("gateway.kafka.follower.AIOKafkaConsumer", lambda **_: SlowBroker(counts, empty_polls))
     follower = TopicFollower("127.0.0.1:1", TOPIC, applied.append)
-    follower._task = asyncio.create_task(follower._run())
+    await follower.start()
     try:
         await follower.caught_up(limit_seconds=5)
         assert len(applied) == sum(counts.values())
     finally:
-        follower._task.cancel()
-        await asyncio.gather(follower._task, return_exceptions=True)
+        await follower.stop()
