@@ -1,6 +1,8 @@
 """`make bench` keeps working: run it on a few hundred records. Nothing here is timed."""
 
+import asyncio
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +55,14 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     alike = results["scale_out"]["one_process_alike"]
     assert (alike["processes"], alike["crypto_helper"], alike["exactly_one_decision_per_record"]) == (1, False, True)
     assert "gateway, one process" in result.stdout
+
+
+def test_the_growth_measure_reads_back_what_it_produces_past_a_fill() -> None:
+    """bench.tansu_growth starts reading at the end of the fill: every case must see its own records."""
+    from bench.tansu_growth import CASES, case
+
+    for fill_with in CASES.values():
+        figures = asyncio.run(case(fill_with, records=150, rate=200, seconds=0.5))
+        assert all(math.isfinite(figures[name]) for name in ("age_p50_ms", "age_p99_ms", "ack_p99_ms")), fill_with
+        assert figures["received"] == figures["sent"] == 100, fill_with  # neither the fill nor short
+        assert figures["broker_cores"] >= 0
