@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,38 @@ def _report_id(value: bytes) -> str:
     return str(json.loads(value)["id"])
 
 
+@dataclass(frozen=True)
+class LatencyRun:
+    """The end-to-end latencies of one run at a steady rate (or of several pooled), in seconds, sorted."""
+
+    reports: int
+    warmup: int
+    seconds: list[float]
+
+    @classmethod
+    def pooled(cls, runs: "list[LatencyRun]") -> "LatencyRun":
+        """Several runs at one rate as one: their percentiles over every report of every run."""
+        return cls(
+            reports=sum(r.reports for r in runs),
+            warmup=sum(r.warmup for r in runs),
+            seconds=sorted(s for r in runs for s in r.seconds),
+        )
+
+    def pct_ms(self, q: float) -> float:
+        seen = self.seconds
+        return seen[min(len(seen) - 1, int(q * len(seen)))] * 1000 if seen else float("nan")
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "reports": self.reports,
+            "warmup": self.warmup,
+            "received": len(self.seconds),
+            "p50_ms": self.pct_ms(0.50),
+            "p95_ms": self.pct_ms(0.95),
+            "p99_ms": self.pct_ms(0.99),
+        }
+
+
 async def latency(
     bootstrap: str,
     inbound: str,
@@ -242,7 +275,7 @@ async def latency(
     seconds: float,
     relayed: bool = False,
     warmup_seconds: float = 1.0,
-) -> dict[str, float]:
+) -> "LatencyRun":
     """End to end, partner publish to signal on the detection topic, at a steady rate.
 
     The first ``warmup_seconds`` of reports are sent at the rate but not timed (first
@@ -299,19 +332,7 @@ async def latency(
     await task
     await producer.stop()
     await consumer.stop()
-    seen.sort()
-
-    def pct(q: float) -> float:
-        return seen[min(len(seen) - 1, int(q * len(seen)))] * 1000 if seen else float("nan")
-
-    return {
-        "reports": total,
-        "warmup": warmup,
-        "received": len(seen),
-        "p50_ms": pct(0.50),
-        "p95_ms": pct(0.95),
-        "p99_ms": pct(0.99),
-    }
+    return LatencyRun(reports=total, warmup=warmup, seconds=sorted(seen))
 
 
 async def scale_out(
@@ -394,7 +415,7 @@ async def verify_throughput(
 
 async def passthrough_latency(
     bootstrap: str, prefix: str, rate: int, seconds: float, preloaded: bool = False
-) -> dict[str, float]:
+) -> LatencyRun:
     """The reference for the latency figures: ``bench.relay`` in a process of its own, at the same rate."""
     source, target = f"{prefix}relay.in", f"{prefix}relay.out"
     if not preloaded:

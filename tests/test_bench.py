@@ -27,6 +27,8 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
             "50,100",
             "--latency-seconds",
             "1",
+            "--latency-rounds",
+            "2",
             "--out",
             str(out),
         ],
@@ -41,10 +43,14 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert results["workload"]["outcomes"] == expected_outcomes(300)
     for figure in ("passthrough_per_s", "gateway_per_s", "throughput_ratio", "verify_per_s", "peak_rss_mb"):
         assert results[figure] > 0, figure
-    assert [(lat["rate_per_s"], lat["reports"], lat["received"]) for lat in results["latency"]] == [
-        (50, 50, 50),
-        (100, 100, 100),
+    # The highest rate runs its rounds, pooled: every report of both rounds has its signal.
+    assert [(lat["rate_per_s"], lat["rounds"], lat["reports"], lat["received"]) for lat in results["latency"]] == [
+        (50, 1, 50, 50),
+        (100, 2, 200, 200),
     ]
+    top = results["latency"][1]
+    assert len(top["round_p99_ms"]) == len(top["passthrough_round_p99_ms"]) == 2
+    assert top["p99_ratio_to_passthrough"] == pytest.approx(top["p99_ms"] / top["passthrough_p99_ms"], rel=0.05)
     assert results["audit_verified"] is True
     assert results["exactly_one_decision_per_record"] is True
     assert results["verify_records"] == 300  # the throughput run's log (latency runs on a broker of their own)
