@@ -149,6 +149,7 @@ async def measure_latency(
                 "rounds": len(gateways),
                 "round_p99_ms": [round(run.pct_ms(0.99), 1) for run in gateways],
                 "passthrough_p50_ms": round(relay.pct_ms(0.50), 1),
+                "passthrough_to_output_p50_ms": round(relay.pct_ms(0.50, relay.to_output), 1),
                 "passthrough_p99_ms": round(relay.pct_ms(0.99), 1),
                 "passthrough_round_p99_ms": [round(run.pct_ms(0.99), 1) for run in relays],
                 "p99_ratio_to_passthrough": round(gateway.pct_ms(0.99) / relay.pct_ms(0.99), 2),
@@ -209,6 +210,10 @@ def table(results: dict[str, Any]) -> Table:
         figures = f"{latency['p50_ms']} / {latency['p95_ms']} / {latency['p99_ms']} ms"
         figures += f" (relay {latency['passthrough_p50_ms']} / {latency['passthrough_p99_ms']};"
         figures += f" p99 {latency['p99_ratio_to_passthrough']} × the relay's)"
+        figures += (
+            f"\nsend to output built, p50: {latency['to_output_p50_ms']} ms"
+            f" (relay {latency['passthrough_to_output_p50_ms']})"
+        )
         if latency["rounds"] > 1:
             rounds = ", ".join(f"{p:g}" for p in latency["round_p99_ms"])
             relays = ", ".join(f"{p:g}" for p in latency["passthrough_round_p99_ms"])

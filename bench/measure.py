@@ -242,6 +242,9 @@ class LatencyRun:
     reports: int
     warmup: int
     seconds: list[float]
+    to_output: list[float]
+    """From the partner's send to the output's CreateTime: when the gateway (or relay) built the record it
+    writes. What remains of ``seconds`` is that write and the detection consumer's fetch."""
 
     @classmethod
     def pooled(cls, runs: "list[LatencyRun]") -> "LatencyRun":
@@ -250,10 +253,11 @@ class LatencyRun:
             reports=sum(r.reports for r in runs),
             warmup=sum(r.warmup for r in runs),
             seconds=sorted(s for r in runs for s in r.seconds),
+            to_output=sorted(s for r in runs for s in r.to_output),
         )
 
-    def pct_ms(self, q: float) -> float:
-        seen = self.seconds
+    def pct_ms(self, q: float, values: list[float] | None = None) -> float:
+        seen = self.seconds if values is None else values
         return seen[min(len(seen) - 1, int(q * len(seen)))] * 1000 if seen else float("nan")
 
     def figures(self) -> dict[str, float]:
@@ -264,6 +268,8 @@ class LatencyRun:
             "p50_ms": self.pct_ms(0.50),
             "p95_ms": self.pct_ms(0.95),
             "p99_ms": self.pct_ms(0.99),
+            "to_output_p50_ms": self.pct_ms(0.50, self.to_output),
+            "to_output_p99_ms": self.pct_ms(0.99, self.to_output),
         }
 
 
@@ -297,7 +303,9 @@ async def latency(
     consumer.assign(partitions)
     await _read_to_the_end(consumer, partitions)
     sent: dict[str, float] = {}
+    sent_wall: dict[str, float] = {}  # the output's CreateTime is wall-clock milliseconds
     seen: list[float] = []
+    handed: list[float] = []
     stop = asyncio.Event()
 
     async def consume() -> None:
@@ -309,6 +317,7 @@ async def latency(
                     event_id = id_of(record.value)
                     if event_id in sent:
                         seen.append(arrived - sent[event_id])
+                        handed.append(record.timestamp / 1000 - sent_wall[event_id])
             if stop.is_set() and time.perf_counter() > deadline:
                 break
 
@@ -324,7 +333,7 @@ async def latency(
         event_id = json.loads(value)["id"]
         await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
         if i >= warmup:
-            sent[event_id] = time.perf_counter()
+            sent[event_id], sent_wall[event_id] = time.perf_counter(), time.time()
         pending.append(await producer.send(inbound, value, key=str(i % 97).encode(), headers=[("gkt-signature", sig)]))
     await asyncio.gather(*pending)
     deadline = time.perf_counter() + 30
@@ -332,7 +341,7 @@ async def latency(
     await task
     await producer.stop()
     await consumer.stop()
-    return LatencyRun(reports=total, warmup=warmup, seconds=sorted(seen))
+    return LatencyRun(reports=total, warmup=warmup, seconds=sorted(seen), to_output=sorted(handed))
 
 
 async def scale_out(

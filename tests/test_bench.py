@@ -50,6 +50,9 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     ]
     top = results["latency"][1]
     assert len(top["round_p99_ms"]) == len(top["passthrough_round_p99_ms"]) == 2
+    # Partner send to the signal's build: a part of the whole, never more.
+    assert 0 < top["to_output_p50_ms"] <= top["p50_ms"]
+    assert top["to_output_p99_ms"] <= top["p99_ms"] + 1  # CreateTime has whole milliseconds
     assert top["p99_ratio_to_passthrough"] == pytest.approx(top["p99_ms"] / top["passthrough_p99_ms"], rel=0.05)
     assert results["audit_verified"] is True
     assert results["exactly_one_decision_per_record"] is True
