@@ -257,6 +257,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     args = parser.parse_args()
     rates = [int(rate) for rate in args.rates.split(",")]
+    if args.latency_rounds < 1 or min(rates) < 1:
+        parser.error("--latency-rounds and every rate must be at least 1")
     # One process writes each partition in every measure on this broker; the scale-out has its own.
     with EmbeddedBroker(gate_produce=False) as broker:
         results = asyncio.run(
