@@ -1,7 +1,7 @@
 """`make bench`: the gateway against a bare aiokafka pass-through, in one run on the embedded broker.
 
     python -m bench [--reports 50000] [--rates 100,500,1000] [--latency-seconds 10] [--latency-rounds 3]
-                    [--out bench/results.json]
+                    [--bootstrap HOST:PORT] [--out bench/results.json]
 
 Prints a table and writes JSON. Figures are ratios against the pass-through
 measured in the same run, so that they mean the same on any machine; the
@@ -12,10 +12,12 @@ that loses records is no result.
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,20 @@ TARGETS = {
 P99_TARGET_RATE = 1_000
 
 
+@contextlib.contextmanager
+def broker_for(external: str | None, *, gate_produce: bool) -> Iterator[tuple[str, int | None]]:
+    """``(bootstrap, pid)`` of an embedded broker of the measure's own, or of the external one (``--bootstrap``).
+
+    An external broker is shared by every measure, each on topics of its own; its CPU is not
+    this machine's to read (pid None). The produce gate is tansu's alone (docs/architecture.md).
+    """
+    if external is not None:
+        yield external, None
+        return
+    with EmbeddedBroker(gate_produce=gate_produce) as embedded:
+        yield embedded.bootstrap, embedded.pid
+
+
 async def run(
     bootstrap: str,
     reports: int,
@@ -43,8 +59,12 @@ async def run(
     latency_seconds: float,
     latency_rounds: int,
     broker_pid: int | None,
+    external: str | None = None,
 ) -> dict[str, Any]:
-    """Throughput, verify, memory and scale-out on ``bootstrap``; latency on brokers of its own (measure_latency)."""
+    """Throughput, verify, memory and scale-out on ``bootstrap``; latency on brokers of its own (measure_latency).
+
+    ``external``: the ``--bootstrap`` broker, which every measure then shares (``bootstrap`` is it too).
+    """
     records = mixed(reports)
     prefix = f"b{int(time.time())}."
     await measure.create(bootstrap, f"{prefix}pass.in", f"{prefix}pass.out")
@@ -64,7 +84,7 @@ async def run(
     finally:
         gateway.stop()
     once = await measure.exactly_once(bootstrap, f"{prefix}gkt.audit", len(records))
-    latencies, latency_once = await measure_latency(prefix, rates, latency_seconds, latency_rounds)
+    latencies, latency_once = await measure_latency(prefix, rates, latency_seconds, latency_rounds, external)
     verify_rate, audit_records, verified = await measure.verify_throughput(
         bootstrap, f"{prefix}gkt.audit", gateway.signer
     )
@@ -74,14 +94,16 @@ async def run(
     # Two processes write each output partition: on a broker of their own behind the produce gate, as
     # tansu may lose a batch two connections produce to one partition at once (gateway/kafka/produce_gate.py).
     # One process alike runs behind it too, so that the ratio compares like with like.
-    with EmbeddedBroker(gate_produce=True) as gated:
-        scale = await measure.scale_out(gated.bootstrap, f"{prefix}x2.", records, gated.pid)
+    with broker_for(external, gate_produce=True) as (gated, gated_pid):
+        scale = await measure.scale_out(gated, f"{prefix}x2.", records, gated_pid)
         # The same per-process setup as the two workers have on this machine (no crypto helper: no core to spare).
-        alike = await measure.scale_out(
-            gated.bootstrap, f"{prefix}x1.", records, gated.pid, processes=1, crypto_helper=False
-        )
+        alike = await measure.scale_out(gated, f"{prefix}x1.", records, gated_pid, processes=1, crypto_helper=False)
     return {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "broker": "tansu (embedded)"},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "broker": "tansu (embedded)" if external is None else f"external ({external})",
+        },
         "workload": {
             "reports": reports,
             "mix": MIX,
@@ -112,7 +134,7 @@ async def run(
 
 
 async def measure_latency(
-    prefix: str, rates: list[int], seconds: float, rounds: int
+    prefix: str, rates: list[int], seconds: float, rounds: int, external: str | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
     """p50/p95/p99 at each rate, the bare relay's next to the gateway's; and whether each report got one decision.
 
@@ -131,15 +153,12 @@ async def measure_latency(
     for rate in rates:
         relays, gateways = [], []
         for turn in range(rounds if rate == max(rates) else 1):
-            with EmbeddedBroker(gate_produce=False) as broker:  # one writer a partition: no gate needed
-                relays.append(
-                    await measure.passthrough_latency(broker.bootstrap, f"{prefix}r{rate}.{turn}.", rate, seconds)
-                )
-            with EmbeddedBroker(gate_produce=False) as broker:
-                run = await _gateway_latency(broker.bootstrap, prefix, rate, seconds)
-                once = once and await measure.exactly_once(
-                    broker.bootstrap, f"{prefix}gkt.audit", run.reports + run.warmup
-                )
+            with broker_for(external, gate_produce=False) as (bootstrap, _):  # one writer a partition: no gate
+                relays.append(await measure.passthrough_latency(bootstrap, f"{prefix}r{rate}.{turn}.", rate, seconds))
+            own = f"{prefix}l{rate}.{turn}."  # topics of its own, also on a shared external broker
+            with broker_for(external, gate_produce=False) as (bootstrap, _):
+                run = await _gateway_latency(bootstrap, own, rate, seconds)
+                once = once and await measure.exactly_once(bootstrap, f"{own}gkt.audit", run.reports + run.warmup)
             gateways.append(run)
         gateway, relay = measure.LatencyRun.pooled(gateways), measure.LatencyRun.pooled(relays)
         latencies.append(
@@ -203,7 +222,7 @@ def table(results: dict[str, Any]) -> Table:
         "  ratio to pass-through; CPU",
         f"{results['throughput_ratio']} ×; {results['gateway_cpu_us_per_decision']} µs a decision",
         "",
-        f"{cpu['gateway_cores']} + broker {cpu['broker_cores']} cores",
+        measure.cores(cpu),
     )
     for latency in results["latency"]:
         rate = latency["rate_per_s"]
@@ -232,13 +251,13 @@ def table(results: dict[str, Any]) -> Table:
         f"  2 processes, {scale['partitions']} partitions",
         f"{scale['per_s']:,} /s, split {' / '.join(str(n) for n in scale['per_process'])}",
         "",
-        f"{scale['cpu']['gateway_cores']} + broker {scale['cpu']['broker_cores']} cores",
+        measure.cores(scale["cpu"]),
     )
     t.add_row(
         "  1 process alike (no crypto helper)",
         f"{alike['per_s']:,} /s",
         "",
-        f"{alike['cpu']['gateway_cores']} + broker {alike['cpu']['broker_cores']} cores",
+        measure.cores(alike["cpu"]),
     )
     t.add_row("  2 processes / 1 with its crypto helper", f"{scale['ratio_to_one_process']} ×", "", "")
     return t
@@ -254,15 +273,20 @@ def main() -> None:
     parser.add_argument(
         "--latency-rounds", type=int, default=3, help="runs at the highest rate, relay and gateway in turn, pooled"
     )
+    parser.add_argument(
+        "--bootstrap",
+        help="run every measure on this PLAINTEXT broker (Apache Kafka; its group.min.session.timeout.ms at most"
+        " 2000, as the bench's consumers use 2 s sessions) instead of embedded tansu brokers",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     args = parser.parse_args()
     rates = [int(rate) for rate in args.rates.split(",")]
     if args.latency_rounds < 1 or min(rates) < 1:
         parser.error("--latency-rounds and every rate must be at least 1")
     # One process writes each partition in every measure on this broker; the scale-out has its own.
-    with EmbeddedBroker(gate_produce=False) as broker:
+    with broker_for(args.bootstrap, gate_produce=False) as (bootstrap, pid):
         results = asyncio.run(
-            run(broker.bootstrap, args.reports, rates, args.latency_seconds, args.latency_rounds, broker.pid)
+            run(bootstrap, args.reports, rates, args.latency_seconds, args.latency_rounds, pid, args.bootstrap)
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(measure.as_json(results) + "\n")

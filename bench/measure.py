@@ -449,16 +449,23 @@ class Cpu:
         self._gateway_cpu = gateway.cpu_seconds()
         self._broker_cpu = cpu_seconds(broker_pid) if broker_pid else 0.0
 
-    def used(self) -> dict[str, float]:
+    def used(self) -> dict[str, Any]:
+        """``broker_cores`` is None for a broker that is not a process of this machine's (``--bootstrap``)."""
         wall = time.perf_counter() - self._started
         gateway = self._gateway.cpu_seconds() - self._gateway_cpu
-        broker = (cpu_seconds(self._broker_pid) - self._broker_cpu) if self._broker_pid else float("nan")
+        broker = (cpu_seconds(self._broker_pid) - self._broker_cpu) if self._broker_pid else None
         return {
             "seconds": round(wall, 2),
             "gateway_cores": round(gateway / wall, 2),
-            "broker_cores": round(broker / wall, 2),
+            "broker_cores": round(broker / wall, 2) if broker is not None else None,
             "gateway_cpu_s": round(gateway, 2),
         }
+
+
+def cores(cpu: dict[str, Any]) -> str:
+    """The gateway's cores, and the broker's where it was measured."""
+    broker = cpu["broker_cores"]
+    return f"{cpu['gateway_cores']} + broker {broker} cores" if broker is not None else f"{cpu['gateway_cores']} cores"
 
 
 def scratch() -> Path:

@@ -32,7 +32,10 @@ def apache_kafka() -> Iterator[str]:
         pytest.skip(reason)
     from testcontainers.community.kafka import KafkaContainer
 
-    with KafkaContainer(APACHE_IMAGE).with_kraft() as container:
+    # The tests' consumers use 2 s sessions (a group join takes half of it); Apache Kafka refuses a session
+    # under group.min.session.timeout.ms, 6 s by default, so the container allows 1 s.
+    container = KafkaContainer(APACHE_IMAGE).with_kraft().with_env("KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS", "1000")
+    with container:
         yield container.get_bootstrap_server()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.workload import expected_outcomes
+from gateway.kafka.embedded import EmbeddedBroker
 
 pytestmark = pytest.mark.kafka
 
@@ -75,3 +76,50 @@ def test_the_growth_measure_reads_back_what_it_produces_past_a_fill() -> None:
         assert all(math.isfinite(figures[name]) for name in ("age_p50_ms", "age_p99_ms", "ack_p99_ms")), fill_with
         assert figures["received"] == figures["sent"] == 100, fill_with  # neither the fill nor short
         assert figures["broker_cores"] >= 0
+
+
+def test_the_bench_runs_every_measure_on_one_external_broker(tmp_path: Path) -> None:
+    """``--bootstrap``: every measure on the given broker (Apache Kafka where there is one), on topics of its own.
+
+    Here the broker is an embedded one the test starts, behind the produce gate as the scale-out needs on tansu.
+    Every measure must find its own records among the others' on the shared broker.
+    """
+    out = tmp_path / "results.json"
+    with EmbeddedBroker(gate_produce=True) as broker:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench",
+                "--bootstrap",
+                broker.bootstrap,
+                "--reports",
+                "200",
+                "--rates",
+                "100",
+                "--latency-seconds",
+                "1",
+                "--latency-rounds",
+                "2",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=Path(__file__).parents[1],
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads(out.read_text(), parse_constant=_no_constants)  # no NaN for the broker's unmeasured CPU
+    assert results["machine"]["broker"] == f"external ({broker.bootstrap})"
+    assert results["cpu"]["broker_cores"] is None
+    assert results["workload"]["outcomes"] == expected_outcomes(200)
+    assert [(lat["rounds"], lat["reports"], lat["received"]) for lat in results["latency"]] == [(2, 200, 200)]
+    assert results["exactly_one_decision_per_record"] is True
+    assert results["verify_records"] == 200  # the throughput run's own audit log, not the latency runs'
+    assert results["scale_out"]["exactly_one_decision_per_record"] is True
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"results.json holds {name}, which is not JSON")
