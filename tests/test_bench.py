@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,24 +16,11 @@ from gateway.kafka.embedded import EmbeddedBroker
 pytestmark = pytest.mark.kafka
 
 
-def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
+def _bench(out: Path, *options: str) -> tuple[str, dict[str, Any]]:
+    """``python -m bench`` with ``options``, latency runs of a second, two rounds at the highest rate:
+    its standard output and its results (strict JSON: a NaN would be no figure)."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--reports",
-            "300",
-            "--rates",
-            "50,100",
-            "--latency-seconds",
-            "1",
-            "--latency-rounds",
-            "2",
-            "--out",
-            str(out),
-        ],
+        [sys.executable, "-m", "bench", *options, "--latency-seconds", "1", "--latency-rounds", "2", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -40,7 +28,15 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
         cwd=Path(__file__).parents[1],
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    results = json.loads(out.read_text())
+    return result.stdout, json.loads(out.read_text(), parse_constant=_no_constants)
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"results.json holds {name}, which is not JSON")
+
+
+def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
+    stdout, results = _bench(tmp_path / "results.json", "--reports", "300", "--rates", "50,100")
     assert results["workload"]["outcomes"] == expected_outcomes(300)
     for figure in ("passthrough_per_s", "gateway_per_s", "throughput_ratio", "verify_per_s", "peak_rss_mb"):
         assert results[figure] > 0, figure
@@ -64,7 +60,7 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert results["scale_out"]["cpu"]["gateway_cores"] > 0
     alike = results["scale_out"]["one_process_alike"]
     assert (alike["processes"], alike["crypto_helper"], alike["exactly_one_decision_per_record"]) == (1, False, True)
-    assert "gateway, one process" in result.stdout
+    assert "gateway, one process" in stdout
 
 
 def test_the_growth_measure_reads_back_what_it_produces_past_a_fill() -> None:
@@ -84,34 +80,10 @@ def test_the_bench_runs_every_measure_on_one_external_broker(tmp_path: Path) -> 
     Here the broker is an embedded one the test starts, behind the produce gate as the scale-out needs on tansu.
     Every measure must find its own records among the others' on the shared broker.
     """
-    out = tmp_path / "results.json"
     with EmbeddedBroker(gate_produce=True) as broker:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench",
-                "--bootstrap",
-                broker.bootstrap,
-                "--reports",
-                "200",
-                "--rates",
-                "100",
-                "--latency-seconds",
-                "1",
-                "--latency-rounds",
-                "2",
-                "--out",
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-            cwd=Path(__file__).parents[1],
+        _, results = _bench(
+            tmp_path / "results.json", "--bootstrap", broker.bootstrap, "--reports", "200", "--rates", "100"
         )
-    assert result.returncode == 0, result.stderr[-2000:]
-    results = json.loads(out.read_text(), parse_constant=_no_constants)  # no NaN for the broker's unmeasured CPU
     assert results["machine"]["broker"] == f"external ({broker.bootstrap})"
     assert results["cpu"]["broker_cores"] is None
     assert results["workload"]["outcomes"] == expected_outcomes(200)
@@ -119,7 +91,3 @@ def test_the_bench_runs_every_measure_on_one_external_broker(tmp_path: Path) -> 
     assert results["exactly_one_decision_per_record"] is True
     assert results["verify_records"] == 200  # the throughput run's own audit log, not the latency runs'
     assert results["scale_out"]["exactly_one_decision_per_record"] is True
-
-
-def _no_constants(name: str) -> None:
-    raise ValueError(f"results.json holds {name}, which is not JSON")
