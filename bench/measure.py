@@ -422,13 +422,10 @@ async def verify_throughput(
     return len(raw) / elapsed, len(raw), report.ok and report.records == len(raw)
 
 
-async def passthrough_latency(
-    bootstrap: str, prefix: str, rate: int, seconds: float, preloaded: bool = False
-) -> LatencyRun:
+async def passthrough_latency(bootstrap: str, prefix: str, rate: int, seconds: float) -> LatencyRun:
     """The reference for the latency figures: ``bench.relay`` in a process of its own, at the same rate."""
     source, target = f"{prefix}relay.in", f"{prefix}relay.out"
-    if not preloaded:
-        await create(bootstrap, source, target)
+    await create(bootstrap, source, target)
     relay = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.relay", bootstrap, source, target, cwd=Path(__file__).parents[1]
     )
