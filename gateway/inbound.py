@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from contracts.jsonio import from_millis, sha256_digest, utc_iso
 from gateway.messages import InboundPosition
@@ -50,6 +50,11 @@ class InboundRecord:
     value: bytes | None
     headers: tuple[tuple[str, bytes | None], ...] = ()  # Kafka allows null header values
     key: bytes | None = None
+    # Whose clock ``timestamp_ms`` is: the broker's append time (LogAppendTime), or a time the producer
+    # chose (CreateTime), which the read stage refuses unless trust_producer_time (spec/wire.md, broker time).
+    # Records from Kafka always say (gateway.kafka.records); the default is for records the caller dates
+    # itself, as ``gkt check --received-at`` does.
+    broker_time: bool = True
 
     @property
     def dated(self) -> bool:
@@ -71,6 +76,11 @@ class InboundRecord:
     def received_on(self) -> date:
         """The day of receipt: the Dutch calendar date of ``received_at`` (spec/policy.md)."""
         return day_of_receipt(self.received_at)
+
+    @property
+    def timestamp_type(self) -> Literal["LogAppendTime", "CreateTime"]:
+        """Kafka's name for whose clock the timestamp is, as the audit record keeps it."""
+        return "LogAppendTime" if self.broker_time else "CreateTime"
 
     @property
     def received_text(self) -> str | None:

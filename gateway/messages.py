@@ -121,6 +121,15 @@ class AuditInbound(TypedDict):
     partition: int
     offset: int
     timestamp: Annotated[str | None, Field(description="the Kafka time; null when it cannot be dated")]
+    timestamp_type: NotRequired[
+        Annotated[
+            Literal["LogAppendTime", "CreateTime"],
+            Field(
+                description="whose clock the timestamp is: the broker's (LogAppendTime) or the producer's"
+                " (CreateTime, taken only with trust_producer_time); absent in records written before it was kept"
+            ),
+        ]
+    ]
 
 
 @with_config(_Closed)

@@ -40,6 +40,12 @@ FOLLOW_SKIPPED = Counter(
 BROKER_REACHABLE = Gauge(
     "gkt_broker_reachable", "1 while the gateway's last probe of Kafka answered", registry=REGISTRY
 )
+PARTITION_BLOCKED = Gauge(
+    "gkt_partition_blocked",
+    "1 while a partition waits at a record batch that cannot be decoded (spec/wire.md); every other partition goes on",
+    ["topic", "partition"],
+    registry=REGISTRY,
+)
 READY = Gauge("gkt_ready", "1 when the gateway is ready", registry=REGISTRY)
 CONSUMER_LAG = Gauge(
     "gkt_consumer_lag",

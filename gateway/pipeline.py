@@ -53,6 +53,7 @@ class Rules:
     topics: Topics
     reviewers: ReviewerBook
     allow_test_oins: bool = False
+    trust_producer_time: bool = False  # take CreateTime records (the embedded broker keeps producers' times)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,8 @@ class _Context:
 
 def _read(decision: Decision, context: _Context) -> StageResult:
     record = decision.record
-    decision.read = read(record, allow_test_oins=context.rules.allow_test_oins)
+    rules = context.rules
+    decision.read = read(record, allow_test_oins=rules.allow_test_oins, trust_producer_time=rules.trust_producer_time)
     size = len(record.value or b"")
     return StageResult(decision.read.reasons, lambda: f"{size} bytes: UTF-8 I-JSON, one object, CloudEvents attributes")
 
@@ -249,7 +251,7 @@ def _safely(record: InboundRecord, rules: Rules, run: Callable[[], Decision]) ->
             at=f"{frame.filename}:{frame.lineno}",
         )
     try:
-        readable = read(record, allow_test_oins=rules.allow_test_oins)
+        readable = read(record, allow_test_oins=rules.allow_test_oins, trust_producer_time=rules.trust_producer_time)
     except Exception:
         readable = ReadResult(None, [])
     decision = Decision(record, rules.topics.partner_of(record.position.topic), readable)

@@ -57,6 +57,7 @@ class ReasonCode(StrEnum):
     EVENT_TOO_LARGE = "EVENT_TOO_LARGE"
     EVENT_UNREADABLE = "EVENT_UNREADABLE"
     EVENT_INVALID = "EVENT_INVALID"
+    TIMESTAMP_UNTRUSTED = "TIMESTAMP_UNTRUSTED"
     SIGNATURE_MISSING = "SIGNATURE_MISSING"
     SIGNATURE_INVALID = "SIGNATURE_INVALID"
     KEY_UNKNOWN = "KEY_UNKNOWN"
@@ -85,7 +86,12 @@ class ReasonCode(StrEnum):
 
 _STAGE_OF: dict[ReasonCode, Stage] = {
     **dict.fromkeys(
-        [ReasonCode.EVENT_TOO_LARGE, ReasonCode.EVENT_UNREADABLE, ReasonCode.EVENT_INVALID],
+        [
+            ReasonCode.EVENT_TOO_LARGE,
+            ReasonCode.EVENT_UNREADABLE,
+            ReasonCode.EVENT_INVALID,
+            ReasonCode.TIMESTAMP_UNTRUSTED,
+        ],
         Stage.READ,
     ),
     **dict.fromkeys(

@@ -46,6 +46,7 @@ def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> R
             topics=Topics(settings.topic_prefix),
             reviewers=ReviewerBook.load(settings.reviewers),
             allow_test_oins=settings.allow_test_oins,
+            trust_producer_time=settings.trust_producer_time,
         )
 
 

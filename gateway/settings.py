@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     sasl_username: str | None = Field(None, description="the gateway's Kafka principal")
     sasl_password: SecretStr | None = Field(None, description="its password (never logged)")
     ssl_cafile: Path | None = Field(None, description="CA bundle for SSL / SASL_SSL")
+    trust_producer_time: bool = Field(
+        False,
+        description="accept records dated by their producer (CreateTime) on gkt.in.* and gkt.review; only for a"
+        " broker that ignores message.timestamp.type=LogAppendTime (the embedded one): a sender could backdate",
+    )
     idempotent_producer: bool = Field(
         False, description="idempotent producer: on for Apache Kafka; tansu refuses it (at-least-once with ids)"
     )

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 class Broker:
     bootstrap: str
     idempotent_producer: bool  # on Apache Kafka the gateway runs as in production; tansu refuses it
+    # tansu keeps producers' timestamps whatever a topic says, so the gateway trusts them there; Apache Kafka
+    # dates records itself on LogAppendTime topics, and the gateway runs as in production (spec/wire.md).
+    keeps_producer_time: bool
 
 
 def docker_missing() -> str | None:

@@ -15,6 +15,10 @@ from tests.helpers import make_rules
 # The tests sign with fixed demo keys kept as test data; they match the committed sample agreements and
 # reviewers file. Set for this process and every gkt process a test starts (gateway/demo/samples.py).
 os.environ.setdefault("GKT_DEMO_KEYS", str(Path(__file__).parent / "fixtures" / "demo-keys"))
+# The embedded broker keeps producers' timestamps whatever a topic's message.timestamp.type says, so every
+# gateway and gkt command of the tests trusts them (spec/wire.md, broker time); the tests of broker time
+# itself turn it off (tests/integration/test_broker_time.py).
+os.environ.setdefault("GKT_TRUST_PRODUCER_TIME", "true")
 
 
 @pytest.fixture(scope="session")

@@ -59,13 +59,17 @@ def inbound(
     partition: int = 0,
     headers: tuple[tuple[str, bytes | None], ...] | None = None,
     timestamp_ms: int | None = None,
+    broker_time: bool = True,
 ) -> InboundRecord:
     """The one builder of inbound records in the tests: on ``gkt.in.<partner>``, signed by ``kid`` unless
-    headers are given, with the Kafka timestamp ``at`` (or ``timestamp_ms`` exactly, for hostile ones)."""
+    headers are given, with the Kafka timestamp ``at`` (or ``timestamp_ms`` exactly, for hostile ones),
+    dated by the broker unless ``broker_time`` is false (CreateTime: the producer chose it)."""
     if headers is None:
         headers = ((SIGNATURE_HEADER, s.sign(value, kid)),) if kid and value is not None else ()
     millis = int(at.timestamp() * 1000) if timestamp_ms is None else timestamp_ms
-    return InboundRecord(Position(f"gkt.in.{partner}", partition, offset), millis, value, headers)
+    return InboundRecord(
+        Position(f"gkt.in.{partner}", partition, offset), millis, value, headers, broker_time=broker_time
+    )
 
 
 def from_sample(sample: Sample, offset: int, at: datetime) -> InboundRecord:

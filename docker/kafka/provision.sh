@@ -29,7 +29,8 @@ user reviewers "${REVIEWERS_PASSWORD:?}"
 user auditors  "${AUDITORS_PASSWORD:?}"
 user referentie "${REFERENTIE_PASSWORD:?}"
 
-# Topics. Inbound: the broker stamps the time (a partner cannot backdate received_at).
+# Topics. Inbound and verdicts: the broker stamps the time (nobody can backdate received_at); the gateway
+# refuses to start otherwise.
 topic gkt.in.nla --config message.timestamp.type=LogAppendTime --config max.message.bytes=300000
 topic gkt.in.kvk --config message.timestamp.type=LogAppendTime --config max.message.bytes=300000
 topic gkt.feedback.nla
@@ -40,7 +41,7 @@ topic bd.ht.kwaliteitsgesprek
 topic bd.ht.registratie
 topic gkt.quarantine --config retention.ms=2592000000
 # Reviewers' signed verdicts: decided and replayed like inbound records, kept as long as the audit log.
-topic gkt.review --config retention.ms=-1 --config retention.bytes=-1
+topic gkt.review --config retention.ms=-1 --config retention.bytes=-1 --config message.timestamp.type=LogAppendTime
 topic gkt.deadletter --config retention.ms=2592000000
 topic gkt.audit --config retention.ms=-1 --config retention.bytes=-1 --config min.insync.replicas=1
 topic bd.ref.opdrachtgevers --config cleanup.policy=compact
@@ -56,6 +57,9 @@ allow kvk Read     --group kvk- --resource-pattern-type prefixed
 # The gateway: reads every inbound topic and the reference data, writes everything it decides.
 allow gateway Read  --topic "${P}gkt.in." --resource-pattern-type prefixed
 allow gateway Read  --topic "${P}gkt.review"
+# At start the gateway checks that the topics it decides are dated by the broker (LogAppendTime).
+allow gateway DescribeConfigs --topic "${P}gkt.in." --resource-pattern-type prefixed
+allow gateway DescribeConfigs --topic "${P}gkt.review"
 allow gateway Read  --group "${P}gkt-gateway"
 allow gateway Write --topic "${P}gkt.feedback." --resource-pattern-type prefixed
 allow gateway Write --topic "${P}bd.detectie." --resource-pattern-type prefixed

@@ -61,7 +61,11 @@ def _placed(record: InboundRecord, head: ChainHead, decided_at: datetime) -> _Pl
         "seq": head.seq + 1,
         "prev": head.hash,
         "decided_at": utc_iso(decided_at),
-        "inbound": {**record.position.as_dict(), "timestamp": record.received_text},
+        "inbound": {
+            **record.position.as_dict(),
+            "timestamp": record.received_text,
+            "timestamp_type": record.timestamp_type,
+        },
     }
 
 

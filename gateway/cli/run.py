@@ -23,6 +23,7 @@ log = structlog.get_logger("gkt.run")
 def run_service(settings: Settings, workers: int = 1) -> None:
     """The service in this process, or (``workers`` > 1) that many processes supervised by this one."""
     logs.configure(settings.log_level)
+    settings = embedded_defaults(settings)
     rules = load_rules(settings)  # fails at start, naming file and field
     if workers > 1:
         from gateway.cli.workers import run_workers
@@ -42,6 +43,14 @@ def run_service(settings: Settings, workers: int = 1) -> None:
     with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
         _start_up_summary(settings, rules, bootstrap)
         asyncio.run(_serve(settings, rules, signer, bootstrap))
+
+
+def embedded_defaults(settings: Settings) -> Settings:
+    """On the embedded broker (no bootstrap given), trust producers' timestamps: tansu keeps them whatever
+    a topic's message.timestamp.type says (spec/wire.md, broker time). The start-up summary warns of it."""
+    if settings.bootstrap or settings.trust_producer_time:
+        return settings
+    return settings.model_copy(update={"trust_producer_time": True})
 
 
 GC_THRESHOLD = (50_000, 20, 100)
@@ -94,6 +103,13 @@ def _start_up_summary(settings: Settings, rules: Rules, bootstrap: str) -> None:
         http_port=settings.http_port or None,
         group=settings.group_id,
     )
+    if settings.trust_producer_time:
+        log.warning(
+            "producer_time_trusted",
+            effect="records dated by their producer (CreateTime) are judged at that time: a sender could backdate"
+            " a report to before its key was revoked; only for a broker that ignores LogAppendTime (the embedded one)",
+            setting="trust_producer_time (GKT_TRUST_PRODUCER_TIME)",
+        )
     if settings.allow_test_oins:
         log.warning("test_oins_accepted", effect="reports from test OINs (prefix 99) are decided: demo and tests only")
     if reviewers is None:

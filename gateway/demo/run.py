@@ -75,6 +75,7 @@ class DemoResult:
 def demo_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "allow_test_oins": True,
+        "trust_producer_time": True,  # the embedded broker keeps producers' timestamps (spec/wire.md, broker time)
         "session_timeout_ms": 2000,
         "heartbeat_interval_ms": 300,
         "http_port": 0,

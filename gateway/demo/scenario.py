@@ -2,7 +2,9 @@
 
 Used by ``gkt demo`` and by the end-to-end tests, which assert the same
 expectations through the real broker. Together the samples give every
-outcome and every reason code of spec/wire.md.
+outcome and every reason code of spec/wire.md but ``TIMESTAMP_UNTRUSTED``: the
+embedded broker keeps producers' timestamps, so the demo trusts them (wire.md,
+broker time).
 """
 
 from dataclasses import dataclass, field

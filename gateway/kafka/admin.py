@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from gateway.errors import BrokerError
@@ -12,6 +13,10 @@ from gateway.topics import Topics
 from gateway.types import PartnerId
 
 _FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+TIMESTAMP_TYPE = "message.timestamp.type"
+LOG_APPEND_TIME = "LogAppendTime"
+# Every time rule is judged at the record's timestamp: on the topics the gateway decides, the broker's (wire.md).
+_BROKER_TIME = {TIMESTAMP_TYPE: LOG_APPEND_TIME}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +28,13 @@ class TopicSpec:
 
 def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[str], partitions: int) -> list[TopicSpec]:
     """Every topic the gateway reads or writes, for these partners and destinations."""
-    specs = [TopicSpec(topics.inbound(p), partitions, {}) for p in partners]
+    specs = [TopicSpec(topics.inbound(p), partitions, dict(_BROKER_TIME)) for p in partners]
     specs += [TopicSpec(topics.feedback(p), partitions, {}) for p in partners]
     specs += [TopicSpec(topics.destination(d), partitions, {}) for d in destinations]
     specs += [
         TopicSpec(topics.quarantine, partitions, {}),
         # Verdicts are replayed like inbound records, for as long as the audit log lives.
-        TopicSpec(topics.review, partitions, dict(_FOREVER)),
+        TopicSpec(topics.review, partitions, _FOREVER | _BROKER_TIME),
         TopicSpec(topics.deadletter, 1, {}),
         # The audit log is never deleted: auditors answer questions years later.
         TopicSpec(topics.audit, partitions, dict(_FOREVER)),
@@ -72,3 +77,34 @@ async def ensure_topics(
         raise BrokerError(f"cannot create topics on {bootstrap}: {exc}") from exc
     finally:
         await admin.close()
+
+
+async def timestamp_types(bootstrap: str, topics: list[str], **client: Any) -> dict[str, str | None]:
+    """Each topic's ``message.timestamp.type`` as the broker describes it (None when it names none)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="gkt-admin", **client)
+    try:
+        await admin.start()
+        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics])
+    except KafkaError as exc:
+        raise BrokerError(f"cannot read the configuration of {', '.join(topics)} on {bootstrap}: {exc}") from exc
+    finally:
+        await admin.close()
+    found: dict[str, str | None] = dict.fromkeys(topics)
+    for response in responses:
+        for error_code, _message, _kind, name, entries, *_ in response.resources:
+            if error_code == 0 and name in found:
+                found[name] = next((str(entry[1]) for entry in entries if entry[0] == TIMESTAMP_TYPE), None)
+    return found
+
+
+def broker_time_refusal(types: dict[str, str | None]) -> str | None:
+    """Why the gateway must not start on these topics (not every one dated by the broker), or None."""
+    wrong = sorted(name for name, kind in types.items() if kind != LOG_APPEND_TIME)
+    if not wrong:
+        return None
+    named = ", ".join(f"{name} ({types[name] or 'not set'})" for name in wrong)
+    return (
+        f"{TIMESTAMP_TYPE} must be {LOG_APPEND_TIME} on the topics the gateway decides, so that no sender chooses the"
+        f" time its record is judged at (spec/wire.md, broker time): {named}; set it with kafka-configs --alter"
+        f" --entity-type topics --entity-name TOPIC --add-config {TIMESTAMP_TYPE}={LOG_APPEND_TIME}"
+    )

@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaError
 
 from gateway.errors import BrokerError
 from gateway.inbound import InboundRecord, Position
+from gateway.kafka.consumers import new_consumer
 from gateway.kafka.records import plain
 
 
@@ -25,11 +26,10 @@ class RecordFetcher:
         self._started: AIOKafkaConsumer | None = None  # made in start(): an unstarted one must not linger
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+        # auto_offset_reset earliest: an offset no longer there moves to the first one that is
+        consumer = new_consumer(
+            bootstrap=self._bootstrap,
             client_id="gkt-fetch",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",  # an offset no longer there moves to the first one that is
             fetch_max_wait_ms=100,
             max_partition_fetch_bytes=1_048_576,
             **self._client,

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from gateway.errors import BrokerError
 from gateway.inbound import InboundRecord
+from gateway.kafka.blocked import BLOCKED
+from gateway.kafka.consumers import new_consumer
 from gateway.kafka.records import plain
 from gateway.metrics import FOLLOW_SKIPPED
 
@@ -45,11 +47,9 @@ class TopicFollower:
         self._apply = apply
         self._sized = sized
         self._read = 0
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+        self._consumer = new_consumer(
+            bootstrap=bootstrap,
             client_id=f"gkt-follow-{topic}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
             max_partition_fetch_bytes=4_194_304,
             **client,
@@ -101,16 +101,30 @@ class TopicFollower:
             self._task.result()  # re-raise why following stopped
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((self._polls, future))
-        await asyncio.wait_for(future, limit_seconds)
+        try:
+            await asyncio.wait_for(future, limit_seconds)
+        except TimeoutError:
+            waiting = sorted(f"{t}/{p} at offset {o}" for (t, p), o in BLOCKED.blocked().items() if t == self._topic)
+            why = f"partitions wait at a batch that cannot be decoded: {', '.join(waiting)}" if waiting else "no end"
+            raise BrokerError(f"{self._topic} not read to its end within {limit_seconds:g} s ({why})") from None
 
     async def _remaining(self) -> int:
         """Records between each partition's position and its high watermark (from fetch responses)."""
         remaining = 0
         for tp in self._consumer.assignment():
-            highwater = self._consumer.highwater(tp)
-            if highwater is not None:
-                remaining += max(0, highwater - await self._consumer.position(tp))
+            end = self._end(tp)
+            if end is not None:
+                remaining += max(0, end - await self._consumer.position(tp))
         return remaining
+
+    def _end(self, tp: TopicPartition) -> int | None:
+        """Where reading ``tp`` ends for now: its last stable offset (read_committed reads no further than an
+        open transaction), else its high watermark; None before the first fetch response."""
+        stable = self._consumer.last_stable_offset(tp)
+        if stable is not None and stable >= 0:
+            return int(stable)
+        highwater = self._consumer.highwater(tp)
+        return None if highwater is None else int(highwater)
 
     async def _at_end(self) -> bool:
         """Every partition read up to the high watermark of its latest fetch response.
@@ -120,8 +134,8 @@ class TopicFollower:
         would hand back a partial topic: an audit log verified short, a head read stale.
         """
         for tp in self._consumer.assignment():
-            highwater = self._consumer.highwater(tp)
-            if highwater is None or await self._consumer.position(tp) < highwater:
+            end = self._end(tp)
+            if end is None or await self._consumer.position(tp) < end:
                 return False
         return True
 
@@ -129,11 +143,14 @@ class TopicFollower:
         while True:
             started = self._polls
             batches = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
+            BLOCKED.hold(self._consumer)  # a partition at an undecodable batch waits there (gateway.kafka.blocked)
             fetched = 0
-            for records in batches.values():
+            for tp, records in batches.items():
                 for record in records:
                     self._apply_one(record)
                 fetched += len(records)
+                if records:
+                    BLOCKED.delivered(tp.topic, tp.partition, records[-1].offset)
             self._read += fetched
             self._polls += 1
             if self._sized is not None:

@@ -1,4 +1,4 @@
-"""aiokafka's record parsing, made to survive header keys that are not UTF-8 (G6).
+"""aiokafka's record parsing, made to survive header keys that are not UTF-8 and batches that cannot be decoded (G6).
 
 aiokafka decodes every header *key* strictly as UTF-8 while fetching. One
 record with a key that is not UTF-8 (another client could send one) makes
@@ -11,6 +11,13 @@ whose buffer decodes with ``surrogateescape``. The fetcher skips the records
 of the batch it has already delivered (it compares offsets), so nothing is
 delivered twice. aiokafka is pinned (<0.15) because this reaches into its
 record classes; tests/integration/test_hostile_headers.py breaks if they change.
+
+A batch that cannot be decoded at all (a corrupt one, a codec this process
+lacks) makes aiokafka raise for the whole fetch: every partition of the
+consumer would stop. ``GuardedPartitionRecords`` ends that partition's records
+at the batch instead, reports it to ``gateway.kafka.blocked`` and leaves the
+position there, so the partition waits at the batch and the others go on.
+tests/integration/test_blocked_partition.py breaks if aiokafka changes this.
 """
 
 from collections.abc import Iterator
@@ -19,6 +26,8 @@ from typing import Any
 from aiokafka.consumer import fetcher
 from aiokafka.record.default_records import _DefaultRecordBatchPy
 from aiokafka.record.memory_records import _MemoryRecordsPy
+
+from gateway.kafka.blocked import BLOCKED
 
 
 class _LenientSlice(bytearray):
@@ -48,6 +57,7 @@ class _FallbackBatch:
     def __init__(self, fast: Any, raw: memoryview) -> None:
         self._fast = fast
         self._raw = raw
+        self._records: Iterator[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._fast, name)
@@ -57,6 +67,12 @@ class _FallbackBatch:
             yield from self._fast
         except UnicodeDecodeError:
             yield from _LenientBatch(self._raw)
+
+    def __next__(self) -> Any:
+        # aiokafka takes a control batch's marker with next(batch) (read_committed): a batch is its own iterator.
+        if self._records is None:
+            self._records = iter(self)
+        return next(self._records)
 
 
 class LenientMemoryRecords(_MemoryRecordsPy):  # type: ignore[misc]  # aiokafka ships no types
@@ -68,6 +84,18 @@ class LenientMemoryRecords(_MemoryRecordsPy):  # type: ignore[misc]  # aiokafka 
         return batch
 
 
+class GuardedPartitionRecords(fetcher.PartitionRecords):  # type: ignore[misc]  # aiokafka ships no types
+    """One partition's fetched records, ending at a batch that cannot be decoded instead of raising."""
+
+    def _unpack_records(self) -> Iterator[Any]:
+        try:
+            yield from super()._unpack_records()
+        except Exception as exc:  # whatever the batch's bytes make the parser or a codec raise
+            # next_fetch_offset is the first record not delivered: the fetcher's position stays there.
+            BLOCKED.report(self._tp.topic, self._tp.partition, self.next_fetch_offset, exc)
+
+
 def install() -> None:
-    """Make every aiokafka consumer of this process use the lenient records (idempotent)."""
+    """Make every aiokafka consumer of this process use the lenient, guarded records (idempotent)."""
     fetcher.MemoryRecords = LenientMemoryRecords
+    fetcher.PartitionRecords = GuardedPartitionRecords

@@ -31,11 +31,12 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from contracts.jsonio import strict_loads
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead
-from gateway.errors import BrokerError
+from gateway.errors import BrokerError, ConfigError
 from gateway.inbound import InboundRecord
-from gateway.kafka import lenient_records
-from gateway.kafka.admin import ensure_topics, topic_specs
+from gateway.kafka.admin import broker_time_refusal, ensure_topics, timestamp_types, topic_specs
+from gateway.kafka.blocked import BLOCKED
 from gateway.kafka.commits import HeldCommits, Offsets
+from gateway.kafka.consumers import new_consumer
 from gateway.kafka.fetch import RecordFetcher
 from gateway.kafka.follower import TopicFollower
 from gateway.kafka.probe import BrokerProbe
@@ -110,6 +111,7 @@ class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
         async with self._busy:
             await self._finish()
             self._forget(revoked)
+            BLOCKED.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._forget(assigned)
@@ -128,7 +130,6 @@ class GatewayService:
         self.reference: ReferenceTable = rules.reference
         self.bootstrap = bootstrap
         self.client = client_options(settings)
-        lenient_records.install()  # a hostile header key must not stop the consumer (G6)
         self.index = AuditIndex()
         self.review = ReviewState()
         self.processor = Processor(
@@ -191,6 +192,9 @@ class GatewayService:
             destinations = self.rules.policies.destinations()
             specs = topic_specs(topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
             await ensure_topics(self.bootstrap, specs, self.settings.replication_factor, **self.client)
+        refusal = broker_time_refusal(await timestamp_types(self.bootstrap, self.inbound_topics, **self.client))
+        if refusal is not None:
+            raise ConfigError(refusal)
         producer = new_producer(self.bootstrap, idempotent=self.settings.idempotent_producer, **self.client)
         try:
             await producer.start()
@@ -257,12 +261,10 @@ class GatewayService:
         REFERENCE_RECORDS.set(len(self.reference))
 
     async def _consume(self, writer: Writer, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+        consumer = new_consumer(
+            bootstrap=self.bootstrap,
             group_id=self.settings.group_id,
             client_id="gkt-gateway",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             session_timeout_ms=self.settings.session_timeout_ms,
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             max_poll_records=self.settings.batch_size,
@@ -285,6 +287,7 @@ class GatewayService:
             self._observe_quarantine()
             try:
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
+                BLOCKED.hold(consumer)  # a partition at an undecodable batch waits there; the others go on
                 async with self._busy:
                     # A rebalance may have run since the fetch: records of partitions no longer ours are
                     # left to their next owner (uncommitted, so it reads them), or two owners fork a chain.
@@ -316,6 +319,9 @@ class GatewayService:
                 assert self._audit is not None
                 await self._audit.caught_up()  # includes whatever the previous owner wrote
                 self.heads[chain] = self.index.head(chain)
+        for tp, fetched in batches.items():
+            if fetched:
+                BLOCKED.delivered(tp.topic, tp.partition, fetched[-1].offset)
         records = [plain(r) for records in batches.values() for r in records]
         reports = {}
         if any(r.position.topic == self.rules.topics.review for r in records):

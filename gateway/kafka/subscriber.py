@@ -16,11 +16,11 @@ from types import TracebackType
 from typing import Any, Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer
 
 from contracts.jsonio import strict_loads
 from contracts.signal import Signal
 from gateway.inbound import SIGNATURE_HEADER, InboundRecord
+from gateway.kafka.consumers import new_consumer
 from gateway.kafka.records import plain
 from gateway.keyset import KeySet
 
@@ -73,14 +73,7 @@ class SignalSubscriber:
         self.seen = seen or RecentSignals()
         self.rejected = 0
         self.repeated = 0
-        self._consumer = AIOKafkaConsumer(
-            *topics,
-            bootstrap_servers=bootstrap,
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            **consumer_settings,
-        )
+        self._consumer = new_consumer(*topics, bootstrap=bootstrap, group_id=group_id, **consumer_settings)
 
     async def __aenter__(self) -> "SignalSubscriber":
         await self._consumer.start()

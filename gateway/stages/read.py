@@ -47,7 +47,34 @@ def _unreadable(detail: str) -> ReadResult:
     return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, detail)])
 
 
-def read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int = MAX_EVENT_BYTES) -> ReadResult:
+UNTRUSTED_DETAIL = (
+    "the record carries the producer's timestamp (CreateTime), not the broker's: every time rule is judged at"
+    " broker time, so the topic must use message.timestamp.type=LogAppendTime"
+)
+
+
+def read(
+    record: InboundRecord,
+    *,
+    allow_test_oins: bool,
+    trust_producer_time: bool = False,
+    max_bytes: int = MAX_EVENT_BYTES,
+) -> ReadResult:
+    """The event of ``record``, or every problem the read stage finds with it.
+
+    A record dated by its producer (CreateTime) is ``TIMESTAMP_UNTRUSTED`` unless
+    ``trust_producer_time``: a sender who could choose the moment could backdate a
+    report to before its key was revoked (spec/wire.md, broker time). The rest of
+    the stage still runs, so the receipt carries the id when it can be read.
+    """
+    result = _read(record, allow_test_oins=allow_test_oins, max_bytes=max_bytes)
+    if record.broker_time or trust_producer_time:
+        return result
+    untrusted = Reason(ReasonCode.TIMESTAMP_UNTRUSTED, None, UNTRUSTED_DETAIL)
+    return ReadResult(None, [untrusted, *result.reasons], result.id, result.source, result.attributes)
+
+
+def _read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int) -> ReadResult:
     value = record.value
     if value is None:
         return _unreadable("the record has no value")

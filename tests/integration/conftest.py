@@ -13,10 +13,15 @@ def broker(request: pytest.FixtureRequest) -> Broker:
     """Each test that takes the harness runs once per broker kind (tests/brokers.py)."""
     if request.param == "apache":
         request.applymarker(pytest.mark.docker)
-        return Broker(request.getfixturevalue("apache_kafka"), idempotent_producer=True)
-    return Broker(request.getfixturevalue("kafka"), idempotent_producer=False)
+        return Broker(request.getfixturevalue("apache_kafka"), idempotent_producer=True, keeps_producer_time=False)
+    return Broker(request.getfixturevalue("kafka"), idempotent_producer=False, keeps_producer_time=True)
 
 
 @pytest.fixture
 async def harness(broker: Broker, prefix: str) -> Harness:
-    return await Harness(broker.bootstrap, prefix, idempotent_producer=broker.idempotent_producer).setup()
+    return await Harness(
+        broker.bootstrap,
+        prefix,
+        idempotent_producer=broker.idempotent_producer,
+        trust_producer_time=broker.keeps_producer_time,
+    ).setup()

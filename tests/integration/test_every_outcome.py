@@ -21,6 +21,9 @@ pytestmark = pytest.mark.kafka
 
 async def test_every_sample_lands_where_the_spec_says(harness: Harness) -> None:
     batch = samples()
+    if not harness.settings.trust_producer_time:
+        # A broker that dates records itself (Apache Kafka, LogAppendTime) cannot be handed a past receipt time.
+        batch = [sample for sample in batch if sample.timestamp is None]
     async with harness.gateway():
         positions = await harness.publish(batch)
         audit = await harness.wait_for_audit(len(batch))

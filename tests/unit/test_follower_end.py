@@ -15,9 +15,11 @@ TOPIC = "t.gkt.audit"
 class SlowBroker:
     """A consumer whose fetches answer only after ``empty_polls`` polls, as a busy broker's do."""
 
-    def __init__(self, counts: dict[int, int], empty_polls: int) -> None:
+    def __init__(self, counts: dict[int, int], empty_polls: int, open_transaction: int = 0) -> None:
         self._tps = {TopicPartition(TOPIC, p): n for p, n in counts.items()}
         self._empty_polls = empty_polls
+        # Records at the end of each partition in a transaction still open: read_committed stops before them.
+        self._open = open_transaction
         self._highwater: dict[TopicPartition, int] = {}
         self._position: dict[TopicPartition, int] = {}
 
@@ -27,8 +29,9 @@ class SlowBroker:
             self._empty_polls -= 1
             return {}
         batches = {}
-        for tp, count in self._tps.items():
-            self._highwater[tp] = count
+        for tp, written in self._tps.items():
+            self._highwater[tp] = written
+            count = self.stable(tp)
             start, self._position[tp] = self._position.get(tp, 0), count
             batches[tp] = [
                 ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, None, b"{}", None, 0, 2, [])
@@ -57,6 +60,15 @@ class SlowBroker:
     def highwater(self, tp: TopicPartition) -> int | None:
         return self._highwater.get(tp)
 
+    def stable(self, tp: TopicPartition) -> int:
+        return max(0, self._tps[tp] - self._open)
+
+    def last_stable_offset(self, tp: TopicPartition) -> int | None:
+        return self.stable(tp) if self._open and tp in self._highwater else None
+
+    def paused(self) -> set[TopicPartition]:
+        return set()
+
     async def position(self, tp: TopicPartition) -> int:
         return self._position.get(tp, 0)
 
@@ -67,11 +79,25 @@ async def test_caught_up_means_every_record_written_was_applied(
     counts: dict[int, int], empty_polls: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     applied: list[InboundRecord] = []
-    monkeypatch.setattr("gateway.kafka.follower.AIOKafkaConsumer", lambda **_: SlowBroker(counts, empty_polls))
+    monkeypatch.setattr("gateway.kafka.follower.new_consumer", lambda **_: SlowBroker(counts, empty_polls))
     follower = TopicFollower("127.0.0.1:1", TOPIC, applied.append)
     await follower.start()
     try:
         await follower.caught_up(limit_seconds=5)
         assert len(applied) == sum(counts.values())
+    finally:
+        await follower.stop()
+
+
+async def test_an_open_transaction_ends_reading_at_the_last_stable_offset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_committed never reads past an open transaction: caught up there, not at the high watermark."""
+    applied: list[InboundRecord] = []
+    broker = SlowBroker({0: 5, 1: 3}, empty_polls=1, open_transaction=2)
+    monkeypatch.setattr("gateway.kafka.follower.new_consumer", lambda **_: broker)
+    follower = TopicFollower("127.0.0.1:1", TOPIC, applied.append)
+    await follower.start()
+    try:
+        await follower.caught_up(limit_seconds=5)
+        assert sorted((r.position.partition, r.position.offset) for r in applied) == [(0, 0), (0, 1), (0, 2), (1, 0)]
     finally:
         await follower.stop()

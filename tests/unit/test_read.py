@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.reasons import ReasonCode
 from gateway.stages.read import MAX_DEPTH, MAX_EVENT_BYTES, read
@@ -133,3 +135,31 @@ def test_nesting_deeper_than_64_levels_is_unreadable_and_64_is_not() -> None:
     assert all(
         "nested" not in r.detail for r in read(inbound(brackets_in_text, kid=None), allow_test_oins=True).reasons
     )
+
+
+def test_a_record_dated_by_its_producer_is_untrusted_and_keeps_its_id() -> None:
+    """Broker time (spec/wire.md): CreateTime is TIMESTAMP_UNTRUSTED, first, with what else the stage finds."""
+    value = nla()
+    result = read(inbound(value, broker_time=False), allow_test_oins=True)
+    assert result.event is None
+    assert [r.code for r in result.reasons] == [ReasonCode.TIMESTAMP_UNTRUSTED]
+    assert result.id == json.loads(value)["id"]  # the receipt names the report
+    broken = read(inbound(event(specversion="0.3"), broker_time=False), allow_test_oins=True)
+    assert [r.code for r in broken.reasons] == [ReasonCode.TIMESTAMP_UNTRUSTED, ReasonCode.EVENT_INVALID]
+
+
+def test_producer_time_is_taken_only_when_trusted() -> None:
+    trusted = read(inbound(nla(), broker_time=False), allow_test_oins=True, trust_producer_time=True)
+    assert trusted.reasons == []
+    assert trusted.event is not None
+    assert read(inbound(nla(), broker_time=True), allow_test_oins=True).reasons == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.one_of(st.none(), st.binary(max_size=300)), millis=st.integers(-(2**63), 2**63 - 1))
+def test_no_bytes_and_no_timestamp_get_past_an_untrusted_clock(value: bytes | None, millis: int) -> None:
+    """Whatever a CreateTime record holds, it is refused at read, and TIMESTAMP_UNTRUSTED comes first."""
+    record = inbound(value, timestamp_ms=millis, broker_time=False, kid=None)
+    result = read(record, allow_test_oins=True)
+    assert result.event is None
+    assert result.reasons[0].code is ReasonCode.TIMESTAMP_UNTRUSTED

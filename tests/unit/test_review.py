@@ -72,6 +72,7 @@ class Desk:
         signature: bytes | None = None,
         grounds: str | None = GROUNDS,
         at: datetime = LATER,
+        broker_time: bool = True,
     ) -> tuple[dict[str, Any], BatchResult]:
         value = s.verdict(item or str(held.position), digest or held.digest, kind, reviewer, at, grounds)
         header = signature if signature is not None else s.sign_verdict(value, reviewer)
@@ -81,6 +82,7 @@ class Desk:
             value,
             ((SIGNATURE_HEADER, header),),
             key=str(held.position).encode(),
+            broker_time=broker_time,
         )
         self._review_offset += 1
         result = self.run(record)
@@ -229,6 +231,26 @@ def test_an_expired_reviewer_key_is_verdict_invalid(tmp_path: Path) -> None:
     late, _ = desk.verdict(held, "release", "r-0002", at=NOW + timedelta(days=3))
     assert ok["outcome"] == "pending"
     assert [r["code"] for r in late["reasons"]] == ["VERDICT_INVALID"]
+
+
+def test_a_verdict_dated_by_its_producer_is_refused_unless_trusted(tmp_path: Path) -> None:
+    """Broker time: a reviewer whose key ended cannot date a verdict back to when it was valid (G8)."""
+    book = ReviewerBook.load(reviewers_dir(tmp_path, not_after="2025-06-04T00:00:00Z"))
+    untrusting = dataclasses.replace(make_rules(), reviewers=book, trust_producer_time=False)
+    desk = Desk(untrusting)
+    held = desk.hold(kvk_under_review())
+    backdated, result = desk.verdict(held, "release", "r-0001", at=NOW + timedelta(days=1), broker_time=False)
+    assert backdated["outcome"] == "rejected"
+    assert [r["code"] for r in backdated["reasons"]] == ["TIMESTAMP_UNTRUSTED"]
+    assert backdated["inbound"]["timestamp_type"] == "CreateTime"
+    assert result.outputs == []
+    dated, _ = desk.verdict(held, "release", "r-0001", at=NOW + timedelta(days=1))
+    assert dated["outcome"] == "pending", "the same verdict dated by the broker counts"
+    assert dated["inbound"]["timestamp_type"] == "LogAppendTime"
+    trusting = Desk(dataclasses.replace(untrusting, trust_producer_time=True))
+    held = trusting.hold(kvk_under_review())
+    taken, _ = trusting.verdict(held, "release", "r-0001", at=NOW + timedelta(days=1), broker_time=False)
+    assert taken["outcome"] == "pending"
 
 
 def test_test_reviewers_count_only_with_allow_test_oins() -> None:
