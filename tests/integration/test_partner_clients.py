@@ -27,6 +27,7 @@ from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
 PER_MODE = 12
+NEW_CLIENT = "81234567"  # not in the sample reference data: known only from the snappy record
 MODES: dict[str, dict[str, Any]] = {
     **{
         f"codec-{codec}": {"compression.type": codec, "linger.ms": 20}
@@ -67,6 +68,12 @@ def produce(bootstrap: str, topic: str, config: dict[str, Any], count: int, *, a
     return ids
 
 
+def send_plain(bootstrap: str, topic: str, value: bytes) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    producer.produce(topic, value, headers=[(SIGNATURE_HEADER, s.sign(value, "nla-2025-01"))])
+    assert producer.flush(30) == 0
+
+
 def read_back(bootstrap: str, topics: list[str], wanted: int, limit_seconds: float = 30.0) -> list[Any]:
     """Every record on ``topics`` as librdkafka reads them, once ``wanted`` have come (or the time is up)."""
     consumer = Consumer(
@@ -99,19 +106,36 @@ def signed_by_gateway(message: Any, harness: Harness) -> bool:
     return len(tokens) == 1 and verify_detached(tokens[0].decode(), message.value(), harness.signer.key, "EdDSA")
 
 
+def publish_reference(bootstrap: str, topic: str, kvk_nummer: str) -> None:
+    """The Belastingdienst's own librdkafka producer adds a client, snappy-compressed."""
+    client = {"kvkNummer": kvk_nummer, "segment": "go", "horizontaalToezichtLoonheffingen": False,
+              "aanwijzingDatum": None, "modelovereenkomstTot": None}  # fmt: skip
+    producer = Producer({"bootstrap.servers": bootstrap, "compression.type": "snappy", "acks": "all"})
+    producer.produce(topic, json.dumps(client).encode(), key=kvk_nummer.encode())
+    assert producer.flush(30) == 0
+
+
 async def test_every_codec_idempotence_and_transactions_of_librdkafka(kafka: str, prefix: str) -> None:
     harness = await Harness(kafka, prefix, trust_producer_time=True).setup()
     inbound = harness.topics.inbound(PartnerId("nla"))
     sent: dict[str, list[str]] = {}
     for mode, config in MODES.items():
         sent[mode] = await asyncio.to_thread(produce, kafka, inbound, config, PER_MODE)
-    total = PER_MODE * len(MODES)
+    await asyncio.to_thread(publish_reference, kafka, harness.topics.reference, NEW_CLIENT)
+    about_new = s.encode(s.event(s.nla_report(NEW_CLIENT), time=now()))
+    await asyncio.to_thread(send_plain, kafka, inbound, about_new)
+    sent["reference-snappy"] = [json.loads(about_new)["id"]]
+    total = PER_MODE * len(MODES) + 1
     async with harness.gateway() as service:
         audit = await harness.wait_for_audit(total)
         assert await harness.decided_by(service, total) == total
         assert service.ready(), "the gateway stays up"
 
     reports = [a for a in audit if a["inbound"]["topic"] == inbound]
+    [new_client] = [a for a in reports if a["event"]["id"] == sent["reference-snappy"][0]]
+    assert new_client["destination"]["topic"] == harness.topics.destination("bd.detectie.go"), (
+        "the snappy reference record was read"
+    )
     assert Counter(a["event"]["id"] for a in reports) == Counter(i for ids in sent.values() for i in ids)
     assert {a["outcome"] for a in reports} == {"routed"}
     assert verify(audit, KeySet.of(harness.signer)).ok
