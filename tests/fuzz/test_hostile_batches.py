@@ -8,6 +8,7 @@ letter or a log line. ``make test`` runs a bounded number of inputs;
 """
 
 import base64
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +29,7 @@ from gateway.types import ChainId
 from tests.fuzz.conftest import count
 from tests.helpers import NOW, check_outputs, make_rules
 
-RULES: Rules = make_rules()
+RULES: Rules = dataclasses.replace(make_rules(), trust_producer_time=False)  # as in production
 SIGNER = Signer.generate("gw-fuzz")
 PLANTED = ("Jan de Vries", "123456782")  # a name and a BSN, planted only where the sender chooses names
 
@@ -161,7 +162,10 @@ def record(draw: st.DrawFn, offset: int) -> InboundRecord:
     extra = st.tuples(ANY_TEXT | st.just(SIGNATURE_HEADER), st.binary(max_size=50) | st.none())
     headers += draw(st.lists(extra, max_size=3))
     partner = draw(st.sampled_from(["nla", "kvk"]))
-    return InboundRecord(Position(f"gkt.in.{partner}", 0, offset), draw(TIMESTAMPS), value, tuple(headers))
+    # Dated by the broker, or by the producer (TIMESTAMP_UNTRUSTED under the production rules below).
+    broker_time = draw(st.booleans())
+    position = Position(f"gkt.in.{partner}", 0, offset)
+    return InboundRecord(position, draw(TIMESTAMPS), value, tuple(headers), broker_time=broker_time)
 
 
 @st.composite
