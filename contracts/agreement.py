@@ -28,7 +28,7 @@ from pydantic import (
 
 from contracts.base import OptionalFields
 from contracts.fields import IndicatorCode, Oordeel
-from contracts.keys import PublicKey, import_public_key
+from contracts.keys import PublicKey, import_public_key, public_key_der
 from contracts.types import KeyId, PartnerId
 
 _PARTNER = r"^[a-z][a-z0-9-]{1,30}$"
@@ -85,6 +85,11 @@ class AgreementKey(StrictModel):
     @functools.cached_property
     def key(self) -> PublicKey:
         return import_public_key(self.public_key, self.alg, self.kid)
+
+    @functools.cached_property
+    def fingerprint(self) -> bytes:
+        """The key itself, however its PEM is spelled (DER SubjectPublicKeyInfo): to find one key listed twice."""
+        return public_key_der(self.public_key)
 
     def valid_at(self, moment: datetime) -> bool:
         """A key counts from not_before until the earlier of not_after and revoked_at."""

@@ -22,6 +22,9 @@ def load_definition(path: Path, parse: Callable[[bytes], T]) -> T:
         raise DefinitionError(f"{path}: not UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{path}: not valid TOML ({exc})") from exc
+    except RecursionError:
+        # tomllib and pydantic recurse per level: x = [[[[…]]]] must be one line, not a 3,000-line traceback.
+        raise DefinitionError(f"{path}: nested too deeply to be a definition file") from None
     except ValidationError as exc:
         error = exc.errors(include_input=False)[0]
         field = ".".join(str(part) for part in error["loc"]) or "(top level)"

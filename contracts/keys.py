@@ -35,3 +35,10 @@ def import_public_key(pem: str, alg: str, kid: str) -> PublicKey:
     if alg == "ES256" and key.curve_name != "P-256":  # type: ignore[union-attr]
         raise ValueError("ES256 keys must be on curve P-256")
     return key
+
+
+def public_key_der(pem: str) -> bytes:
+    """A PEM public key as DER SubjectPublicKeyInfo: one spelling of one key (line breaks, headers aside)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
+
+    return load_pem_public_key(pem.encode("ascii")).public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)

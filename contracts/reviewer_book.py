@@ -51,6 +51,15 @@ class ReviewerVersion(StrictModel):
         kids = [r.kid for r in self.reviewers]
         if len(set(kids)) != len(kids):
             raise ValueError("two reviewer keys share one kid")
+        # One person with one private key must not count as two reviewers (four eyes, spec/review.md).
+        holder: dict[bytes, int] = {}
+        for index, reviewer in enumerate(self.reviewers):
+            first = holder.setdefault(reviewer.fingerprint, index)
+            if self.reviewers[first].id != reviewer.id:
+                raise ValueError(
+                    f"reviewers[{first}] ({self.reviewers[first].id}, kid {self.reviewers[first].kid}) and"
+                    f" reviewers[{index}] ({reviewer.id}, kid {reviewer.kid}) hold the same public key"
+                )
         return self
 
     @property
@@ -119,3 +128,14 @@ def _load_file(path: Path, *, archived: bool = False) -> ReviewerVersion:
     if not archived and path.stem != version.version:
         raise DefinitionError(f"{path}: version: {version.version!r} does not match file name {path.stem!r}")
     return version
+
+
+def shared_keys(book: ReviewerBook, others: dict[str, bytes]) -> list[str]:
+    """Each reviewer key that is also one of ``others`` (a label for each: a partner's key, the gateway's)."""
+    clashes = []
+    for version in book:
+        for reviewer in version.reviewers:
+            for label, fingerprint in others.items():
+                if reviewer.fingerprint == fingerprint:
+                    clashes.append(f"reviewers {version.version}: {reviewer.id} (kid {reviewer.kid}) is {label}")
+    return clashes

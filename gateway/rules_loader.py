@@ -12,7 +12,7 @@ from pathlib import Path
 from contracts.agreement_book import AgreementBook
 from contracts.errors import DefinitionError
 from contracts.registry import ContractRegistry
-from contracts.reviewer_book import ReviewerBook
+from contracts.reviewer_book import ReviewerBook, shared_keys
 from gateway.errors import ConfigError
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
@@ -38,13 +38,26 @@ def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> R
         contracts = ContractRegistry.discover(settings.contracts_dir)
         if reference is None:
             reference = load_reference(settings.reference) if settings.reference else ReferenceTable()
+        agreements = AgreementBook.load(settings.agreements, contracts)
+        reviewers = ReviewerBook.load(settings.reviewers)
+    partner_keys = {
+        f"a key of partner {a.partner} (agreement {a.version}, kid {k.kid})": k.fingerprint
+        for a in agreements
+        for k in a.keys
+    }
+    if clashes := shared_keys(reviewers, partner_keys):
+        # A person holding a partner's key must not also count as a reviewer of its reports (spec/review.md).
+        raise ConfigError(
+            f"{settings.reviewers}: {clashes[0]}" + (f" (and {len(clashes) - 1} more)" if clashes[1:] else "")
+        )
+    with config_errors():
         return Rules(
             contracts=contracts,
-            agreements=AgreementBook.load(settings.agreements, contracts),
+            agreements=agreements,
             policies=PolicyBook.load(settings.policies),
             reference=reference,
             topics=Topics(settings.topic_prefix),
-            reviewers=ReviewerBook.load(settings.reviewers),
+            reviewers=reviewers,
             allow_test_oins=settings.allow_test_oins,
             trust_producer_time=settings.trust_producer_time,
         )
@@ -67,7 +80,12 @@ def load_signer(settings: Settings) -> Signer:
             "setting signing_key (GKT_SIGNING_KEY): the gateway needs its Ed25519 private key "
             "(make one with: gkt keys new --kid gkt-gateway-1 --out keys/)"
         )
-    return Signer.from_pem_file(settings.signing_key, settings.signing_kid)
+    signer = Signer.from_pem_file(settings.signing_key, settings.signing_kid)
+    with config_errors():
+        reviewers = ReviewerBook.load(settings.reviewers)
+    if clashes := shared_keys(reviewers, {"the gateway's signing key": signer.public_der}):
+        raise ConfigError(f"{settings.reviewers}: {clashes[0]}: the gateway's key must be no reviewer's")
+    return signer
 
 
 def load_keyset(settings: Settings) -> KeySet:

@@ -114,6 +114,8 @@ def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
         raise ConfigError(f"setting {name} (GKT_{name.upper()}): {error['msg']}") from exc
     except ValueError as exc:  # a TOML file that does not parse
         raise ConfigError(f"{config_file}: {exc}") from exc
+    except RecursionError:  # x = [[[[…]]]]: one line, not a traceback of thousands
+        raise ConfigError(f"{config_file}: nested too deeply to be a config file") from None
     finally:
         _config_file.reset(token)
 

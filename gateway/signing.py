@@ -23,7 +23,7 @@ from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import OKPKey
 
 from contracts.jsonio import strict_loads
-from contracts.keys import Algorithm, PublicKey, key_class
+from contracts.keys import Algorithm, PublicKey, key_class, public_key_der
 from gateway.errors import ConfigError
 from gateway.types import KeyId
 
@@ -207,6 +207,11 @@ class Signer:
 
     def public_pem(self) -> bytes:
         return bytes(self.key.as_pem(private=False))
+
+    @property
+    def public_der(self) -> bytes:
+        """The public key as DER SubjectPublicKeyInfo: to compare with keys listed elsewhere."""
+        return public_key_der(self.public_pem().decode("ascii"))
 
 
 def load_private_key(path: Path, kid: str) -> tuple[PublicKey, Algorithm]:

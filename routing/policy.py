@@ -269,6 +269,8 @@ def _load_policy(path: Path) -> Policy:
         return Policy.from_toml(path.read_bytes())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RoutingDataError(f"{path}: cannot read policy ({exc})") from exc
+    except RecursionError:
+        raise RoutingDataError(f"{path}: nested too deeply to be a policy file") from None
     except ValidationError as exc:
         error = exc.errors(include_input=False)[0]
         field = ".".join(str(p) for p in error["loc"])

@@ -40,8 +40,9 @@ topic bd.detectie.go
 topic bd.ht.kwaliteitsgesprek
 topic bd.ht.registratie
 topic gkt.quarantine --config retention.ms=2592000000
-# Reviewers' signed verdicts: decided and replayed like inbound records, kept as long as the audit log.
-topic gkt.review --config retention.ms=-1 --config retention.bytes=-1 --config message.timestamp.type=LogAppendTime
+# Reviewers' signed verdicts: decided and replayed like inbound records, kept as long as the audit log; one
+# partition, so one gateway process sees every verdict on an item, in order (the gateway refuses more).
+PARTITIONS=1 topic gkt.review --config retention.ms=-1 --config retention.bytes=-1 --config message.timestamp.type=LogAppendTime
 topic gkt.deadletter --config retention.ms=2592000000
 topic gkt.audit --config retention.ms=-1 --config retention.bytes=-1 --config min.insync.replicas=1
 topic bd.ref.opdrachtgevers --config cleanup.policy=compact

@@ -34,7 +34,8 @@ def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[st
     specs += [
         TopicSpec(topics.quarantine, partitions, {}),
         # Verdicts are replayed like inbound records, for as long as the audit log lives.
-        TopicSpec(topics.review, partitions, _FOREVER | _BROKER_TIME),
+        # One partition: one process sees every verdict on an item, in order (spec/wire.md, review.md).
+        TopicSpec(topics.review, 1, _FOREVER | _BROKER_TIME),
         TopicSpec(topics.deadletter, 1, {}),
         # The audit log is never deleted: auditors answer questions years later.
         TopicSpec(topics.audit, partitions, dict(_FOREVER)),
@@ -107,4 +108,28 @@ def broker_time_refusal(types: dict[str, str | None]) -> str | None:
         f"{TIMESTAMP_TYPE} must be {LOG_APPEND_TIME} on the topics the gateway decides, so that no sender chooses the"
         f" time its record is judged at (spec/wire.md, broker time): {named}; set it with kafka-configs --alter"
         f" --entity-type topics --entity-name TOPIC --add-config {TIMESTAMP_TYPE}={LOG_APPEND_TIME}"
+    )
+
+
+async def partition_count(bootstrap: str, topic: str, **client: Any) -> int:
+    """How many partitions ``topic`` has (0 when it does not exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="gkt-admin", **client)
+    try:
+        await admin.start()
+        described = await admin.describe_topics([topic])
+    except KafkaError as exc:
+        raise BrokerError(f"cannot describe {topic} on {bootstrap}: {exc}") from exc
+    finally:
+        await admin.close()
+    return sum(len(t["partitions"]) for t in described if t["topic"] == topic and not t.get("error_code"))
+
+
+def review_partitions_refusal(topic: str, partitions: int) -> str | None:
+    """Why the gateway must not start on a ``gkt.review`` of this many partitions, or None."""
+    if partitions <= 1:
+        return None
+    return (
+        f"{topic} has {partitions} partitions; it must have exactly one, so that one process sees every verdict on"
+        " an item, in order (spec/wire.md): recreate it with one partition (its verdicts are decided and audited"
+        " already; replay reads them from gkt.audit's positions)"
     )

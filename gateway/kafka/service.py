@@ -33,7 +33,14 @@ from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead
 from gateway.errors import BrokerError, ConfigError
 from gateway.inbound import InboundRecord
-from gateway.kafka.admin import broker_time_refusal, ensure_topics, timestamp_types, topic_specs
+from gateway.kafka.admin import (
+    broker_time_refusal,
+    ensure_topics,
+    partition_count,
+    review_partitions_refusal,
+    timestamp_types,
+    topic_specs,
+)
 from gateway.kafka.blocked import BLOCKED
 from gateway.kafka.commits import HeldCommits, Offsets
 from gateway.kafka.consumers import new_consumer
@@ -193,6 +200,9 @@ class GatewayService:
             specs = topic_specs(topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
             await ensure_topics(self.bootstrap, specs, self.settings.replication_factor, **self.client)
         refusal = broker_time_refusal(await timestamp_types(self.bootstrap, self.inbound_topics, **self.client))
+        if refusal is None:
+            review = topics.review
+            refusal = review_partitions_refusal(review, await partition_count(self.bootstrap, review, **self.client))
         if refusal is not None:
             raise ConfigError(refusal)
         producer = new_producer(self.bootstrap, idempotent=self.settings.idempotent_producer, **self.client)

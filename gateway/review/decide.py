@@ -38,6 +38,7 @@ class VerdictDecision:
     item: Item | None = None  # the open item the verdict is about
     named_item: str | None = None  # the item id it names: masked unless the audit log knows that item (G7)
     report: Decision | None = None  # the held report decided again (recheck, or the second release)
+    verified: bool = False  # the reviewer's signature verified: only then is the claimed reviewer recorded
 
     @property
     def position(self) -> Position:
@@ -45,9 +46,10 @@ class VerdictDecision:
 
     @property
     def reviewer(self) -> str | None:
-        """The reviewer's id when the reviewers file knows it; the sender's word is not recorded (G7)."""
-        verdict, version = self.verdict, self.reviewers
-        return verdict.reviewer if verdict and version and version.knows(verdict.reviewer) else None
+        """The reviewer's id once their signature verified; before that it is the sender's word, and recording
+        it would pin an attempt on the person named (spec/review.md)."""
+        verdict = self.verdict
+        return verdict.reviewer if verdict is not None and self.verified else None
 
     def fail(self, code: ReasonCode, detail: str) -> "VerdictDecision":
         self.outcome, self.reasons = Outcome.REJECTED, [Reason(code, None, detail)]
@@ -76,6 +78,11 @@ def decide_verdict(
         why = f"the item was {closed.value} before" if closed else "no report is held under this item id"
         return decision.fail(ReasonCode.ITEM_NOT_OPEN, why)
     decision.item = item
+    held_since = item.received
+    if held_since is not None and record.received_at < held_since:
+        return decision.fail(
+            ReasonCode.VERDICT_INVALID, "dated before the item: the verdict was received before the report"
+        )
     if verdict.event_digest != item.digest:
         return decision.fail(ReasonCode.ITEM_NOT_OPEN, "event_digest is not the digest of the held report")
     given = state.given(item.position)
@@ -125,6 +132,10 @@ def _authentic(decision: VerdictDecision, rules: Rules) -> bool:
     except VerdictFormatError as exc:
         decision.fail(ReasonCode.VERDICT_INVALID, str(exc))
         return False
+    if record.key != str(verdict.item).encode():
+        # One partition, keyed by item: every verdict on an item reaches one process, in order (wire.md).
+        decision.fail(ReasonCode.VERDICT_INVALID, "key is not the item: the record's Kafka key must be the item id")
+        return False
     version = decision.reviewers = rules.reviewers.in_force(record.received_at)
     if version is None:
         decision.fail(ReasonCode.VERDICT_INVALID, "no reviewers version is in force at the time of receipt")
@@ -156,5 +167,6 @@ def _authentic(decision: VerdictDecision, rules: Rules) -> bool:
     elif not verify_detached(presented.token, record.value or b"", key.key, key.alg, header):
         decision.fail(ReasonCode.VERDICT_INVALID, "the signature does not verify")
     else:
+        decision.verified = True
         return True
     return False

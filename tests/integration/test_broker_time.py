@@ -79,3 +79,16 @@ async def test_the_gateway_refuses_to_start_on_an_inbound_topic_not_dated_by_the
     assert f"{inbound} (not set)" in message
     assert harness.topics.inbound(PartnerId("kvk")) not in message, "the topics made by the gateway are right"
     assert "\n" not in message
+
+
+async def test_the_gateway_refuses_to_start_when_gkt_review_has_more_than_one_partition(
+    kafka: str, prefix: str
+) -> None:
+    """One partition puts every verdict on an item before one process, in order (spec/wire.md, review.md)."""
+    harness = Harness(kafka, prefix, trust_producer_time=True)
+    await ensure_topics(kafka, [TopicSpec(harness.topics.review, 2, {"message.timestamp.type": "LogAppendTime"})])
+    await harness.setup()
+    with pytest.raises(ConfigError) as refused:
+        async with harness.gateway():
+            await asyncio.sleep(0)
+    assert str(refused.value).startswith(f"{harness.topics.review} has 2 partitions; it must have exactly one")

@@ -18,7 +18,8 @@ DESTINATIONS = RULES.policies.destinations()
 
 
 def topics_created() -> dict[str, str]:
-    return {m.group(1): m.group(2) for m in re.finditer(r"^topic (\S+)(.*)$", PROVISION, re.M)}
+    found = re.finditer(r"^(\S+=\S+ )?topic (\S+)(.*)$", PROVISION, re.M)
+    return {m.group(2): (m.group(1) or "") + m.group(3) for m in found}
 
 
 def acls() -> set[tuple[str, str, str, str]]:
@@ -56,6 +57,11 @@ def test_topic_configs() -> None:
     assert "retention.ms=-1" in created[TOPICS.review]  # verdicts are replayed as long as the audit log lives
     for partner in PARTNERS:
         assert "message.timestamp.type=LogAppendTime" in created[TOPICS.inbound(partner)]
+    # Verdicts: dated by the broker, on one partition (spec/wire.md); the gateway may read their configuration.
+    assert "message.timestamp.type=LogAppendTime" in created[TOPICS.review]
+    assert created[TOPICS.review].startswith("PARTITIONS=1 ")
+    assert ("DescribeConfigs", "topic", TOPICS.review) in by("gateway")
+    assert ("DescribeConfigs", "topic", "gkt.in.*") in by("gateway")
 
 
 @pytest.mark.parametrize("partner", PARTNERS)

@@ -73,6 +73,7 @@ class Desk:
         grounds: str | None = GROUNDS,
         at: datetime = LATER,
         broker_time: bool = True,
+        key: bytes | None = None,
     ) -> tuple[dict[str, Any], BatchResult]:
         value = s.verdict(item or str(held.position), digest or held.digest, kind, reviewer, at, grounds)
         header = signature if signature is not None else s.sign_verdict(value, reviewer)
@@ -81,7 +82,7 @@ class Desk:
             int(at.timestamp() * 1000),
             value,
             ((SIGNATURE_HEADER, header),),
-            key=str(held.position).encode(),
+            key=key if key is not None else (item or str(held.position)).encode(),
             broker_time=broker_time,
         )
         self._review_offset += 1
@@ -253,6 +254,44 @@ def test_a_verdict_dated_by_its_producer_is_refused_unless_trusted(tmp_path: Pat
     assert taken["outcome"] == "pending"
 
 
+def test_a_verdict_keyed_by_anything_but_its_item_is_invalid() -> None:
+    """One partition keyed by item puts every verdict on an item in one process, in order (spec/review.md)."""
+    desk = Desk()
+    held = desk.hold(kvk_under_review())
+    for key in (b"", b"gkt.in.kvk/0/1", str(held.position).encode() + b" "):
+        record, result = desk.verdict(held, "release", "r-0001", key=key)
+        assert [(r["code"]) for r in record["reasons"]] == ["VERDICT_INVALID"]
+        assert record["review"]["reviewer"] is None, "nothing verified: no reviewer named"
+        assert result.verdicts[0].reasons[0].detail.startswith("key is not the item")
+    taken, _ = desk.verdict(held, "release", "r-0001")
+    assert taken["outcome"] == "pending"
+
+
+def test_a_verdict_received_before_its_report_is_invalid() -> None:
+    desk = Desk()
+    held = desk.hold(kvk_under_review())  # received at PILOT
+    early, result = desk.verdict(held, "release", "r-0001", at=PILOT - timedelta(minutes=1))
+    assert [r["code"] for r in early["reasons"]] == ["VERDICT_INVALID"]
+    assert result.verdicts[0].reasons[0].detail.startswith("dated before the item")
+    taken, _ = desk.verdict(held, "release", "r-0001", at=PILOT)
+    assert taken["outcome"] == "pending"
+
+
+def test_a_refused_verdict_names_no_reviewer_unless_their_signature_verified() -> None:
+    """The claimed id is the sender's word: recording it would pin an attempt on the person named."""
+    desk = Desk()
+    held = desk.hold(kvk_under_review())
+    value = s.verdict(str(held.position), held.digest, "release", "r-0002", LATER, GROUNDS)
+    forged, _ = desk.verdict(held, "release", "r-0002", signature=s.sign_verdict(value, "r-0001"))
+    assert forged["outcome"] == "rejected"
+    assert forged["review"]["reviewer"] is None
+    taken, _ = desk.verdict(held, "release", "r-0002")
+    assert taken["review"]["reviewer"] == "r-0002"
+    repeated, _ = desk.verdict(held, "discard", "r-0002")
+    assert [r["code"] for r in repeated["reasons"]] == ["VERDICT_REPEATED"]
+    assert repeated["review"]["reviewer"] == "r-0002", "verified, so named even though refused"
+
+
 def test_test_reviewers_count_only_with_allow_test_oins() -> None:
     desk = Desk(dataclasses.replace(make_rules(), allow_test_oins=False))
     held = kvk_under_review()
@@ -262,6 +301,7 @@ def test_test_reviewers_count_only_with_allow_test_oins() -> None:
         int(LATER.timestamp() * 1000),
         value,
         ((SIGNATURE_HEADER, s.sign_verdict(value, "r-0001")),),
+        key=str(held.position).encode(),
     )
     decision = desk.processor.process(
         [record], {record.position.chain: ChainHead.empty(record.position.chain)}
