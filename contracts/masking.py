@@ -82,3 +82,8 @@ def pointer(*parts: str | int) -> str:
             break
         kept += "/" + item
     return kept + "/…"
+
+
+def masked_or_none(text: str | None, limit: int = 128) -> str | None:
+    """``masked(text)`` for a text the sender chose that may be absent (an event id before authentication)."""
+    return None if text is None else masked(text, limit)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from contracts.jsonio import SAFE_INTEGER, canonical, canonical_unchecked, dumps, sha256_digest, utc_iso
+from contracts.masking import masked_or_none
 from gateway import __version__
 from gateway.decision import Decision
 from gateway.inbound import InboundRecord
@@ -97,8 +98,10 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> A
     return {
         **_placed(record, head, decided_at),  # type: ignore[typeddict-item]  # reports leave the NotRequired "review" out
         "event": {
-            "id": read.id,
-            "source": read.source,
+            # Until the signature verified, id and source are the sender's word (``BSN-123456782.Jansen`` is a
+            # valid id): kept masked, as an unknown kid is (G7). The partner's receipt keeps them as sent.
+            "id": read.id if decision.authenticated else masked_or_none(read.id),
+            "source": read.source if decision.authenticated else masked_or_none(read.source),
             "type": attr("type"),
             "dataschema": attr("dataschema"),
             "digest": record.digest,

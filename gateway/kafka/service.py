@@ -23,14 +23,17 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from contracts.jsonio import strict_loads
+from contracts.masking import masked_or_none
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead
+from gateway.decision import Decision
 from gateway.errors import BrokerError, ConfigError
 from gateway.inbound import InboundRecord
 from gateway.kafka.admin import (
@@ -126,6 +129,21 @@ class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
             "partitions_assigned",
             partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in assigned),
         )
+
+
+def decided_fields(decision: Decision) -> dict[str, Any]:
+    """The one log line of a decision: position, event id, partner, stage, outcome, codes; never content.
+
+    The event id is the sender's word until the signature verified: masked then, as in the audit record (G7).
+    """
+    return {
+        "inbound": str(decision.position),
+        "event_id": decision.read.id if decision.authenticated else masked_or_none(decision.read.id),
+        "partner": decision.partner or "unknown",
+        "stage": decision.stage.value if decision.stage else None,
+        "outcome": decision.outcome.value,
+        "reasons": [r.code.value for r in decision.reasons],
+    }
 
 
 class GatewayService:
@@ -416,15 +434,7 @@ class GatewayService:
             for reason in decision.reasons:
                 reasons[partner, reason.code.value] += 1
             if detailed:
-                log.info(
-                    "decided",
-                    inbound=str(decision.position),
-                    event_id=decision.read.id,
-                    partner=partner,
-                    stage=decision.stage.value if decision.stage else None,
-                    outcome=decision.outcome.value,
-                    reasons=[r.code.value for r in decision.reasons],
-                )
+                log.info("decided", **decided_fields(decision))
         for verdict in result.verdicts:
             outcomes["review", verdict.outcome.value] += 1
             for reason in verdict.reasons:
