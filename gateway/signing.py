@@ -24,7 +24,7 @@ from joserfc.jwk import OKPKey
 
 from contracts.jsonio import strict_loads
 from contracts.keys import Algorithm, PublicKey, key_class, public_key_der
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, UsageError
 from gateway.types import KeyId
 
 # The spec fixes the JWS alg name "EdDSA"; RFC 9864 prefers "Ed25519" and joserfc
@@ -215,11 +215,12 @@ class Signer:
 
 
 def load_private_key(path: Path, kid: str) -> tuple[PublicKey, Algorithm]:
-    """A partner's private key from PEM, with the alg its type implies (Ed25519, P-256, RSA)."""
+    """A partner's or reviewer's private key from PEM (``--key``), with the alg its type implies (Ed25519, P-256,
+    RSA); a file that is not one is a usage error (exit 2)."""
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read key ({exc.strerror})") from exc
+        raise UsageError(f"--key {path}: cannot read it ({exc.strerror})") from exc
     algs: tuple[Algorithm, ...] = ("EdDSA", "ES256", "PS256")
     for alg in algs:
         try:
@@ -228,4 +229,4 @@ def load_private_key(path: Path, kid: str) -> tuple[PublicKey, Algorithm]:
             continue
         if key.is_private:
             return key, alg
-    raise ConfigError(f"{path}: not an Ed25519, P-256 or RSA private key in PEM form")
+    raise UsageError(f"--key {path}: not an Ed25519, P-256 or RSA private key in PEM form")

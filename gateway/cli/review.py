@@ -260,10 +260,10 @@ def _verdict(
         raise UsageError(f"--grounds is required for {kind}: say why, 1 to {MAX_GROUNDS} characters")
     if grounds is not None and not 1 <= len(grounds) <= MAX_GROUNDS:
         raise UsageError(f"--grounds must be 1 to {MAX_GROUNDS} characters")
+    private, alg = load_private_key(key, kid)  # a file that is no private key: exit 2, before Kafka is asked
     settings = _settings(config, bootstrap, topic_prefix)
     assert settings.bootstrap
     found = resolve(_state(settings), item)
-    private, alg = load_private_key(key, kid)
     verdict = Verdict(found.position, found.digest, VerdictKind(kind), grounds, reviewer, datetime.now(UTC))
     signature = sign_detached(dumps(verdict.as_json()), private, kid, alg)
     position, audit = asyncio.run(

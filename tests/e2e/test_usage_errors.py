@@ -84,3 +84,15 @@ def test_check_refuses_a_receipt_time_it_cannot_use(
     assert code == 2
     assert err.startswith(f"gkt: --received-at {received_at!r}: ")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("words", [["review", "release", "gkt.in.nla/0/1"], ["sign", "/etc/hostname"]])
+def test_a_key_file_that_is_no_private_key_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], words: list[str]
+) -> None:
+    extra = ["--reviewer", "r-0001", "--grounds", "g", "--bootstrap", "127.0.0.1:1"] if words[0] == "review" else []
+    code, err = run(monkeypatch, capsys, *words, "--key", "/etc/hostname", "--kid", "k-1", *extra)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "gkt: --key /etc/hostname: not an Ed25519, P-256 or RSA private key in PEM form"
+    ]
