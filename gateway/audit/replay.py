@@ -75,11 +75,16 @@ def is_verdict(record: Mapping[str, Any]) -> bool:
 
 
 def positions_named(audit: list[dict[str, Any]]) -> set[Position]:
-    """Every record replay needs: each decided record, and the held report each verdict is about."""
+    """Every record replay needs: each decided record, and the held report each verdict is about.
+
+    An item the log knows only masked (a verdict on an item that never existed) is no position: such a
+    verdict was refused, and is replayed as refused without looking anything up (spec/review.md).
+    """
     wanted = {position_of(record) for record in audit}
+    quarantined = {position_of(record) for record in audit if record.get("outcome") == "quarantined"}
     for record in audit:
         item = parse_item(str(record["review"].get("item"))) if is_verdict(record) else None
-        if item is not None:
+        if item is not None and item in quarantined:
             wanted.add(item)
     return wanted
 
@@ -156,7 +161,7 @@ class Replayer:
         """
         report = ReplayReport()
         reports = [r for r in self.audit if not is_verdict(r)]
-        verdicts = sorted((r for r in self.audit if is_verdict(r)), key=lambda r: (str(r["chain"]), int(r["seq"])))
+        verdicts = in_decided_order([r for r in self.audit if is_verdict(r)])
         state = ReviewState()
         for record in reports:
             state.apply(record)
@@ -166,16 +171,28 @@ class Replayer:
             if found is None:
                 report.unavailable += 1
             else:
-                decision = self.decide(record, found, reports=inbound, state=state)
+                try:
+                    decision = self.decide(record, found, reports=inbound, state=state)
+                    differences = [] if isinstance(decision, str) else list(compare(record, decision))
+                except Exception as exc:  # one record that cannot be replayed never stops the replay of the rest
+                    decision = f"could not be replayed ({type(exc).__name__}): a fault of replay, reported as one"
                 if isinstance(decision, str):
                     report.unverifiable.append(f"{record['chain']} seq {record['seq']}: {decision}")
                 else:
-                    differences = list(compare(record, decision))
                     report.differences += differences
                     report.identical += not differences
             if is_verdict(record):
                 state.apply(record)  # what the gateway decided then is what the next verdict met
         return report
+
+
+def in_decided_order(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Verdicts in the order the gateway decided them: ``gkt.review`` has one partition, so one chain, in ``seq``
+    order (never by clock). A log from before that rule (several review chains) interleaves them by ``decided_at``,
+    each chain still in ``seq`` order."""
+    if len({str(r.get("chain")) for r in verdicts}) <= 1:
+        return sorted(verdicts, key=lambda r: int(r.get("seq", 0)))
+    return sorted(verdicts, key=lambda r: (str(r.get("decided_at")), str(r.get("chain")), int(r.get("seq", 0))))
 
 
 def compare(record: dict[str, Any], decision: Decision | VerdictDecision) -> Iterable[Difference]:

@@ -44,9 +44,11 @@ class Desk:
         self.heads: dict[ChainId, ChainHead] = {}
         self.reports: dict[Position, InboundRecord] = {}
         self.audit: list[dict[str, Any]] = []
+        self.records: dict[Position, InboundRecord] = {}  # everything decided, as replay reads it back
         self._review_offset = 0
 
     def run(self, record: InboundRecord) -> BatchResult:
+        self.records[record.position] = record
         self.heads.setdefault(record.position.chain, ChainHead.empty(record.position.chain))
         wanted = self.processor.held_reports([record])
         result = self.processor.process([record], self.heads, {p: self.reports[p] for p in wanted if p in self.reports})
