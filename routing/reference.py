@@ -7,6 +7,7 @@ return every version of a key (tansu never compacts), so the last one wins.
 
 import bisect
 import functools
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -88,21 +89,60 @@ class ReferenceTable:
 
     @classmethod
     def from_jsonl(cls, path: Path) -> "ReferenceTable":
-        """Load a JSON Lines file; every line must be a valid record (fails naming the line)."""
+        """Load a JSON Lines file; every line must be a valid record (fails naming the line and why)."""
         table = cls()
-        try:
-            lines = path.read_bytes().splitlines()
-        except OSError as exc:
-            raise RoutingDataError(f"{path}: cannot read reference data ({exc.strerror})") from exc
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = ReferenceRecord.model_validate(strict_loads(line))
-            except (ValueError, ValidationError) as exc:
-                raise RoutingDataError(f"{path}:{number}: not a valid reference record") from exc
+        for _number, record in checked_records(path):
             table._records[record.kvkNummer] = record
         return table
+
+
+_LOW_64 = (1 << 64) - 1
+
+
+def checked_records(path: Path) -> Iterator[tuple[int, ReferenceRecord]]:
+    """``(line number, record)`` of every non-blank line of a JSON Lines file, read as a stream.
+
+    A line that is no valid record, or a ``kvkNummer`` a line before gave other content, raises
+    ``RoutingDataError`` naming the line, the field and why, never a value. A line repeating an earlier
+    one exactly is yielded again (publishing it twice changes nothing on a compacted topic). Memory is
+    bounded by the number of distinct clients, at two machine integers each.
+    """
+    first: dict[int, int] = {}  # kvkNummer -> its first line << 64 | a 64-bit digest of the record's content
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                record = _record_on_line(path, number, raw)
+                content = int.from_bytes(
+                    hashlib.blake2b(canonical(record.model_dump(mode="json")), digest_size=8).digest()
+                )
+                earlier = first.setdefault(int(record.kvkNummer), number << 64 | content)
+                if earlier & _LOW_64 != content:
+                    raise RoutingDataError(
+                        f"{path}:{number}: kvkNummer is on line {earlier >> 64} too, with other content:"
+                        " one record per client (which one is meant?)"
+                    )
+                yield number, record
+    except OSError as exc:
+        raise RoutingDataError(f"{path}: cannot read reference data ({exc.strerror})") from exc
+
+
+def _record_on_line(path: Path, number: int, raw: bytes) -> ReferenceRecord:
+    try:
+        return ReferenceRecord.model_validate(strict_loads(raw.rstrip(b"\r\n")))
+    except ValidationError as exc:
+        error = exc.errors(include_input=False)[0]
+        field = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        why = f"{field}: {message}" if field else "not one JSON object"
+        raise RoutingDataError(f"{path}:{number}: not a valid reference record: {why}") from None
+    except UnicodeDecodeError:
+        raise RoutingDataError(f"{path}:{number}: not a valid reference record: not UTF-8") from None
+    except ValueError:
+        raise RoutingDataError(
+            f"{path}:{number}: not a valid reference record: not one JSON object (I-JSON, no repeated names)"
+        ) from None
 
 
 def _parse(value: bytes | None) -> ReferenceRecord | None:

@@ -17,6 +17,7 @@ from gateway.cli.options import Bootstrap, Config, TopicPrefix
 from gateway.cli.options import settings as settings_for
 from gateway.errors import UsageError
 
+_CHUNK = 5_000  # records per acknowledged write of gkt reference load
 reference_app = typer.Typer(help="Reference data about clients (bd.ref.opdrachtgevers).", no_args_is_help=True)
 
 
@@ -36,31 +37,38 @@ def load(
     from gateway.kafka.security import client_options
     from gateway.kafka.writer import Writer, new_producer
     from gateway.outputs import OutMessage
-    from gateway.rules_loader import load_reference
+    from gateway.rules_loader import config_errors
     from gateway.topics import Topics
+    from routing.reference import checked_records
 
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the reference topic lives on the Kafka the gateway follows")
     if not file.is_file():
         raise UsageError(f"{file}: no such file")
-    table = load_reference(file)  # every line checked first: a ConfigError names the line
+    with config_errors():  # the first pass checks every line; a ConfigError names the line and why
+        lines = sum(1 for _ in checked_records(file))
     topic = Topics(settings.topic_prefix).reference
-    messages = [
-        OutMessage(topic, record.kvkNummer.encode(), dumps(record.model_dump(mode="json", exclude_none=True)))
-        for record in table
-    ]
 
     async def publish() -> None:
+        """The second pass: the same stream, written a chunk at a time (memory stays bounded, 26 MB or 1 GB)."""
         producer = new_producer(settings.bootstrap or "", **client_options(settings))
         await producer.start()
         try:
-            await Writer(producer).write(messages)
+            writer, chunk = Writer(producer), []
+            for _number, record in checked_records(file):
+                value = dumps(record.model_dump(mode="json", exclude_none=True))
+                chunk.append(OutMessage(topic, record.kvkNummer.encode(), value))
+                if len(chunk) == _CHUNK:
+                    await writer.write(chunk)
+                    chunk = []
+            await writer.write(chunk)
         finally:
             await producer.stop()
 
-    asyncio.run(publish())
-    typer.echo(f"loaded {len(messages)} clients into {topic}")
+    with config_errors():
+        asyncio.run(publish())
+    typer.echo(f"loaded {lines} records into {topic}")
 
 
 @reference_app.command("show")

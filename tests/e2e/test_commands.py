@@ -257,12 +257,14 @@ def test_reference_load_checks_every_line_then_publishes_and_show_reads_it(
     bad.write_text(good_line + "\n" + '{"kvkNummer": "1"}\n')
     refused = gkt("reference", "load", str(bad), *where)
     assert refused.returncode == 1
-    assert refused.stderr.strip().splitlines() == [f"gkt: {bad}:2: not a valid reference record"]
+    assert refused.stderr.strip().splitlines() == [
+        f"gkt: {bad}:2: not a valid reference record: kvkNummer: not a valid KVK-nummer (8 digits)"
+    ]
     assert gkt("reference", "show", "81234567", *where).returncode == 1  # nothing of the bad file was published
 
     loaded = gkt("reference", "load", str(s.REFERENCE_FILE), *where)
     assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.strip() == f"loaded 6 clients into {prefix}bd.ref.opdrachtgevers"
+    assert loaded.stdout.strip() == f"loaded 6 records into {prefix}bd.ref.opdrachtgevers"
     shown = gkt("reference", "show", s.KNOWN_CLIENT_HT, *where)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == {

@@ -2,13 +2,14 @@
 
 import hashlib
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from gateway.demo import samples as s
 from routing.errors import RoutingDataError
-from routing.reference import ReferenceTable
+from routing.reference import ReferenceTable, checked_records
 
 
 def record(kvk: str = "12345678", segment: str = "mkb") -> bytes:
@@ -84,3 +85,50 @@ def test_ht_level_is_one_of_three_or_null_and_leaves_old_digests_alone() -> None
         ).hexdigest()
     )
     assert table.get("12345678").digest == old.get("12345678").digest == before  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (b'{"kvkNummer": "1"}', "kvkNummer: not a valid KVK-nummer (8 digits)"),
+        (b"[1, 2]", "not one JSON object"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b'{"kvkNummer": "12345678", "segment": "mkb", "horizontaalToezichtLoonheffingen": "ja"}',
+         "horizontaalToezichtLoonheffingen: Input should be a valid boolean"),
+    ],
+)  # fmt: skip
+def test_every_refused_line_says_why_without_its_value(tmp_path: Path, line: bytes, why: str) -> None:
+    path = tmp_path / "ref.jsonl"
+    path.write_bytes(record() + b"\n" + line + b"\n")
+    with pytest.raises(RoutingDataError) as refused:
+        ReferenceTable.from_jsonl(path)
+    assert str(refused.value) == f"{path}:2: not a valid reference record: {why}"
+
+
+def test_one_client_on_two_lines_with_other_content_names_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "ref.jsonl"
+    other = json.dumps({**json.loads(record()), "segment": "go"}).encode()
+    path.write_bytes(b"\n".join([record(), record(), b"", other]) + b"\n")  # an exact repeat is fine
+    with pytest.raises(RoutingDataError) as refused:
+        ReferenceTable.from_jsonl(path)
+    assert str(refused.value).startswith(f"{path}:4: kvkNummer is on line 1 too, with other content")
+
+
+def test_checking_a_file_streams_it(tmp_path: Path) -> None:
+    """gkt reference load checks a file of any size in bounded memory: two integers a client, not the file."""
+    path = tmp_path / "ref.jsonl"
+    clients = 40_000
+    with path.open("wb") as handle:
+        for n in range(clients):
+            kvk = f"{10_000_000 + n}"
+            handle.write(
+                b'{"kvkNummer": "%s", "segment": "mkb", "horizontaalToezichtLoonheffingen": false}\n' % kvk.encode()
+            )
+    tracemalloc.start()
+    try:
+        assert sum(1 for _ in checked_records(path)) == clients
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The file is 3.3 MB, its records held as a table ~40 MB: the check keeps ~170 bytes a client.
+    assert peak < 400 * clients, f"peak {peak / 1e6:.1f} MB for {clients} clients"
