@@ -71,9 +71,6 @@ class ReviewerVersion(StrictModel):
         """The key ``kid`` when it belongs to ``reviewer``; a kid of someone else is no key of theirs."""
         return next((r for r in self.reviewers if r.kid == kid and r.id == reviewer), None)
 
-    def knows(self, reviewer: str) -> bool:
-        return any(r.id == reviewer for r in self.reviewers)
-
     def name_of(self, reviewer: str) -> str | None:
         return next((r.name for r in self.reviewers if r.id == reviewer), None)
 

@@ -40,7 +40,6 @@ class _Pausable(Protocol):
 @dataclass(slots=True)
 class _Block:
     offset: int
-    error: str
     retry_at: float
 
 
@@ -68,7 +67,7 @@ class BlockedPartitions:
                 hint="the broker holds a record batch that cannot be decoded; see docs/operations.md",
             )
             PARTITION_BLOCKED.labels(topic, str(partition)).set(1)
-        self._blocks[key] = _Block(offset, type(error).__name__, self._clock() + self._retry_seconds)
+        self._blocks[key] = _Block(offset, self._clock() + self._retry_seconds)
 
     def hold(self, consumer: _Pausable) -> None:
         """Pause this consumer's blocked partitions; resume those due to try their batch again."""
