@@ -18,7 +18,7 @@ from gateway.review.state import Item, ReviewState
 from gateway.review.verdict import Verdict, VerdictFormatError, VerdictKind, read_verdict
 from gateway.signing import verify_detached
 from gateway.stages.authenticate import presented_signature
-from gateway.stages.read import UNTRUSTED_DETAIL
+from gateway.stages.read import untrusted_time
 from gateway.types import KeyId
 
 REVIEWERS_NEEDED = 2  # vier-ogenprincipe: release and discard need two different reviewers
@@ -121,8 +121,9 @@ def _decide_again(
 def _authentic(decision: VerdictDecision, rules: Rules) -> bool:
     """Step 1: dated by the broker, readable, and signed by a key of ``reviewer`` valid at that moment."""
     record = decision.record
-    if not (record.broker_time or rules.trust_producer_time):
-        decision.fail(ReasonCode.TIMESTAMP_UNTRUSTED, UNTRUSTED_DETAIL)
+    untrusted = untrusted_time(record, trust_producer_time=rules.trust_producer_time)
+    if untrusted is not None:
+        decision.fail(untrusted.code, untrusted.detail)
         return False
     if not record.dated:
         decision.fail(ReasonCode.VERDICT_INVALID, "the Kafka timestamp is outside 1970-9999: cannot be dated")

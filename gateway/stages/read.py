@@ -47,7 +47,7 @@ def _unreadable(detail: str) -> ReadResult:
     return ReadResult(None, [Reason(ReasonCode.EVENT_UNREADABLE, None, detail)])
 
 
-UNTRUSTED_DETAIL = (
+_UNTRUSTED_DETAIL = (
     "the record carries the producer's timestamp (CreateTime), not the broker's: every time rule is judged at"
     " broker time, so the topic must use message.timestamp.type=LogAppendTime"
 )
@@ -68,10 +68,20 @@ def read(
     the stage still runs, so the receipt carries the id when it can be read.
     """
     result = _read(record, allow_test_oins=allow_test_oins, max_bytes=max_bytes)
-    if record.broker_time or trust_producer_time:
+    untrusted = untrusted_time(record, trust_producer_time=trust_producer_time)
+    if untrusted is None:
         return result
-    untrusted = Reason(ReasonCode.TIMESTAMP_UNTRUSTED, None, UNTRUSTED_DETAIL)
     return ReadResult(None, [untrusted, *result.reasons], result.id, result.source, result.attributes)
+
+
+def untrusted_time(record: InboundRecord, *, trust_producer_time: bool) -> Reason | None:
+    """``TIMESTAMP_UNTRUSTED`` when ``record`` is dated by its producer and that is not trusted; else None.
+
+    The one rule for every record the gateway decides: reports here, verdicts in ``gateway.review.decide``.
+    """
+    if record.broker_time or trust_producer_time:
+        return None
+    return Reason(ReasonCode.TIMESTAMP_UNTRUSTED, None, _UNTRUSTED_DETAIL)
 
 
 def _read(record: InboundRecord, *, allow_test_oins: bool, max_bytes: int) -> ReadResult:
