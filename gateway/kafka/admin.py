@@ -80,48 +80,41 @@ async def ensure_topics(
         await admin.close()
 
 
-async def timestamp_types(bootstrap: str, topics: list[str], **client: Any) -> dict[str, str | None]:
-    """Each topic's ``message.timestamp.type`` as the broker describes it (None when it names none)."""
+async def start_refusal(bootstrap: str, decided: list[str], review: str, **client: Any) -> str | None:
+    """Why the gateway must not start on these topics, or None: one admin session at start.
+
+    Every topic it decides (``decided``, ``review`` among them) must be dated by the broker, and ``review`` must
+    have exactly one partition (spec/wire.md).
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="gkt-admin", **client)
     try:
         await admin.start()
-        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics])
+        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in decided])
+        described = await admin.describe_topics([review])
     except KafkaError as exc:
-        raise BrokerError(f"cannot read the configuration of {', '.join(topics)} on {bootstrap}: {exc}") from exc
+        raise BrokerError(f"cannot read the configuration of {', '.join(decided)} on {bootstrap}: {exc}") from exc
     finally:
         await admin.close()
-    found: dict[str, str | None] = dict.fromkeys(topics)
+    types: dict[str, str] = dict.fromkeys(decided, "the topic does not exist")
     for response in responses:
         for error_code, _message, _kind, name, entries, *_ in response.resources:
-            if error_code == 0 and name in found:
-                found[name] = next((str(entry[1]) for entry in entries if entry[0] == TIMESTAMP_TYPE), None)
-    return found
+            if error_code == 0 and name in types:
+                types[name] = next((str(entry[1]) for entry in entries if entry[0] == TIMESTAMP_TYPE), "not set")
+    partitions = sum(len(t["partitions"]) for t in described if t["topic"] == review and not t.get("error_code"))
+    return broker_time_refusal(types) or review_partitions_refusal(review, partitions)
 
 
-def broker_time_refusal(types: dict[str, str | None]) -> str | None:
+def broker_time_refusal(types: dict[str, str]) -> str | None:
     """Why the gateway must not start on these topics (not every one dated by the broker), or None."""
     wrong = sorted(name for name, kind in types.items() if kind != LOG_APPEND_TIME)
     if not wrong:
         return None
-    named = ", ".join(f"{name} ({types[name] or 'not set'})" for name in wrong)
+    named = ", ".join(f"{name} ({types[name]})" for name in wrong)
     return (
         f"{TIMESTAMP_TYPE} must be {LOG_APPEND_TIME} on the topics the gateway decides, so that no sender chooses the"
         f" time its record is judged at (spec/wire.md, broker time): {named}; set it with kafka-configs --alter"
         f" --entity-type topics --entity-name TOPIC --add-config {TIMESTAMP_TYPE}={LOG_APPEND_TIME}"
     )
-
-
-async def partition_count(bootstrap: str, topic: str, **client: Any) -> int:
-    """How many partitions ``topic`` has (0 when it does not exist)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="gkt-admin", **client)
-    try:
-        await admin.start()
-        described = await admin.describe_topics([topic])
-    except KafkaError as exc:
-        raise BrokerError(f"cannot describe {topic} on {bootstrap}: {exc}") from exc
-    finally:
-        await admin.close()
-    return sum(len(t["partitions"]) for t in described if t["topic"] == topic and not t.get("error_code"))
 
 
 def review_partitions_refusal(topic: str, partitions: int) -> str | None:

@@ -36,14 +36,7 @@ from gateway.audit.record import ChainHead
 from gateway.decision import Decision
 from gateway.errors import BrokerError, ConfigError
 from gateway.inbound import InboundRecord
-from gateway.kafka.admin import (
-    broker_time_refusal,
-    ensure_topics,
-    partition_count,
-    review_partitions_refusal,
-    timestamp_types,
-    topic_specs,
-)
+from gateway.kafka.admin import ensure_topics, start_refusal, topic_specs
 from gateway.kafka.blocked import BLOCKED
 from gateway.kafka.commits import HeldCommits, Offsets
 from gateway.kafka.consumers import new_consumer
@@ -217,10 +210,7 @@ class GatewayService:
             destinations = self.rules.policies.destinations()
             specs = topic_specs(topics, self.rules.agreements.partners(), destinations, self.settings.partitions)
             await ensure_topics(self.bootstrap, specs, self.settings.replication_factor, **self.client)
-        refusal = broker_time_refusal(await timestamp_types(self.bootstrap, self.inbound_topics, **self.client))
-        if refusal is None:
-            review = topics.review
-            refusal = review_partitions_refusal(review, await partition_count(self.bootstrap, review, **self.client))
+        refusal = await start_refusal(self.bootstrap, self.inbound_topics, topics.review, **self.client)
         if refusal is not None:
             raise ConfigError(refusal)
         producer = new_producer(self.bootstrap, idempotent=self.settings.idempotent_producer, **self.client)
