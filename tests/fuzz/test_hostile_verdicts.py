@@ -7,6 +7,7 @@ output encodes and stays bounded, at most one release happens, and nothing of
 the grounds or of a name the sender chose reaches the audit log or a log line.
 """
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from tests.fuzz.conftest import count
 from tests.fuzz.test_hostile_batches import JSON, PLANTED, TIMESTAMPS, VALUES, escaped, signature
 from tests.helpers import NOW, check_outputs, inbound, kvk, make_rules
 
-RULES = make_rules()
+RULES = dataclasses.replace(make_rules(), trust_producer_time=False)  # as in production
 SIGNER = Signer.generate("gw-fuzz-review")
 PILOT = NOW.replace(year=2025, month=2, day=10)  # KVK agreement 2025.1: every report is held for review
 LATER = int((NOW + timedelta(days=1)).timestamp() * 1000)
@@ -76,7 +77,12 @@ def review_record(draw: st.DrawFn, report: InboundRecord, offset: int) -> Inboun
     else:
         headers += [(SIGNATURE_HEADER, draw(signature(value))) for _ in range(draw(st.integers(0, 2)))]
     timestamp = LATER if draw(st.integers(0, 3)) else draw(TIMESTAMPS)
-    return InboundRecord(Position("gkt.review", 0, offset), timestamp, value, tuple(headers), key=b"k")
+    # Mostly keyed by the item and dated by the broker, as gkt review writes them, so that taken verdicts are
+    # reached; else any key (or none) and the producer's clock, refused under the production rules.
+    key = str(report.position).encode() if draw(st.integers(0, 3)) else draw(st.none() | st.binary(max_size=40))
+    broker_time = bool(draw(st.integers(0, 3)))
+    position = Position("gkt.review", 0, offset)
+    return InboundRecord(position, timestamp, value, tuple(headers), key=key, broker_time=broker_time)
 
 
 @given(st.data())
