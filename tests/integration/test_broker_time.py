@@ -92,3 +92,28 @@ async def test_the_gateway_refuses_to_start_when_gkt_review_has_more_than_one_pa
         async with harness.gateway():
             await asyncio.sleep(0)
     assert str(refused.value).startswith(f"{harness.topics.review} has 2 partitions; it must have exactly one")
+
+
+async def test_a_verdict_dated_by_its_producer_is_refused_before_anything_else(kafka: str, prefix: str) -> None:
+    """gkt.review is judged at broker time too: the verdict's time decides which reviewer keys count."""
+    harness = await Harness(kafka, prefix, trust_producer_time=False).setup()
+    item = f"{harness.topics.inbound(PartnerId('kvk'))}/0/0"
+    value = s.verdict(item, "sha256:" + "0" * 64, "release", "r-0001", KEY_STILL_VALID_THEN)
+    producer = new_partner_producer(kafka)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            harness.topics.review,
+            value,
+            key=item.encode(),
+            headers=[("gkt-signature", s.sign_verdict(value, "r-0001"))],
+            timestamp_ms=int(KEY_STILL_VALID_THEN.timestamp() * 1000),
+        )
+    finally:
+        await producer.stop()
+    async with harness.gateway():
+        [audit] = await harness.wait_for_audit(1)
+    assert audit["outcome"] == "rejected"
+    assert [r["code"] for r in audit["reasons"]] == ["TIMESTAMP_UNTRUSTED"]
+    assert audit["inbound"]["timestamp_type"] == "CreateTime"
+    assert audit["review"]["reviewer"] is None, "nothing verified: no reviewer named"
