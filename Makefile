@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-# The long fuzz run: hostile batches through the processor (tests/fuzz), FUZZ_EXAMPLES inputs per test.
+# The long fuzz run (tests/fuzz): hostile batches and verdicts, a review group that crashes; FUZZ_EXAMPLES per test.
 FUZZ_EXAMPLES ?= 50000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz --timeout=0 -q
