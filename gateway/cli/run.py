@@ -2,13 +2,13 @@
 
 import asyncio
 import gc
-import signal
 from datetime import UTC, datetime
 
 import structlog
+import typer
 
 from gateway import logs
-from gateway.errors import GatewayError
+from gateway.cli.stopping import Stop, exiting
 from gateway.http import HttpServer
 from gateway.kafka.embedded import bootstrap_or_embedded
 from gateway.kafka.service import GatewayService
@@ -32,7 +32,8 @@ def run_service(settings: Settings, workers: int = 1) -> None:
             load_signer(settings)  # a wrong key stops the parent at start, not N children in a loop
         with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
             _start_up_summary(settings, rules, bootstrap)
-            run_workers(settings, workers, bootstrap)
+            stop, failure = run_workers(settings, workers, bootstrap)
+        _exit(stop, failure)
         return
     if settings.signing_key is None and not settings.bootstrap:
         # Developer mode on the embedded broker: an ephemeral key, said out loud.
@@ -42,7 +43,15 @@ def run_service(settings: Settings, workers: int = 1) -> None:
         signer = load_signer(settings)
     with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
         _start_up_summary(settings, rules, bootstrap)
-        asyncio.run(_serve(settings, rules, signer, bootstrap))
+        stop, failure = asyncio.run(_serve(settings, rules, signer, bootstrap))
+    _exit(stop, failure)
+
+
+def _exit(stop: Stop, failure: Exception | None) -> None:
+    """The last line, after the embedded broker (if any) stopped too; a failure exits 1 for the supervisor."""
+    code = exiting(stop, failure)
+    if code:
+        raise typer.Exit(code)
 
 
 def embedded_defaults(settings: Settings) -> Settings:
@@ -65,26 +74,24 @@ def _tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
-async def _serve(settings: Settings, rules: Rules, signer: Signer, bootstrap: str) -> None:
+async def _serve(settings: Settings, rules: Rules, signer: Signer, bootstrap: str) -> tuple[Stop, Exception | None]:
+    """The service until a signal or a failure (returned), every client closed."""
     _tune_gc()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    stop = Stop().install()
+    failure: Exception | None = None
     service = GatewayService(settings, rules, signer, bootstrap)
     http = HttpServer(service.ready, settings.http_port) if settings.http_port else None
-    if http is not None:
-        await http.start()
     try:
-        await service.run(stop)
-    except GatewayError as exc:
-        # The last line of the log says why the process ends; a supervisor restarts it.
-        log.error("exiting", reason=str(exc), exit_code=1)
-        raise
+        if http is not None:
+            await http.start()
+        await service.run(stop.event)
+    except Exception as exc:  # every failure ends in the exiting line, a bug too (gateway/cli/stopping.py)
+        failure = exc
     finally:
         if http is not None:
             await http.stop()
         log.info("stopped", decided=service.decided)
+    return stop, failure
 
 
 def _start_up_summary(settings: Settings, rules: Rules, bootstrap: str) -> None:

@@ -26,6 +26,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+from gateway.cli.stopping import Stop
 from gateway.errors import GatewayError
 from gateway.http import HttpServer
 from gateway.kafka.embedded import free_port
@@ -150,7 +151,7 @@ class Supervisor:
         log.info("workers_stopped", exit_codes=codes)
 
 
-def run_workers(settings: Settings, count: int, bootstrap: str) -> None:
+def run_workers(settings: Settings, count: int, bootstrap: str) -> tuple[Stop, Exception | None]:
     """Start ``count`` workers on ``bootstrap`` and supervise them until SIGTERM or Ctrl-C."""
     with tempfile.TemporaryDirectory(prefix="gkt-workers-") as scratch:
         key = settings.signing_key
@@ -162,21 +163,22 @@ def run_workers(settings: Settings, count: int, bootstrap: str) -> None:
             log.warning("ephemeral_signing_key", kid=settings.signing_kid, reason="no GKT_SIGNING_KEY; embedded broker")
         # Each worker has a crypto helper only when the machine has cores beyond the workers.
         settings = settings.model_copy(update={"crypto_helper": crypto_helper_for(settings, processes=count)})
-        asyncio.run(_serve(Supervisor(settings, count, bootstrap, key)))
+        return asyncio.run(_serve(Supervisor(settings, count, bootstrap, key)))
 
 
-async def _serve(supervisor: Supervisor) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+async def _serve(supervisor: Supervisor) -> tuple[Stop, Exception | None]:
+    stop = Stop().install()
+    failure: Exception | None = None
     port = supervisor.settings.http_port
     http = HttpServer(supervisor.ready, port, metrics=supervisor.metrics) if port else None
-    if http is not None:
-        await http.start()
-    log.info("workers_starting", workers=len(supervisor.workers), http_port=port or None)
     try:
-        await supervisor.run(stop)
+        if http is not None:
+            await http.start()
+        log.info("workers_starting", workers=len(supervisor.workers), http_port=port or None)
+        await supervisor.run(stop.event)
+    except Exception as exc:  # every failure ends in the exiting line (gateway/cli/stopping.py)
+        failure = exc
     finally:
         if http is not None:
             await http.stop()
+    return stop, failure

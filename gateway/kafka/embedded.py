@@ -117,6 +117,7 @@ class EmbeddedBroker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet when the broker starts
+            start_new_session=True,  # a Ctrl-C to the terminal's process group reaches us, and we stop it last
         )
         if self.gate_produce:
             self._gate = subprocess.Popen(  # noqa: S603 - this package's own module
@@ -124,6 +125,7 @@ class EmbeddedBroker:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - as the broker's
+                start_new_session=True,
             )
         deadline = time.monotonic() + self.startup_timeout
         while not answers_kafka("127.0.0.1", self.port):

@@ -82,6 +82,16 @@ class _Unaudited:
     commit: Offsets
 
 
+async def _stop_each(stops: list[tuple[str, Callable[[], Awaitable[None]]]]) -> None:
+    """Stop every client, each whatever became of the others: one that fails to close must not leave the
+    rest open (the process is ending for a reason of its own, which a failed close must not hide)."""
+    for name, stop in stops:
+        try:
+            await stop()
+        except Exception as exc:  # any failure to close: logged, and the next client is closed all the same
+            log.warning("client_stop_failed", client=name, error=type(exc).__name__)
+
+
 class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
     """Before partitions move: finish the batch in hand and write its audit records; then forget the
     chain heads of partitions that move, so they are read again from the log.
@@ -227,13 +237,12 @@ class GatewayService:
             await self._consume(writer, stop)
         finally:
             READY.set(0)
-            await self._probe.stop()
-            await self._fetcher.stop()
+            stops: list[tuple[str, Callable[[], Awaitable[None]]]] = [("probe", self._probe.stop)]
+            stops.append(("fetcher", self._fetcher.stop))
             if self._consumer is not None:
-                await self._consumer.stop()
-            for follower in self._followers:
-                await follower.stop()
-            await producer.stop()
+                stops.append(("consumer", self._consumer.stop))
+            stops += [(f"follower {f.topic}", f.stop) for f in self._followers] + [("producer", producer.stop)]
+            await _stop_each(stops)
             self.processor.crypto.close()
 
     async def _start_followers(self) -> None:

@@ -76,4 +76,13 @@ class GatewayProcess:
 
     def log_lines(self) -> list[dict[str, Any]]:
         """Every line of the log, each of which must be one JSON object."""
-        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+        return self.read_log(self.log_path)
+
+    @staticmethod
+    def read_log(path: Path) -> list[dict[str, Any]]:
+        return GatewayProcess.parse_log(path.read_text())
+
+    @staticmethod
+    def parse_log(text: str) -> list[dict[str, Any]]:
+        """Each line one JSON object: a line that is not (a traceback, a stray print) fails the test here."""
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
