@@ -24,7 +24,7 @@ from gateway.cli.options import settings as settings_for
 from gateway.cli.reference import reference_app
 from gateway.cli.review import review_app
 from gateway.cli.topics import topics_app
-from gateway.errors import GatewayError, UsageError
+from gateway.errors import BrokerError, GatewayError, UsageError
 from gateway.types import PartnerId
 
 app = typer.Typer(
@@ -149,10 +149,11 @@ def broker(port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with EmbeddedBroker(port=port) as running:
+    with EmbeddedBroker(port=port) as running:  # raises, naming the port, when it cannot listen or answer
         typer.echo(f"embedded broker on {running.bootstrap}; Ctrl-C stops it (its data is lost)")
         while not stop.wait(0.2):
-            pass
+            if exited := running.exited():
+                raise BrokerError(f"{exited}; clients of {running.bootstrap} have no broker now")
         typer.echo("stopping the embedded broker")
 
 

