@@ -7,7 +7,9 @@ gateway calls goes through here.
 
 import contextlib
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from contracts.agreement_book import AgreementBook
 from contracts.errors import DefinitionError
@@ -61,6 +63,44 @@ def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> R
             allow_test_oins=settings.allow_test_oins,
             trust_producer_time=settings.trust_producer_time,
         )
+
+
+def in_use(settings: Settings, rules: Rules, at: datetime) -> dict[str, Any]:
+    """The folders a command decides with, and the versions in force at ``at`` (None: none is).
+
+    ``gkt run`` logs it in its ``starting`` line; ``gkt check``, ``gkt demo`` and ``gkt audit replay`` print it
+    on stderr: defaults come from the working directory or the packaged samples, and nobody should have to
+    guess which.
+    """
+    policy = rules.policies.in_force(at)
+    reviewers = rules.reviewers.in_force(at)
+    return {
+        "agreements": {
+            "folder": str(settings.agreements),
+            "in_force": {
+                partner: agreement.version if (agreement := rules.agreements.in_force(partner, at)) else None
+                for partner in rules.agreements.partners()
+            },
+        },
+        "policies": {
+            "folder": str(settings.policies),
+            "in_force": str(policy.version) if policy.contains(at) else None,
+        },
+        "reviewers": {"folder": str(settings.reviewers), "in_force": reviewers.version if reviewers else None},
+    }
+
+
+def in_use_line(settings: Settings, rules: Rules, at: datetime) -> str:
+    """``in_use`` in one line for people: ``agreements DIR (kvk 2025.2, nla 2026.1); policies DIR (1); …``."""
+    parts = []
+    for name, used in in_use(settings, rules, at).items():
+        versions = used["in_force"]
+        if isinstance(versions, dict):
+            shown = ", ".join(f"{partner} {version or 'none in force'}" for partner, version in versions.items())
+        else:
+            shown = versions or "none in force"
+        parts.append(f"{name} {used['folder']} ({shown or 'none'})")
+    return "; ".join(parts)
 
 
 def load_reference(path: Path) -> ReferenceTable:

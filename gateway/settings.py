@@ -24,6 +24,21 @@ from routing.policy import DEFAULT_DIR as DEFAULT_POLICIES
 
 _config_file: ContextVar[Path | None] = ContextVar("gkt_config_file", default=None)
 
+# The definition folders, as the repository lays them out: an operator's own folder that holds them is
+# used from where the command runs; elsewhere the packaged samples are (gkt prints which: rules_loader.in_use).
+FOLDERS: dict[str, tuple[str, Path]] = {
+    "agreements": ("contracts/agreements", DEFAULT_AGREEMENTS),
+    "reviewers": ("contracts/reviewers", DEFAULT_REVIEWERS),
+    "policies": ("routing/policy", DEFAULT_POLICIES),
+}
+
+
+def found_folder(name: str) -> Path:
+    """``name``'s folder under the working directory when it has one, else the packaged sample's."""
+    relative, packaged = FOLDERS[name]
+    here = Path.cwd() / relative
+    return here if here.is_dir() else packaged
+
 
 class Settings(BaseSettings):
     """Every setting of the gateway and the ``gkt`` commands."""
@@ -32,9 +47,18 @@ class Settings(BaseSettings):
 
     bootstrap: str | None = Field(None, description="HOST:PORT of Kafka; none starts the embedded broker")
     topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$", description="deployment prefix of every topic")
-    agreements: Path = Field(DEFAULT_AGREEMENTS, description="directory of working agreements")
-    reviewers: Path = Field(DEFAULT_REVIEWERS, description="directory of reviewers versions (spec/review.md)")
-    policies: Path = Field(DEFAULT_POLICIES, description="directory of enforcement policy versions")
+    agreements: Path = Field(
+        default_factory=lambda: found_folder("agreements"),
+        description="directory of working agreements (default: ./contracts/agreements if there, else the samples)",
+    )
+    reviewers: Path = Field(
+        default_factory=lambda: found_folder("reviewers"),
+        description="directory of reviewers versions, spec/review.md (default: ./contracts/reviewers if there)",
+    )
+    policies: Path = Field(
+        default_factory=lambda: found_folder("policies"),
+        description="directory of enforcement policy versions (default: ./routing/policy if there)",
+    )
     contracts_dir: Path | None = Field(None, description="extra report-type contract modules (*.py)")
     reference: Path | None = Field(None, description="reference data as JSON Lines instead of the topic")
     allow_test_oins: bool = Field(False, description="accept test OINs (prefix 99): demo and tests only")

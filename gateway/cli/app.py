@@ -244,7 +244,7 @@ def check(
     Example: gkt check event.json --partner nla --key keys/nla.pem --kid nla-2026-01 --reference ref.jsonl
     """
     from gateway.cli.offline import check_event
-    from gateway.rules_loader import load_rules
+    from gateway.rules_loader import in_use_line, load_rules
     from gateway.signing import load_private_key, sign_detached
 
     if (key is None) == (signature is None) or (key is not None and not kid):
@@ -256,6 +256,7 @@ def check(
         signature = sign_detached(value, private, kid, alg)
     moment = _parse_time(received_at) if received_at else datetime.now(UTC)
     rules = load_rules(settings)
+    typer.echo(f"gkt: deciding with {in_use_line(settings, rules, moment)}", err=True)
     if settings.reference is None:
         typer.echo("gkt: note: no --reference given, so every client is unknown to routing", err=True)
     _, result = check_event(

@@ -207,6 +207,8 @@ def replay(
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: replay reads the audit log and the inbound topics")
     rules = load_rules(settings)
+    folders = "; ".join(f"{name} {settings.model_dump()[name]}" for name in ("agreements", "policies", "reviewers"))
+    typer.echo(f"gkt: each record under the versions its audit record names, from {folders}", err=True)
     audit, inbound, reference_at = asyncio.run(
         load_for_replay(settings.bootstrap, rules, settings.reference, **client_options(settings))
     )

@@ -23,11 +23,17 @@ Bootstrap = Annotated[
 TopicPrefix = Annotated[str | None, typer.Option("--topic-prefix", help="deployment prefix of every topic")]
 Agreements = Annotated[
     Path | None,
-    typer.Option("--agreements", help="working agreements directory (default: contracts/agreements)"),
+    typer.Option(
+        "--agreements",
+        help="working agreements directory (default: ./contracts/agreements if there, else the packaged samples)",
+    ),
 ]
 Reviewers = Annotated[
     Path | None,
-    typer.Option("--reviewers", help="reviewers directory (default: contracts/reviewers; docs/review.md)"),
+    typer.Option(
+        "--reviewers",
+        help="reviewers directory (default: ./contracts/reviewers if there, else the samples; docs/review.md)",
+    ),
 ]
 Reference = Annotated[
     Path | None,

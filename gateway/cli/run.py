@@ -13,7 +13,7 @@ from gateway.http import HttpServer
 from gateway.kafka.embedded import bootstrap_or_embedded
 from gateway.kafka.service import GatewayService
 from gateway.pipeline import Rules
-from gateway.rules_loader import load_rules, load_signer
+from gateway.rules_loader import in_use, load_rules, load_signer
 from gateway.settings import Settings
 from gateway.signing import Signer
 
@@ -107,6 +107,7 @@ def _start_up_summary(settings: Settings, rules: Rules, bootstrap: str) -> None:
         policy=rules.policies.in_force(now).ref,
         reviewers=reviewers.ref if (reviewers := rules.reviewers.in_force(now)) else None,
         reference=str(settings.reference) if settings.reference else rules.topics.reference,
+        folders={name: used["folder"] for name, used in in_use(settings, rules, now).items()},
         http_port=settings.http_port or None,
         group=settings.group_id,
     )

@@ -1,6 +1,8 @@
 """``gkt check``: its JSON and exit codes are a public interface partners and testers script against."""
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,9 @@ from gateway.cli.app import app
 from gateway.demo import samples as s
 from gateway.demo.scenario import SCENARIO_NOW, Sample, samples
 from gateway.reasons import Outcome
-from tests.e2e.conftest import gkt
+from tests.e2e.conftest import GKT, gkt
 from tests.helpers import NOW
+from tests.integration.test_new_partner import FIXTURES, uwv_event, uwv_setup
 
 KEYS = s.keys_dir()
 REFERENCE = str(s.REFERENCE_FILE)
@@ -154,3 +157,27 @@ def test_check_decides_hostile_input_as_the_gateway_does(
     assert result.returncode == 1, result.stderr
     assert [r["code"] for r in json.loads(result.stdout)["reasons"]] == [code]
     assert "Traceback" not in result.stderr
+
+
+def test_in_a_folder_with_its_own_agreements_check_decides_with_them_and_says_so(tmp_path: Path) -> None:
+    """An operator onboarding UWV works in a folder holding contracts/agreements/uwv: no flag needed."""
+    agreements, partner_key = uwv_setup(tmp_path)
+    own = tmp_path / "contracts" / "agreements"
+    own.parent.mkdir()
+    agreements.rename(own)
+    event = tmp_path / "event.json"
+    sample = uwv_event(partner_key)
+    event.write_bytes(sample.value or b"")
+    signature = dict(sample.headers)["gkt-signature"].decode()
+    result = subprocess.run(
+        [str(GKT), "check", str(event), "--partner", "uwv", "--signature", signature, "--reference", REFERENCE],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "GKT_CONTRACTS_DIR": str(FIXTURES / "contracts"), "GKT_ALLOW_TEST_OINS": "true"},
+        timeout=60,
+        check=False,
+    )
+    assert json.loads(result.stdout)["outcome"] == "routed", result.stdout
+    assert f"gkt: deciding with agreements {own} (" in result.stderr
+    assert "uwv 2025.1" in result.stderr

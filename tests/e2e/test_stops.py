@@ -46,7 +46,11 @@ async def test_a_signal_stops_the_gateway_cleanly(kafka: str, prefix: str, tmp_p
     assert gateway.process is not None
     gateway.process.send_signal(signum)
     assert await asyncio.to_thread(gateway.process.wait, 30) == 0
-    check_clean_end(gateway.log_lines(), f"{signal.Signals(signum).name} received", 0)
+    lines = gateway.log_lines()
+    check_clean_end(lines, f"{signal.Signals(signum).name} received", 0)
+    starting = next(line for line in lines if line["event"] == "starting")
+    assert sorted(starting["folders"]) == ["agreements", "policies", "reviewers"], "which folders it decides with"
+    assert all(os.path.isdir(folder) for folder in starting["folders"].values())  # noqa: ASYNC240 - a stat
 
 
 def test_ctrl_c_to_the_process_group_with_the_built_in_broker(tmp_path: Path) -> None:
