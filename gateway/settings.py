@@ -4,6 +4,7 @@ Precedence: command-line flag, then environment, then the TOML file, then the
 default. Everything is checked at start; an error names the setting.
 """
 
+import difflib
 import os
 from contextvars import ContextVar
 from pathlib import Path
@@ -125,16 +126,40 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+# GKT_ variables that are not settings: read by the demo's sample keys (gateway.demo.samples).
+_NOT_SETTINGS = frozenset({"GKT_DEMO_KEYS"})
+
+
+def _nearest(name: str) -> str | None:
+    close = difflib.get_close_matches(name.lower(), Settings.model_fields, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _check_environment() -> None:
+    """A GKT_ variable that is no setting is a typo: pydantic would ignore it, and the setting meant with it."""
+    for variable in sorted(os.environ):
+        upper = variable.upper()
+        if upper.startswith("GKT_") and upper not in _NOT_SETTINGS and upper[4:].lower() not in Settings.model_fields:
+            near = _nearest(upper[4:])
+            hint = f"did you mean GKT_{near.upper()}?" if near else "gkt.example.toml lists every setting"
+            raise ConfigError(f"environment variable {variable}: no such setting ({hint})")
+
+
 def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
     """Settings from flags (``None`` means not given), environment and ``config_file``."""
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"{config_file}: config file does not exist")
+    _check_environment()
     token = _config_file.set(config_file)
     try:
         return Settings(**{name: value for name, value in flags.items() if value is not None})
     except ValidationError as exc:
         error = exc.errors(include_input=False)[0]
         name = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":  # only the TOML file can name a setting that does not exist
+            near = _nearest(name)
+            hint = f"did you mean {near}?" if near else "gkt.example.toml lists every setting"
+            raise ConfigError(f"{config_file}: {name}: no such setting ({hint})") from exc
         raise ConfigError(f"setting {name} (GKT_{name.upper()}): {error['msg']}") from exc
     except ValueError as exc:  # a TOML file that does not parse
         raise ConfigError(f"{config_file}: {exc}") from exc

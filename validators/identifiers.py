@@ -85,6 +85,11 @@ def is_btw_id(value: str) -> bool:
     return bool(_stdnum_btw.is_valid(value))
 
 
+def is_test_oin(value: str) -> bool:
+    """A test OIN (prefix 99): valid only where test OINs are allowed (demo and tests)."""
+    return is_oin(value, allow_test_oins=True) and not is_oin(value, allow_test_oins=False)
+
+
 def is_oin(value: str, *, allow_test_oins: bool) -> bool:
     """Organisatie-identificatienummer per the Logius OIN table (spec/contracts.md).
 

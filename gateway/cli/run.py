@@ -16,6 +16,7 @@ from gateway.pipeline import Rules
 from gateway.rules_loader import in_use, load_rules, load_signer
 from gateway.settings import Settings
 from gateway.signing import Signer
+from validators.identifiers import is_test_oin
 
 log = structlog.get_logger("gkt.run")
 
@@ -120,6 +121,13 @@ def _start_up_summary(settings: Settings, rules: Rules, bootstrap: str) -> None:
         )
     if settings.allow_test_oins:
         log.warning("test_oins_accepted", effect="reports from test OINs (prefix 99) are decided: demo and tests only")
+    elif testing := sorted(a.partner for a in governing.values() if a is not None and is_test_oin(a.oin)):
+        log.error(
+            "test_oins_refused",
+            partners=testing,
+            effect="their agreements name test OINs (prefix 99): every report of theirs is rejected, EVENT_INVALID",
+            hint="give --agreements DIR with the real agreements (the packaged samples are for demo and tests)",
+        )
     if reviewers is None:
         log.warning("no_reviewers_in_force", effect="every verdict on gkt.review is VERDICT_INVALID")
     elif reviewers.test and not settings.allow_test_oins:

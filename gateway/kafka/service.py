@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
 
 from contracts.jsonio import strict_loads
 from contracts.masking import masked_or_none
@@ -223,10 +223,19 @@ class GatewayService:
         refusal = await start_refusal(self.bootstrap, self.inbound_topics, topics.review, **self.client)
         if refusal is not None:
             raise ConfigError(refusal)
-        producer = new_producer(self.bootstrap, idempotent=self.settings.idempotent_producer, **self.client)
+        idempotent = self.settings.idempotent_producer
+        producer = new_producer(self.bootstrap, idempotent=idempotent, **self.client)
         try:
             await producer.start()
         except KafkaError as exc:
+            await _stop_each([("producer", producer.stop)])
+            if idempotent and not isinstance(exc, KafkaConnectionError):
+                # Reached, and refused InitProducerId: a broker without idempotence (the embedded one).
+                raise BrokerError(
+                    f"Kafka at {self.bootstrap} refused the idempotent producer ({type(exc).__name__}): "
+                    "set idempotent_producer (GKT_IDEMPOTENT_PRODUCER) to false for a broker without "
+                    "idempotence, such as the embedded one"
+                ) from exc
             raise BrokerError(f"cannot reach Kafka at {self.bootstrap}: {exc}") from exc
         writer = Writer(producer)
         self._probe = BrokerProbe(producer.client, self.settings.broker_outage_seconds)

@@ -78,6 +78,9 @@ def test_ctrl_c_to_the_process_group_with_the_built_in_broker(tmp_path: Path) ->
     lines = GatewayProcess.read_log(log_path)
     check_clean_end(lines, "SIGINT received", 0)
     assert lines[-2]["event"] == "stopped"
+    events = [line["event"] for line in lines]
+    # Ready only once the reference topic was read; a new broker's is empty, which is said out loud.
+    assert events.index("caught_up") < events.index("reference_data_empty") < events.index("consuming")
 
 
 @pytest.mark.timeout(120)
@@ -119,3 +122,15 @@ def test_a_fatal_error_at_start_ends_in_one_exiting_line(tmp_path: Path) -> None
     assert done.returncode == 1
     lines = GatewayProcess.parse_log(done.stderr)
     check_clean_end(lines, "127.0.0.1", 1)
+    refused = next(line for line in lines if line["event"] == "test_oins_refused")
+    assert refused["level"] == "error", "the packaged sample agreements, without --allow-test-oins: said loudly"
+    assert refused["partners"] == ["kvk", "nla"]
+
+
+async def test_a_broker_refusing_the_idempotent_producer_is_named_so(kafka: str, prefix: str, tmp_path: Path) -> None:
+    """The embedded broker refuses InitProducerId: not 'cannot reach Kafka … UnknownError'."""
+    await Harness(kafka, prefix).setup()
+    process = GatewayProcess(kafka, prefix, tmp_path, GKT_IDEMPOTENT_PRODUCER="true")
+    with pytest.raises(AssertionError, match="gkt run exited with 1"):
+        await asyncio.to_thread(process.start)
+    check_clean_end(process.log_lines(), f"Kafka at {kafka} refused the idempotent producer", 1)

@@ -30,7 +30,7 @@ def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ("content", "message"),
     [
         ("batch_size = 0", "setting batch_size (GKT_BATCH_SIZE)"),
-        ("colour = 1", "setting colour"),
+        ("colour = 1", "gkt.toml: colour: no such setting (gkt.example.toml lists every setting)"),
         ('topic_prefix = "a b"', "setting topic_prefix"),
     ],
 )
@@ -39,6 +39,29 @@ def test_invalid_settings_name_the_setting(tmp_path: Path, content: str, message
     config.write_text(content)
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_settings(config)
+
+
+def test_a_misspelt_setting_in_the_file_names_the_file_and_the_setting_meant(tmp_path: Path) -> None:
+    config = tmp_path / "gkt.toml"
+    config.write_text("batch_sizes = 5\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert str(raised.value) == f"{config}: batch_sizes: no such setting (did you mean batch_size?)"
+
+
+def test_a_misspelt_variable_is_refused_not_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pydantic ignores GKT_ variables it does not know: GKT_IDEMPOTENT_PRODUCERS=true would change nothing."""
+    monkeypatch.setenv("GKT_IDEMPOTENT_PRODUCERS", "true")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        "environment variable GKT_IDEMPOTENT_PRODUCERS: no such setting (did you mean GKT_IDEMPOTENT_PRODUCER?)"
+    )
+
+
+def test_variables_of_gkt_that_are_no_settings_are_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GKT_DEMO_KEYS", "/somewhere")
+    assert load_settings().batch_size > 0
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
