@@ -1,8 +1,11 @@
 """Prometheus metrics of the gateway: what an operator watches. No personal data in labels."""
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_start_time_seconds and the process's CPU and memory: a restart loop shows as a start time that keeps
+# changing (alert GktGatewayRestarting), which "up" alone misses between scrapes.
+ProcessCollector(registry=REGISTRY)
 
 DECISIONS = Counter(
     "gkt_decisions_total",

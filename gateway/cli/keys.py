@@ -14,26 +14,48 @@ from gateway.errors import UsageError
 keys_app = typer.Typer(help="Signing keys: partners' key pairs and the gateway's public keys.", no_args_is_help=True)
 
 
+_MODES = {"0600", "0400", "0640", "0440", "0644", "0444"}
+
+
 @keys_app.command("new")
 def keys_new(
     kid: Annotated[str, typer.Option("--kid", help="key id to put in the agreement")],
     out: Annotated[Path, typer.Option("--out", help="directory for KID.pem, KID.pub.pem, KID.jwk.json")],
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="file mode of the private key: 0600, or 0644/0640 for a container's user to read it "
+            "(then DIR must be yours alone, mode 700)",
+        ),
+    ] = "0600",
 ) -> None:
-    """Make an Ed25519 key pair: private PEM (mode 600), public PEM and public JWK.
+    """Make an Ed25519 key pair: private PEM (mode 0600 unless --mode), public PEM and public JWK.
 
+    A container that runs as another user (the gateway image: uid 10001) reads a key bind-mounted from the
+    host only when others may read the file: --mode 0644, in a directory nobody else can enter (docs/operations.md).
     Example: gkt keys new --kid nla-2026-01 --out keys/
     """
     from gateway.keyset import GatewayKey
     from gateway.signing import Signer
 
+    if mode not in _MODES:
+        raise UsageError(f"--mode {mode}: one of {', '.join(sorted(_MODES))} (nobody but you may write a key)")
+    permissions = int(mode, 8)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if permissions & 0o044 and (exposed := out.stat().st_mode & 0o077):
+        raise UsageError(
+            f"--mode {mode} lets others read the key, so {out} must be yours alone (it is mode "
+            f"{0o700 | exposed:o}): chmod 700 {out}"
+        )
     signer = Signer.generate(kid)
-    out.mkdir(parents=True, exist_ok=True)
     private = out / f"{kid}.pem"
     if private.exists():
         raise UsageError(f"{private}: exists already; choose another --kid or --out")
     fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(signer.private_pem())
+    os.chmod(private, permissions)  # after writing: the umask cannot widen or narrow it
     (out / f"{kid}.pub.pem").write_bytes(signer.public_pem())
     (out / f"{kid}.jwk.json").write_text(json.dumps(GatewayKey(signer.kid, signer.key).as_jwk(), indent=2) + "\n")
     typer.echo(f"wrote {private} (keep it secret), {out / (kid + '.pub.pem')} and {out / (kid + '.jwk.json')}")

@@ -17,12 +17,13 @@ from gateway.demo.review_story import StepRow, tell
 from gateway.demo.scenario import Sample, samples
 from gateway.errors import BrokerError
 from gateway.inbound import Position
-from gateway.kafka.admin import ensure_topics, topic_specs
+from gateway.kafka.admin import ensure_topics
 from gateway.kafka.embedded import EmbeddedBroker
 from gateway.kafka.follower import read_all
 from gateway.kafka.runner import new_partner_producer, running_gateway
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
+from gateway.provision.plan import topic_specs
 from gateway.rules_loader import load_rules
 from gateway.settings import Settings
 from gateway.signing import Signer

@@ -1,7 +1,6 @@
 """Creates every topic of spec/wire.md with its partitions and configs."""
 
 import contextlib
-from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -9,39 +8,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from gateway.errors import BrokerError
-from gateway.topics import Topics
-from gateway.types import PartnerId
-
-_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
-TIMESTAMP_TYPE = "message.timestamp.type"
-LOG_APPEND_TIME = "LogAppendTime"
-# Every time rule is judged at the record's timestamp: on the topics the gateway decides, the broker's (wire.md).
-_BROKER_TIME = {TIMESTAMP_TYPE: LOG_APPEND_TIME}
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSpec:
-    name: str
-    partitions: int
-    configs: dict[str, str]
-
-
-def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[str], partitions: int) -> list[TopicSpec]:
-    """Every topic the gateway reads or writes, for these partners and destinations."""
-    specs = [TopicSpec(topics.inbound(p), partitions, dict(_BROKER_TIME)) for p in partners]
-    specs += [TopicSpec(topics.feedback(p), partitions, {}) for p in partners]
-    specs += [TopicSpec(topics.destination(d), partitions, {}) for d in destinations]
-    specs += [
-        TopicSpec(topics.quarantine, partitions, {}),
-        # Verdicts are replayed like inbound records, for as long as the audit log lives.
-        # One partition: one process sees every verdict on an item, in order (spec/wire.md, review.md).
-        TopicSpec(topics.review, 1, _FOREVER | _BROKER_TIME),
-        TopicSpec(topics.deadletter, 1, {}),
-        # The audit log is never deleted: auditors answer questions years later.
-        TopicSpec(topics.audit, partitions, dict(_FOREVER)),
-        TopicSpec(topics.reference, partitions, {"cleanup.policy": "compact"}),
-    ]
-    return specs
+from gateway.provision.plan import LOG_APPEND_TIME, TIMESTAMP_TYPE, TopicSpec
 
 
 async def ensure_topics(

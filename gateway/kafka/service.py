@@ -36,7 +36,7 @@ from gateway.audit.record import ChainHead
 from gateway.decision import Decision
 from gateway.errors import BrokerError, ConfigError
 from gateway.inbound import InboundRecord
-from gateway.kafka.admin import ensure_topics, start_refusal, topic_specs
+from gateway.kafka.admin import ensure_topics, start_refusal
 from gateway.kafka.blocked import BLOCKED
 from gateway.kafka.commits import HeldCommits, Offsets
 from gateway.kafka.consumers import new_consumer
@@ -63,6 +63,7 @@ from gateway.metrics import (
 from gateway.outputs import OutMessage
 from gateway.pipeline import Rules
 from gateway.processor import BatchResult, Processor
+from gateway.provision.plan import topic_specs
 from gateway.reasons import ReasonCode, Stage
 from gateway.review.state import ReviewState
 from gateway.settings import Settings, crypto_helper_for

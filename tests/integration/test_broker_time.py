@@ -12,9 +12,10 @@ import pytest
 from contracts.jsonio import strict_loads
 from gateway.demo import samples as s
 from gateway.errors import ConfigError
-from gateway.kafka.admin import TopicSpec, ensure_topics
+from gateway.kafka.admin import ensure_topics
 from gateway.kafka.follower import read_all
 from gateway.kafka.runner import new_partner_producer
+from gateway.provision.plan import TopicSpec
 from gateway.types import PartnerId
 from tests.integration.harness import Harness
 

@@ -1,4 +1,5 @@
-"""The reference Apache Kafka setup in docker/ has every topic and ACL of spec/wire.md, and no more."""
+"""The reference Apache Kafka setup in docker/: the provisioning plan has every topic and ACL of spec/wire.md
+and no more, the broker denies the rest, and every client speaks TLS."""
 
 import re
 from pathlib import Path
@@ -6,33 +7,41 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gateway.provision.plan import acls as planned_acls
+from gateway.provision.plan import principals, topic_specs
+from gateway.provision.script import render
 from gateway.topics import Topics
 from tests.helpers import make_rules
 
 DOCKER = Path(__file__).parents[2] / "docker"
-PROVISION = (DOCKER / "kafka" / "provision.sh").read_text()
 RULES = make_rules()
 TOPICS = Topics()
 PARTNERS = RULES.agreements.partners()
 DESTINATIONS = RULES.policies.destinations()
+# What `gkt topics plan` writes for the sample agreements, and provision.sh runs.
+PLAN = render(
+    principals(PARTNERS),
+    topic_specs(TOPICS, PARTNERS, DESTINATIONS, 6),
+    planned_acls(TOPICS, PARTNERS, DESTINATIONS, "gkt-gateway"),
+    "the samples",
+)
 
 
 def topics_created() -> dict[str, str]:
-    found = re.finditer(r"^(\S+=\S+ )?topic (\S+)(.*)$", PROVISION, re.M)
-    return {m.group(2): (m.group(1) or "") + m.group(3) for m in found}
+    found = re.finditer(r"^topic (\S+) (\d+)(.*)$", PLAN, re.M)
+    return {m.group(1): f"{m.group(2)}{m.group(3)}" for m in found}
 
 
 def acls() -> set[tuple[str, str, str, str]]:
     """(principal, operation, resource kind, name) — prefixed names end in '*'."""
     found = set()
-    for line in re.findall(r"^allow .*$", PROVISION, re.M):
+    for line in re.findall(r"^allow .*$", PLAN, re.M):
         parts = line.split()
         principal, operation = parts[1], parts[2]
         if "--cluster" in parts:
             found.add((principal, operation, "cluster", ""))
             continue
-        kind = parts[3].lstrip("-")
-        name = parts[4].strip('"').replace("${P}", "")
+        kind, name = parts[3].lstrip("-"), parts[4]
         if "prefixed" in line:
             name += "*"
         found.add((principal, operation, kind, name))
@@ -59,7 +68,7 @@ def test_topic_configs() -> None:
         assert "message.timestamp.type=LogAppendTime" in created[TOPICS.inbound(partner)]
     # Verdicts: dated by the broker, on one partition (spec/wire.md); the gateway may read their configuration.
     assert "message.timestamp.type=LogAppendTime" in created[TOPICS.review]
-    assert created[TOPICS.review].startswith("PARTITIONS=1 ")
+    assert created[TOPICS.review].startswith("1 ")
     assert ("DescribeConfigs", "topic", TOPICS.review) in by("gateway")
     assert ("DescribeConfigs", "topic", "gkt.in.*") in by("gateway")
 
@@ -71,7 +80,7 @@ def test_a_partner_writes_only_its_inbound_topic_and_reads_only_its_feedback(par
         ("Read", "topic", TOPICS.feedback(partner)),
         ("Read", "group", f"{partner}-*"),
     }
-    assert re.search(rf"^user {partner} ", PROVISION, re.M)
+    assert re.search(rf"^user {partner} ", PLAN, re.M)
 
 
 def test_detection_consumers_read_only_the_detection_topics() -> None:
@@ -85,12 +94,13 @@ def test_the_gateway_reads_and_writes_what_it_must() -> None:
     assert ("Read", "topic", "gkt.in.*") in gateway
     assert ("Write", "topic", "gkt.feedback.*") in gateway
     for name in DESTINATIONS:
-        assert ("Write", "topic", name) in gateway or ("Write", "topic", "bd.detectie.*") in gateway
+        assert ("Write", "topic", name) in gateway
     for name in (TOPICS.quarantine, TOPICS.deadletter, TOPICS.audit):
         assert ("Write", "topic", name) in gateway
     assert ("Read", "topic", TOPICS.reference) in gateway
     assert ("Read", "topic", TOPICS.audit) in gateway  # chain heads, duplicate memory, the quarantine state
     assert ("Read", "topic", TOPICS.review) in gateway
+    assert ("Read", "group", "gkt-gateway") in gateway, "the group it consumes in (setting group_id)"
     assert ("IdempotentWrite", "cluster", "") in gateway
     assert not any(op == "Write" and name.startswith("gkt.in.") for op, _, name in gateway)
 
@@ -123,7 +133,11 @@ def test_the_broker_denies_what_no_acl_allows() -> None:
 def test_every_client_and_the_broker_speak_tls() -> None:
     compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
     kafka = compose["services"]["kafka"]["environment"]
-    assert kafka["KAFKA_ADVERTISED_LISTENERS"] == "SASL_SSL://kafka:9092"
+    advertised = kafka["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    assert advertised[0] == "SASL_SSL://kafka:9092"
+    assert advertised[1].startswith("EXTERNAL://${KAFKA_EXTERNAL_HOST:-localhost}:"), "host tools have a way in"
+    protocols = dict(entry.split(":") for entry in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert protocols == {"SASL_SSL": "SASL_SSL", "EXTERNAL": "SASL_SSL", "CONTROLLER": "PLAINTEXT"}
     assert "PLAINTEXT://" not in kafka["KAFKA_LISTENERS"].replace("CONTROLLER://", "")
     assert kafka["KAFKA_INTER_BROKER_LISTENER_NAME"] == "SASL_SSL"
     # The apache/kafka image refuses to start an SSL listener without these, and a SASL one without KAFKA_OPTS.
@@ -188,6 +202,10 @@ def test_the_image_runs_as_a_user_with_a_health_check() -> None:
 def test_the_gateway_restarts_and_reads_agreements_and_policies_from_the_host() -> None:
     gateway = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]["gateway"]
     assert gateway["restart"] == "unless-stopped"  # it exits non-zero for its supervisor on faults it does not ride out
-    mounted = {volume.rsplit(":", 2)[1] for volume in gateway["volumes"] if volume.endswith(":ro")}
+    mounted = {volume["target"]: volume for volume in gateway["volumes"]}
     environment = gateway["environment"]
-    assert {environment["GKT_AGREEMENTS"], environment["GKT_POLICIES"], environment["GKT_REVIEWERS"]} <= mounted
+    for setting in ("GKT_AGREEMENTS", "GKT_POLICIES", "GKT_REVIEWERS"):
+        volume = mounted[environment[setting]]
+        assert volume["read_only"] is True
+        assert volume["bind"] == {"create_host_path": False}, "a folder that is not there stops compose"
+        assert ":?" in volume["source"], "no default: never the image's samples by accident"

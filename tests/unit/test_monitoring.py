@@ -51,3 +51,10 @@ def test_every_metric_the_dashboard_shows_exists() -> None:
     assert {"gkt_decisions_total", "gkt_consumer_lag", "gkt_quarantine_open"} <= used
     assert used <= exported(), used - exported()
     assert len({panel["id"] for panel in dashboard["panels"]}) == len(dashboard["panels"])
+
+
+def test_every_alert_has_a_runbook_in_the_operations_guide() -> None:
+    guide = (MONITORING.parents[1] / "docs" / "operations.md").read_text()
+    runbooks = guide[guide.index("### Alerts: what each means, what to do") :]
+    for rule in rules():
+        assert f"| `{rule['alert']}` |" in runbooks, rule["alert"]
