@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/gkt demo
+	@echo "gkt is in $(BIN): 'source $(BIN)/activate' puts it on your PATH (README, docs/)"
 
 test: lint typecheck
 	$(BIN)/gkt contracts check

@@ -187,7 +187,10 @@ def publish(
     topic_prefix: TopicPrefix = None,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for the receipt")] = 60.0,
 ) -> None:
-    """Sign, publish, wait for the signed receipt, verify it and print it; exit 0 when accepted.
+    """Sign, publish, wait for the signed receipt, verify it and print it.
+
+    Exit 0 accepted or duplicate (a retry: the first decision stands), 1 rejected or a receipt that does
+    not verify, 2 usage error.
 
     The receipt is your proof of delivery: it is printed with its signature and
     whether that verifies with the gateway's keys (--keys or GKT_GATEWAY_KEYS).
@@ -220,7 +223,8 @@ def publish(
         typer.echo("gkt: note: give --keys (gkt keys show) to verify the receipt's signature", err=True)
     if verified is False:
         raise GatewayError("the receipt's signature does not verify with the gateway's keys: do not rely on it")
-    raise typer.Exit(0 if receipt["outcome"] == "accepted" else 1)
+    # A duplicate is a retry of a report the gateway decided before: that first decision stands, nothing to do.
+    raise typer.Exit(0 if receipt["outcome"] in ("accepted", "duplicate") else 1)
 
 
 @app.command()

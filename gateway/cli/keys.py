@@ -2,6 +2,7 @@
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -58,7 +59,26 @@ def keys_new(
     os.chmod(private, permissions)  # after writing: the umask cannot widen or narrow it
     (out / f"{kid}.pub.pem").write_bytes(signer.public_pem())
     (out / f"{kid}.jwk.json").write_text(json.dumps(GatewayKey(signer.kid, signer.key).as_jwk(), indent=2) + "\n")
+    entry = out / f"{kid}.agreement.toml"
+    entry.write_text(agreement_entry(kid, signer.public_pem().decode("ascii"), datetime.now(UTC)))
     typer.echo(f"wrote {private} (keep it secret), {out / (kid + '.pub.pem')} and {out / (kid + '.jwk.json')}")
+    typer.echo(f"wrote {entry}: the [[keys]] entry of your working agreement, ready to paste (docs/partners.md)")
+
+
+def agreement_entry(kid: str, public_pem: str, made: datetime) -> str:
+    """The ``[[keys]]`` entry of a working agreement for a new Ed25519 key, counting from the next day."""
+    start = (made + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        "# Paste into your working agreement, contracts/agreements/<partner>/<version>.toml (docs/partners.md).\n"
+        "# not_before: when the key starts counting; agree on it with the Belastingdienst.\n"
+        "[[keys]]\n"
+        f'kid = "{kid}"\n'
+        'alg = "EdDSA"\n'
+        f"public_key = {json.dumps(public_pem.strip())}\n"
+        f"not_before = {start.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+        "# not_after = 2028-01-01T00:00:00Z   # when it is retired\n"
+        "# revoked_at = ...                    # if it leaked\n"
+    )
 
 
 @keys_app.command("show")

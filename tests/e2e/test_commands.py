@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,8 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from contracts.agreement_book import DEFAULT_DIR as DEFAULT_AGREEMENTS
+from contracts.agreement_book import AgreementBook
+from contracts.registry import ContractRegistry
 from gateway.demo import samples as s
 from gateway.kafka.embedded import answers_kafka, free_port
+from gateway.signing import Signer
 from tests.e2e.conftest import GKT, gkt
 from tests.helpers import now
 
@@ -62,6 +67,24 @@ def test_keys_new_writes_a_private_key_only_the_owner_reads(tmp_path: Path) -> N
     again = gkt("keys", "new", "--kid", "nla-2026-01", "--out", str(tmp_path))
     assert again.returncode == 2
     assert "exists already" in again.stderr
+
+
+def test_keys_new_writes_the_agreement_entry_that_the_agreement_loader_takes(tmp_path: Path) -> None:
+    """No PEM turned into a \\n string by hand: the entry is pasted into the agreement as it is."""
+    result = gkt("keys", "new", "--kid", "nla-2027-01", "--out", str(tmp_path / "keys"))
+    assert result.returncode == 0, result.stderr
+    entry = tmp_path / "keys" / "nla-2027-01.agreement.toml"
+    assert f"wrote {entry}" in result.stdout
+    sample = (DEFAULT_AGREEMENTS / "nla" / "2026.1.toml").read_text()
+    folder = tmp_path / "agreements" / "nla"
+    folder.mkdir(parents=True)
+    header, *tables = re.split(r"(?m)^(?=\[)", sample)  # the sample's own keys out, the new entry in
+    others = "".join(table for table in tables if not table.startswith("[[keys]]"))
+    (folder / "2026.1.toml").write_text(header + entry.read_text() + others)
+    book = AgreementBook.load(tmp_path / "agreements", ContractRegistry.discover())
+    (key,) = next(iter(book)).keys
+    assert key.kid == "nla-2027-01"
+    assert key.fingerprint == Signer.from_pem_file(tmp_path / "keys" / "nla-2027-01.pem", "x").public_der
 
 
 def test_keys_show_prints_the_gateways_jwk_set(tmp_path: Path) -> None:
@@ -199,11 +222,17 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
         receipt = printed["receipt"]
         assert receipt["outcome"] == "accepted"
         assert receipt["id"] == json.loads(event.read_bytes())["id"]
+        retried = gkt(*published.args[1:])  # the same event again, as a partner retries after a timeout
+        assert retried.returncode == 0, "a duplicate needs no action: the first decision stands"
+        assert json.loads(retried.stdout)["receipt"]["outcome"] == "duplicate"
         status, metrics = _get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200
         assert 'gkt_decisions_total{outcome="routed",partner="nla"} 1.0' in metrics
+        assert 'gkt_decisions_total{outcome="duplicate",partner="nla"} 1.0' in metrics
         assert "gkt_consumer_lag{partition=" in metrics
-        for stage in ("read", "authenticate", "deduplicate", "screen", "contract", "agreement", "route"):
+        for stage in ("read", "authenticate", "deduplicate"):  # the retry ends at the duplicate check
+            assert f'gkt_stage_seconds_count{{stage="{stage}"}} 2.0' in metrics
+        for stage in ("screen", "contract", "agreement", "route"):
             assert f'gkt_stage_seconds_count{{stage="{stage}"}} 1.0' in metrics
         assert "gkt_audit_chain_seq{chain=" in metrics
         assert "gkt_reference_records" in metrics
