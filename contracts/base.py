@@ -114,7 +114,46 @@ class Violation:
 
     @classmethod
     def of(cls, error: ErrorDetails) -> "Violation":
-        return cls(pointer("data", *error["loc"]), error["msg"], identifier=error["type"] == IDENTIFIER_ERROR)
+        return cls(pointer("data", *error["loc"]), in_our_words(error), identifier=error["type"] == IDENTIFIER_ERROR)
+
+
+# pydantic's words for what went wrong, as a partner reads a reason: what the contract wants (never the value).
+_OUR_WORDS = {
+    "extra_forbidden": "is not a field of this contract version (docs/contracts.md lists the fields)",
+    "missing": "is required by this contract version and missing",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "list_type": "must be an array",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD), without a time",
+    "string_pattern_mismatch": "does not have the form this field requires (docs/contracts.md)",
+}
+
+
+def in_our_words(error: ErrorDetails) -> str:
+    """A contract error as the gateway says it: what the field must be. Validators' own messages stay."""
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind in _OUR_WORDS:
+        return _OUR_WORDS[kind]
+    if kind in ("string_too_short", "string_too_long"):
+        bound = "at least" if kind == "string_too_short" else "at most"
+        limit = context.get("min_length" if kind == "string_too_short" else "max_length")
+        return f"must have {bound} {limit} characters"
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = context.get("min_length" if kind == "too_short" else "max_length")
+        return f"must have {bound} {limit} items"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be", 1)
 
 
 Path = tuple[str | int, ...]

@@ -27,7 +27,23 @@ def check_contract(event: CloudEvent, registry: ContractRegistry, received_on: d
         )
         return ContractResult([Reason(ReasonCode.CONTRACT_UNKNOWN, "/dataschema", detail)])
     report, violations = contract.validate(event.data, received_on)
-    return ContractResult([reason_for(v) for v in violations], contract, report)
+    reasons = [reason_for(v) for v in violations]
+    if violations and (fits := _version_that_fits(registry, event, received_on)) is not None:
+        detail = f"the data fits version {fits} of {event.type}, not {event.version}: is dataschema the right version?"
+        reasons.append(Reason(ReasonCode.CONTRACT_VIOLATION, "/dataschema", detail))
+    return ContractResult(reasons, contract, report)
+
+
+def _version_that_fits(registry: ContractRegistry, event: CloudEvent, received_on: date) -> str | None:
+    """Another version of the report type that takes the data as it is: a hint for a mislabelled report.
+
+    Only on the refusal path, and a report type has a handful of versions.
+    """
+    for version in registry.versions(event.type):
+        other = registry.get(event.type, version)
+        if version != event.version and other is not None and not other.validate(event.data, received_on)[1]:
+            return version
+    return None
 
 
 def reason_for(violation: Violation) -> Reason:

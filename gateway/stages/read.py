@@ -19,7 +19,13 @@ MAX_EVENT_BYTES = 262_144
 MAX_DEPTH = 64
 REQUIRED = ("specversion", "id", "source", "type", "dataschema", "time", "datacontenttype", "data")
 OPTIONAL = ("traceparent", "tracestate")
-register_names((*REQUIRED, *OPTIONAL))
+# Names the CloudEvents specification itself gives (core attributes and its documented extensions): they are
+# no sender's secret, so a refusal names them as they are; any other name is the sender's and is masked (G7).
+CLOUDEVENTS_NAMES = (
+    "subject", "data_base64", "dataref", "partitionkey", "sequence", "sampledrate", "recordedtime",
+    "authid", "authtype", "authclaims", "expirytime", "severitytext", "severitynumber", "deprecated",
+)  # fmt: skip
+register_names((*REQUIRED, *OPTIONAL, *CLOUDEVENTS_NAMES))
 
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SOURCE = re.compile(r"urn:nld:oin:([0-9]{20})(?::[A-Za-z0-9._-]{1,64})?")
@@ -133,13 +139,15 @@ def _invalid(name: str, detail: str) -> Reason:
     return Reason(ReasonCode.EVENT_INVALID, pointer(name), detail)
 
 
+def _not_allowed(name: str) -> str:
+    if name in CLOUDEVENTS_NAMES:
+        return f"attribute {name} is a CloudEvents attribute this profile does not take (docs/partners.md, the record)"
+    return f"attribute {segment(name)} is not allowed"
+
+
 def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
     reasons = [_invalid(name, f"attribute {name} is missing") for name in REQUIRED if name not in attrs]
-    reasons += [
-        _invalid(name, f"attribute {segment(name)} is not allowed")
-        for name in attrs
-        if name not in REQUIRED and name not in OPTIONAL
-    ]
+    reasons += [_invalid(name, _not_allowed(name)) for name in attrs if name not in REQUIRED and name not in OPTIONAL]
 
     def text(name: str) -> str | None:
         value = attrs.get(name)

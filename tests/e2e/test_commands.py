@@ -314,10 +314,9 @@ def test_version_and_a_busy_http_port(kafka: str, prefix: str, tmp_path: Path) -
         result = gkt("run", "--bootstrap", kafka, "--topic-prefix", prefix, "--http-port", str(port), env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert (
-        result.stderr.strip().splitlines()[-1]
-        == f"gkt: --http-port {port}: cannot listen on it (Address already in use)"
-    )
+    last = json.loads(result.stderr.strip().splitlines()[-1])  # the exiting line, as every end of gkt run
+    assert (last["event"], last["exit_code"]) == ("exiting", 1)
+    assert last["reason"] == f"--http-port {port}: cannot listen on it (Address already in use)"
 
 
 def test_agreements_check_loads_files_as_the_gateway_does(tmp_path: Path) -> None:

@@ -71,6 +71,16 @@ def test_every_missing_and_unknown_attribute_is_named() -> None:
     ]
 
 
+def test_a_cloudevents_attribute_is_named_as_it_is_and_said_to_be_one() -> None:
+    """subject is the CloudEvents specification's word, not the sender's secret: shown, with why it is refused."""
+    result = read(inbound(event(subject="x", Subjekt="y"), kid=None), allow_test_oins=True)
+    named = {reason.path: reason.detail for reason in result.reasons}
+    assert named["/subject"] == (
+        "attribute subject is a CloudEvents attribute this profile does not take (docs/partners.md, the record)"
+    )
+    assert named["/xxxxxxx"] == "attribute xxxxxxx is not allowed", "a name of the sender's own: masked"
+
+
 def test_tracing_attributes_are_allowed() -> None:
     assert codes(event(traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate="a=b")) == []
 
