@@ -3,7 +3,7 @@
 import asyncio
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reviewers, TopicPrefix
 from gateway.cli.options import settings as settings_for
+from gateway.cli.plain import plain
 from gateway.errors import UsageError
 from gateway.kafka.security import client_options
 
@@ -48,6 +49,7 @@ def verify(
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
     agreements: Agreements = None,
+    reviewers: Reviewers = None,
     workers: Annotated[
         int | None,
         typer.Option("--workers", min=1, help="processes checking chains at once (default: one per core)"),
@@ -66,7 +68,9 @@ def verify(
     from gateway.keyset import KeySet
     from gateway.rules_loader import load_keyset, load_rules
 
-    settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements)
+    settings = settings_for(
+        config, bootstrap=bootstrap, topic_prefix=topic_prefix, agreements=agreements, reviewers=reviewers
+    )
     keyset = KeySet.load(keys) if keys else load_keyset(settings)
     verifier = ChainVerifier(keyset)
     console = Console(stderr=True)
@@ -228,9 +232,17 @@ def replay(
         f"{len(report.unverifiable)} unverifiable, {report.unavailable} no longer on the inbound topics"
     )
     for difference in report.differences:
+        event = f" (event {difference.event_id})" if difference.event_id else ""
         console.print(
-            f"[red]different[/red]: {difference.chain} seq {difference.seq} (event {difference.event_id}): "
-            f"{difference.field}: recorded {difference.recorded!r}, replayed {difference.replayed!r}",
+            f"[red]different[/red]: {difference.chain} seq {difference.seq}{event}: "
+            f"{difference.field}: recorded {plain(difference.recorded)}, replayed {plain(difference.replayed)}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    if not report.ok and not settings.allow_test_oins and (testing := _test_oin_sources(audit)):
+        console.print(
+            f"hint: {testing} decisions in this log are of reports from test OINs (prefix 99), which the gateway "
+            "that wrote it accepted: replay them with --allow-test-oins (the differences above may be only that)",
             soft_wrap=True,
         )
     for line in report.unverifiable:
@@ -242,6 +254,18 @@ def replay(
             soft_wrap=True,
         )
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _test_oin_sources(audit: list[dict[str, Any]]) -> int:
+    """How many audit records decided a report whose source carries a test OIN."""
+    from validators.identifiers import is_test_oin
+
+    sources = ((record.get("event") or {}).get("source") for record in audit)
+    return sum(
+        1
+        for source in sources
+        if isinstance(source, str) and source.startswith("urn:nld:oin:") and is_test_oin(source[12:32])
+    )
 
 
 def _explain(replayer, event_id: str, inbound) -> None:  # type: ignore[no-untyped-def]

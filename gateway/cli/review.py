@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gateway.cli.options import AllowTestOins, Bootstrap, Config, Reference, Reviewers, TopicPrefix
+from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, Reviewers, TopicPrefix
 from gateway.cli.options import settings as settings_for
+from gateway.cli.plain import plain
 from gateway.errors import UsageError
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ def list_items(
     config: Config = None,
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
+    agreements: Agreements = None,
     reviewers: Reviewers = None,
     as_json: Json = False,
 ) -> None:
@@ -105,7 +107,13 @@ def list_items(
     from rich.console import Console
     from rich.table import Table
 
-    settings = _settings(config, bootstrap, topic_prefix, reviewers=reviewers)
+    from gateway.reasons import ReasonCode
+
+    if reason is not None and reason not in {code.value for code in ReasonCode}:
+        raise UsageError(f"--reason {reason}: not a reason code (docs/review.md lists those that hold a report)")
+    if older_than is not None and older_than < 0:
+        raise UsageError(f"--older-than {older_than:g}: a number of days, 0 or more")
+    settings = _settings(config, bootstrap, topic_prefix, agreements=agreements, reviewers=reviewers)
     state, now = _state(settings), datetime.now(UTC)
     rows = [_item_json(item, state, now, settings.topic_prefix) for item in state.open_items()]
     # Reviewers' names are for people: shown here only (spec/review.md), never in the log or a signal.
@@ -148,6 +156,8 @@ def show(
     config: Config = None,
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
+    agreements: Agreements = None,
+    reviewers: Reviewers = None,
     reference: Reference = None,
     allow_test_oins: AllowTestOins = None,
     as_json: Json = False,
@@ -163,7 +173,15 @@ def show(
     from gateway.review.desk import held_event, held_report, release_now, resolve
     from gateway.rules_loader import load_rules
 
-    settings = _settings(config, bootstrap, topic_prefix, reference=reference, allow_test_oins=allow_test_oins)
+    settings = _settings(
+        config,
+        bootstrap,
+        topic_prefix,
+        agreements=agreements,
+        reviewers=reviewers,
+        reference=reference,
+        allow_test_oins=allow_test_oins,
+    )
     client = client_options(settings)
     assert settings.bootstrap
     state = _state(settings)
@@ -200,8 +218,8 @@ def show(
 
     console = Console(width=None if Console().is_terminal else 200)
     for name in ("item", "status", "partner", "event_id", "reasons", "received_at", "age_days", "decided_at"):
-        console.print(f"[bold]{name}[/bold]: {shown[name]}", soft_wrap=True)
-    console.print(f"[bold]decided under[/bold]: {shown['rules']}", soft_wrap=True)
+        console.print(f"[bold]{name}[/bold]: {plain(shown[name])}", soft_wrap=True, highlight=False)
+    console.print(f"[bold]decided under[/bold]: {plain(shown['rules'])}", soft_wrap=True, highlight=False)
     verdicts = ", ".join(f"{v['verdict']} by {v['reviewer']} ({v['outcome']})" for v in shown["verdicts"])
     console.print(f"[bold]verdicts so far[/bold]: {verdicts or 'none'}", soft_wrap=True)
     console.print(f"[bold]a release now would[/bold]: {now}", soft_wrap=True)
@@ -248,6 +266,7 @@ def _verdict(
     topic_prefix: str | None,
     timeout: float,
     as_json: bool,
+    **shared: Any,
 ) -> None:
     from contracts.jsonio import dumps
     from gateway.kafka.security import client_options
@@ -261,7 +280,7 @@ def _verdict(
     if grounds is not None and not 1 <= len(grounds) <= MAX_GROUNDS:
         raise UsageError(f"--grounds must be 1 to {MAX_GROUNDS} characters")
     private, alg = load_private_key(key, kid)  # a file that is no private key: exit 2, before Kafka is asked
-    settings = _settings(config, bootstrap, topic_prefix)
+    settings = _settings(config, bootstrap, topic_prefix, **shared)
     assert settings.bootstrap
     found = resolve(_state(settings), item)
     verdict = Verdict(found.position, found.digest, VerdictKind(kind), grounds, reviewer, datetime.now(UTC))
@@ -284,8 +303,8 @@ def _verdict(
         typer.echo(json.dumps(shown, indent=2))
     else:
         typer.echo(f"{kind} of {found.position} by {reviewer}: {outcome}")
-        for reason in audit["reasons"]:
-            typer.echo(f"  {reason['code']}")
+        for reason in audit["reasons"]:  # VERDICT_INVALID and the others say why (docs/review.md)
+            typer.echo(f"  {reason['code']}: {reason['detail']}" if reason.get("detail") else f"  {reason['code']}")
         if shown["destination"]:
             typer.echo(f"  the signal went to {shown['destination']}")
         if outcome == "pending" and not audit["reasons"]:
@@ -306,10 +325,18 @@ def _verdict_command(kind: str, summary: str, example: str) -> None:
         config: Config = None,
         bootstrap: Bootstrap = None,
         topic_prefix: TopicPrefix = None,
+        agreements: Agreements = None,
+        reviewers: Reviewers = None,
+        reference: Reference = None,
+        allow_test_oins: AllowTestOins = None,
         timeout: Timeout = 60.0,
         as_json: Json = False,
     ) -> None:
-        _verdict(kind, item, key, kid, reviewer, grounds, config, bootstrap, topic_prefix, timeout, as_json)
+        shared = {"agreements": agreements, "reviewers": reviewers, "reference": reference}
+        _verdict(
+            kind, item, key, kid, reviewer, grounds, config, bootstrap, topic_prefix, timeout, as_json,
+            **shared, allow_test_oins=allow_test_oins,
+        )  # fmt: skip
 
     command.__doc__ = f"{summary}\n\nExample: gkt review {kind} {example}"
     review_app.command(kind)(command)

@@ -15,8 +15,9 @@ from tests.integration.harness import Harness
 pytestmark = pytest.mark.kafka
 
 
-def replay(harness: Harness, *args: str, agreements: Path | None = None) -> tuple[int, str]:
+def replay(harness: Harness, *args: str, agreements: Path | None = None, test_oins: bool = True) -> tuple[int, str]:
     extra = ["--agreements", str(agreements)] if agreements else []
+    extra += ["--allow-test-oins"] if test_oins else []  # the gateway under test accepted test OINs: so must replay
     result = gkt(
         "audit",
         "replay",
@@ -24,7 +25,6 @@ def replay(harness: Harness, *args: str, agreements: Path | None = None) -> tupl
         harness.bootstrap,
         "--topic-prefix",
         harness.settings.topic_prefix,
-        "--allow-test-oins",  # the gateway under test accepted test OINs: so must its replay
         *extra,
         *args,
     )
@@ -49,6 +49,12 @@ async def test_replay_reproduces_every_decision_of_the_demo(kafka: str, prefix: 
     code, output = replay(harness, "--json")
     report = json.loads(output[: output.rindex("}") + 1])  # stdout; stderr (empty here) follows it
     assert (code, report["ok"], report["identical"], report["differences"]) == (0, True, 26, [])
+    code, output = replay(harness, test_oins=False)  # an auditor who forgot the flag: not taken for tampering
+    assert code == 1
+    assert "replay them with --allow-test-oins" in output
+    assert "['" not in output, "human output without Python reprs"
+    assert "(event None)" not in output
+    assert "each record under the versions its audit record names, from agreements" in output
 
 
 async def test_replay_after_a_new_agreement_version_came_into_force(kafka: str, prefix: str, tmp_path: Path) -> None:
