@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reviewers, TopicPrefix
 from gateway.cli.options import settings as settings_for
 from gateway.cli.plain import plain
+from gateway.cli.progress import progress as progress_for
 from gateway.errors import UsageError
 from gateway.kafka.security import client_options
 
@@ -25,17 +25,6 @@ audit_app = typer.Typer(help="The audit log: verify, replay, export.", no_args_i
 File = Annotated[Path | None, typer.Option("--file", help="an export (JSON Lines) instead of Kafka")]
 Keys = Annotated[Path | None, typer.Option("--keys", help="JWK set of the gateway's public keys")]
 Json = Annotated[bool, typer.Option("--json", help="one JSON object on stdout, for scripts")]
-
-
-def _progress(console: Console) -> Progress:
-    columns = [
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    ]
-    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
 
 
 @audit_app.command("verify")
@@ -75,7 +64,7 @@ def verify(
     verifier = ChainVerifier(keyset)
     console = Console(stderr=True)
 
-    with _progress(console) as progress:
+    with progress_for(console) as progress:
         task = progress.add_task("verifying", total=None)
         if file is not None:
             if not file.is_file():
@@ -162,16 +151,20 @@ def export(
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the audit log lives in Kafka")
     count = 0
-    with out.open("wb") as handle:
+    with out.open("wb") as handle, progress_for(Console(stderr=True)) as progress:
+        task = progress.add_task("exporting", total=None)
 
         def write(record) -> None:  # type: ignore[no-untyped-def]
             nonlocal count
             handle.write((record.value or b"") + b"\n")
             count += 1
+            progress.advance(task)
 
-        asyncio.run(
-            read_once(settings.bootstrap, Topics(settings.topic_prefix).audit, write, **client_options(settings))
-        )
+        def sized(total: int) -> None:
+            progress.update(task, total=total)
+
+        audit = Topics(settings.topic_prefix).audit
+        asyncio.run(read_once(settings.bootstrap, audit, write, sized, **client_options(settings)))
     typer.echo(f"exported {count} audit records to {out}")
 
 
@@ -221,7 +214,7 @@ def replay(
         _explain(replayer, explain, inbound)
         return
     console = Console(width=None if Console().is_terminal else 140)
-    with _progress(Console(stderr=True)) as progress:
+    with progress_for(Console(stderr=True)) as progress:
         task = progress.add_task("replaying", total=len(audit))
         report = replayer.run(inbound, lambda: progress.advance(task))
     if as_json:

@@ -37,6 +37,8 @@ async def exported(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> tupl
     result = gkt("audit", "export", "--out", str(out), "--bootstrap", kafka, "--topic-prefix", prefix)
     assert result.returncode == 0, result.stderr
     assert f"exported {len(batch)} audit records" in result.stdout
+    # Not a terminal (a pipe, as a log collector reads it): plain progress on stderr, here its closing line.
+    assert f"exporting: done, {len(batch)} records in " in result.stderr
     keys = tmp_path / "gateway-keys.json"
     keys.write_text(json.dumps(KeySet.of(harness.signer).as_jwks()))
     return harness, out, keys
