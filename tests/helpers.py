@@ -130,3 +130,13 @@ def check_outputs(result: BatchResult) -> None:
         for name, value in message.headers:
             assert value is not None
             name.encode("utf-8")
+
+
+class Clock:
+    """A monotonic clock a test moves by hand: ``clock.now += 0.5``."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now

@@ -1,20 +1,13 @@
 """Audited offsets are committed together: at most every half second under load, at once when asked."""
 
 from gateway.kafka.commits import HeldCommits
+from tests.helpers import Clock
 
 OWNED = {("in", 0), ("in", 1), ("in", 2)}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_first_offsets_are_committed_at_once_then_held_until_due() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     commits = HeldCommits(every_s=0.5, clock=clock)
     commits.add({("in", 0): 10})
     assert commits.take(now=False, owned=OWNED) == {("in", 0): 10}
@@ -30,7 +23,7 @@ def test_the_first_offsets_are_committed_at_once_then_held_until_due() -> None:
 
 
 def test_asked_to_commit_now_everything_held_goes_whatever_the_time() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     commits = HeldCommits(every_s=0.5, clock=clock)
     commits.add({("in", 0): 10})
     commits.take(now=False, owned=OWNED)

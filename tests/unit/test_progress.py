@@ -3,14 +3,7 @@
 import io
 
 from gateway.cli.progress import PlainProgress
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 def test_a_line_at_most_every_ten_seconds_with_count_rate_and_time_left() -> None:
