@@ -14,9 +14,9 @@ it waits: docker/monitoring/alerts.yml fires on it.
 """
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -84,6 +84,14 @@ class BlockedPartitions:
                 consumer.resume(tp)  # the next fetch tries the batch again; report() pauses it anew if it fails
             elif block.retry_at > now and key not in paused:
                 consumer.pause(tp)
+
+    def fetched(self, consumer: _Pausable, batches: Mapping[Any, Sequence[Any]]) -> None:
+        """After every fetch of ``consumer`` (its ``getmany`` answer): the partitions that delivered records are
+        past any block, and the blocked ones are paused or tried again."""
+        for tp, records in batches.items():
+            if records:
+                self.delivered(tp.topic, tp.partition, records[-1].offset)
+        self.hold(consumer)
 
     def delivered(self, topic: str, partition: int, offset: int) -> None:
         """A record at ``offset`` was read: a block at or before it is over."""

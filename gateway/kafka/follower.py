@@ -143,14 +143,12 @@ class TopicFollower:
         while True:
             started = self._polls
             batches = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
-            BLOCKED.hold(self._consumer)  # a partition at an undecodable batch waits there (gateway.kafka.blocked)
+            BLOCKED.fetched(self._consumer, batches)  # a partition at an undecodable batch waits there
             fetched = 0
-            for tp, records in batches.items():
+            for records in batches.values():
                 for record in records:
                     self._apply_one(record)
                 fetched += len(records)
-                if records:
-                    BLOCKED.delivered(tp.topic, tp.partition, records[-1].offset)
             self._read += fetched
             self._polls += 1
             if self._sized is not None:

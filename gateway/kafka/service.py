@@ -83,14 +83,14 @@ class _Unaudited:
     commit: Offsets
 
 
-async def _stop_each(stops: list[tuple[str, Callable[[], Awaitable[None]]]]) -> None:
+async def _stop_each(*stops: Callable[[], Awaitable[None]]) -> None:
     """Stop every client, each whatever became of the others: one that fails to close must not leave the
     rest open (the process is ending for a reason of its own, which a failed close must not hide)."""
-    for name, stop in stops:
+    for stop in stops:
         try:
             await stop()
         except Exception as exc:  # any failure to close: logged, and the next client is closed all the same
-            log.warning("client_stop_failed", client=name, error=type(exc).__name__)
+            log.warning("client_stop_failed", client=getattr(stop, "__qualname__", "?"), error=type(exc).__name__)
 
 
 class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -229,7 +229,7 @@ class GatewayService:
         try:
             await producer.start()
         except KafkaError as exc:
-            await _stop_each([("producer", producer.stop)])
+            await _stop_each(producer.stop)
             if idempotent and not isinstance(exc, KafkaConnectionError):
                 # Reached, and refused InitProducerId: a broker without idempotence (the embedded one).
                 raise BrokerError(
@@ -247,12 +247,9 @@ class GatewayService:
             await self._consume(writer, stop)
         finally:
             READY.set(0)
-            stops: list[tuple[str, Callable[[], Awaitable[None]]]] = [("probe", self._probe.stop)]
-            stops.append(("fetcher", self._fetcher.stop))
-            if self._consumer is not None:
-                stops.append(("consumer", self._consumer.stop))
-            stops += [(f"follower {f.topic}", f.stop) for f in self._followers] + [("producer", producer.stop)]
-            await _stop_each(stops)
+            consumers = [self._consumer.stop] if self._consumer is not None else []
+            followers = [follower.stop for follower in self._followers]
+            await _stop_each(self._probe.stop, self._fetcher.stop, *consumers, *followers, producer.stop)
             self.processor.crypto.close()
 
     async def _start_followers(self) -> None:
@@ -324,7 +321,7 @@ class GatewayService:
             self._observe_quarantine()
             try:
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
-                BLOCKED.hold(consumer)  # a partition at an undecodable batch waits there; the others go on
+                BLOCKED.fetched(consumer, batches)  # a partition at an undecodable batch waits; the others go on
                 async with self._busy:
                     # A rebalance may have run since the fetch: records of partitions no longer ours are
                     # left to their next owner (uncommitted, so it reads them), or two owners fork a chain.
@@ -356,9 +353,6 @@ class GatewayService:
                 assert self._audit is not None
                 await self._audit.caught_up()  # includes whatever the previous owner wrote
                 self.heads[chain] = self.index.head(chain)
-        for tp, fetched in batches.items():
-            if fetched:
-                BLOCKED.delivered(tp.topic, tp.partition, fetched[-1].offset)
         records = [plain(r) for records in batches.values() for r in records]
         reports = {}
         if any(r.position.topic == self.rules.topics.review for r in records):
