@@ -74,10 +74,13 @@ class _Context:
     verify: Verify = verify_now  # or the answers of checks made ahead on another core (gateway.crypto_ahead)
 
 
+def _read_under(record: InboundRecord, rules: Rules) -> ReadResult:
+    return read(record, allow_test_oins=rules.allow_test_oins, trust_producer_time=rules.trust_producer_time)
+
+
 def _read(decision: Decision, context: _Context) -> StageResult:
     record = decision.record
-    rules = context.rules
-    decision.read = read(record, allow_test_oins=rules.allow_test_oins, trust_producer_time=rules.trust_producer_time)
+    decision.read = _read_under(record, context.rules)
     size = len(record.value or b"")
     return StageResult(decision.read.reasons, lambda: f"{size} bytes: UTF-8 I-JSON, one object, CloudEvents attributes")
 
@@ -251,7 +254,7 @@ def _safely(record: InboundRecord, rules: Rules, run: Callable[[], Decision]) ->
             at=f"{frame.filename}:{frame.lineno}",
         )
     try:
-        readable = read(record, allow_test_oins=rules.allow_test_oins, trust_producer_time=rules.trust_producer_time)
+        readable = _read_under(record, rules)
     except Exception:
         readable = ReadResult(None, [])
     decision = Decision(record, rules.topics.partner_of(record.position.topic), readable)

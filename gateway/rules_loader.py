@@ -18,7 +18,7 @@ from contracts.reviewer_book import ReviewerBook, shared_keys
 from gateway.errors import ConfigError
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
-from gateway.settings import Settings
+from gateway.settings import FOLDERS, Settings
 from gateway.signing import Signer
 from gateway.topics import Topics
 from routing.errors import RoutingDataError
@@ -65,33 +65,30 @@ def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> R
         )
 
 
-def in_use(settings: Settings, rules: Rules, at: datetime) -> dict[str, Any]:
-    """The folders a command decides with, and the versions in force at ``at`` (None: none is).
+def folders(settings: Settings) -> dict[str, str]:
+    """The definition folders a command uses: from the working directory or the packaged samples
+    (``gateway.settings.found_folder``), and nobody should have to guess which. ``gkt run`` logs them at start,
+    ``gkt audit replay`` prints them."""
+    return {name: str(getattr(settings, name)) for name in sorted(FOLDERS)}
 
-    ``gkt run`` logs it in its ``starting`` line; ``gkt check``, ``gkt demo`` and ``gkt audit replay`` print it
-    on stderr: defaults come from the working directory or the packaged samples, and nobody should have to
-    guess which.
-    """
+
+def in_use(settings: Settings, rules: Rules, at: datetime) -> dict[str, Any]:
+    """The folders a command decides with, each with the versions in force at ``at`` (None: none is)."""
     policy = rules.policies.in_force(at)
     reviewers = rules.reviewers.in_force(at)
-    return {
+    in_force: dict[str, Any] = {
         "agreements": {
-            "folder": str(settings.agreements),
-            "in_force": {
-                partner: agreement.version if (agreement := rules.agreements.in_force(partner, at)) else None
-                for partner in rules.agreements.partners()
-            },
+            partner: agreement.version if (agreement := rules.agreements.in_force(partner, at)) else None
+            for partner in rules.agreements.partners()
         },
-        "policies": {
-            "folder": str(settings.policies),
-            "in_force": str(policy.version) if policy.contains(at) else None,
-        },
-        "reviewers": {"folder": str(settings.reviewers), "in_force": reviewers.version if reviewers else None},
+        "policies": str(policy.version) if policy.contains(at) else None,
+        "reviewers": reviewers.version if reviewers else None,
     }
+    return {name: {"folder": folder, "in_force": in_force[name]} for name, folder in folders(settings).items()}
 
 
 def in_use_line(settings: Settings, rules: Rules, at: datetime) -> str:
-    """``in_use`` in one line for people: ``agreements DIR (kvk 2025.2, nla 2026.1); policies DIR (1); …``."""
+    """``in_use`` in one line for people (``gkt check``): ``agreements DIR (kvk 2025.2, nla 2026.1); …``."""
     parts = []
     for name, used in in_use(settings, rules, at).items():
         versions = used["in_force"]
@@ -99,7 +96,7 @@ def in_use_line(settings: Settings, rules: Rules, at: datetime) -> str:
             shown = ", ".join(f"{partner} {version or 'none in force'}" for partner, version in versions.items())
         else:
             shown = versions or "none in force"
-        parts.append(f"{name} {used['folder']} ({shown or 'none'})")
+        parts.append(f"{name} {used['folder']} ({shown or 'no partners'})")
     return "; ".join(parts)
 
 
@@ -113,16 +110,20 @@ def load_policies(settings: Settings) -> PolicyBook:
         return PolicyBook.load(settings.policies)
 
 
-def load_signer(settings: Settings) -> Signer:
-    """The gateway's signing key; an ephemeral one only where the caller asks for it."""
+def load_signer(settings: Settings, reviewers: ReviewerBook | None = None) -> Signer:
+    """The gateway's signing key; an ephemeral one only where the caller asks for it.
+
+    ``reviewers``: the service's (``rules.reviewers``): the gateway's key must be no reviewer's, or whoever runs
+    the gateway could sign verdicts (spec/review.md). Commands that only read the key (``gkt keys show``) give none.
+    """
     if settings.signing_key is None:
         raise ConfigError(
             "setting signing_key (GKT_SIGNING_KEY): the gateway needs its Ed25519 private key "
             "(make one with: gkt keys new --kid gkt-gateway-1 --out keys/)"
         )
     signer = Signer.from_pem_file(settings.signing_key, settings.signing_kid)
-    with config_errors():
-        reviewers = ReviewerBook.load(settings.reviewers)
+    if reviewers is None:
+        return signer
     if clashes := shared_keys(reviewers, {"the gateway's signing key": signer.public_der}):
         raise ConfigError(f"{settings.reviewers}: {clashes[0]}: the gateway's key must be no reviewer's")
     return signer

@@ -190,7 +190,7 @@ def replay(
     """
     from gateway.audit.replay import Replayer
     from gateway.audit.sources import load_for_replay
-    from gateway.rules_loader import load_rules
+    from gateway.rules_loader import folders, load_rules
 
     settings = settings_for(
         config,
@@ -204,8 +204,8 @@ def replay(
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: replay reads the audit log and the inbound topics")
     rules = load_rules(settings)
-    folders = "; ".join(f"{name} {settings.model_dump()[name]}" for name in ("agreements", "policies", "reviewers"))
-    typer.echo(f"gkt: each record under the versions its audit record names, from {folders}", err=True)
+    searched = "; ".join(f"{name} {folder}" for name, folder in folders(settings).items())
+    typer.echo(f"gkt: each record under the versions its audit record names, from {searched}", err=True)
     audit, inbound, reference_at = asyncio.run(
         load_for_replay(settings.bootstrap, rules, settings.reference, **client_options(settings))
     )

@@ -13,7 +13,7 @@ from gateway.http import HttpServer
 from gateway.kafka.embedded import bootstrap_or_embedded
 from gateway.kafka.service import GatewayService
 from gateway.pipeline import Rules
-from gateway.rules_loader import in_use, load_rules, load_signer
+from gateway.rules_loader import folders, load_rules, load_signer
 from gateway.settings import Settings
 from gateway.signing import Signer
 from validators.identifiers import is_test_oin
@@ -30,7 +30,7 @@ def run_service(settings: Settings, workers: int = 1) -> None:
         from gateway.cli.workers import run_workers
 
         if settings.signing_key is not None:
-            load_signer(settings)  # a wrong key stops the parent at start, not N children in a loop
+            load_signer(settings, rules.reviewers)  # a wrong key stops the parent at start, not N children
         with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
             _start_up_summary(settings, rules, bootstrap)
             stop, failure = run_workers(settings, workers, bootstrap)
@@ -41,7 +41,7 @@ def run_service(settings: Settings, workers: int = 1) -> None:
         signer = Signer.generate("gkt-dev-ephemeral")
         log.warning("ephemeral_signing_key", kid=signer.kid, reason="no GKT_SIGNING_KEY; embedded broker")
     else:
-        signer = load_signer(settings)
+        signer = load_signer(settings, rules.reviewers)
     with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
         _start_up_summary(settings, rules, bootstrap)
         stop, failure = asyncio.run(_serve(settings, rules, signer, bootstrap))
@@ -108,7 +108,7 @@ def _start_up_summary(settings: Settings, rules: Rules, bootstrap: str) -> None:
         policy=rules.policies.in_force(now).ref,
         reviewers=reviewers.ref if (reviewers := rules.reviewers.in_force(now)) else None,
         reference=str(settings.reference) if settings.reference else rules.topics.reference,
-        folders={name: used["folder"] for name, used in in_use(settings, rules, now).items()},
+        folders=folders(settings),
         http_port=settings.http_port or None,
         group=settings.group_id,
     )

@@ -48,7 +48,7 @@ def test_the_gateways_key_is_no_reviewers(tmp_path: Path) -> None:
     gateway_pem = (KEYS / "r-0001-2025.pem").resolve()  # an operator who took a reviewer's key as the gateway's
     settings = Settings(reviewers=SAMPLE.parent, signing_key=gateway_pem, signing_kid="gw-1")
     with pytest.raises(ConfigError, match=r"r-0001 \(kid r-0001-2025\) is the gateway's signing key"):
-        load_signer(settings)
+        load_signer(settings, load_rules(settings).reviewers)
 
 
 def test_a_deeply_nested_definition_file_is_one_line(tmp_path: Path) -> None:
