@@ -3,12 +3,14 @@
 Every name comes from an agreement file (a partner id: ``^[a-z][a-z0-9-]{1,30}$``),
 a policy (a destination, checked the same way by the policy loader) or the
 topic prefix setting (``^[A-Za-z0-9._-]*$``): nothing needs quoting beyond the
-quotes written here, and ``shell_word`` refuses anything that would.
+quotes written here, and ``shell_word`` refuses (a ``ConfigError``, the name in
+escaped ASCII) anything that would.
 """
 
 import re
 from collections.abc import Iterable
 
+from gateway.errors import ConfigError
 from gateway.provision.plan import Acl, TopicSpec
 
 _WORD = re.compile(r"[A-Za-z0-9._=:-]+")
@@ -17,7 +19,9 @@ _WORD = re.compile(r"[A-Za-z0-9._=:-]+")
 def shell_word(text: str) -> str:
     """``text`` as one shell word; raises on anything a shell would read as more than characters."""
     if not _WORD.fullmatch(text):
-        raise ValueError(f"not a plain name for the provisioning script: {text!r}")
+        shown = ascii(text)  # escaped, then cut: one escape is up to ten characters
+        shown = shown if len(shown) <= 64 else shown[:61] + "..."
+        raise ConfigError(f"{shown}: not a plain name for the provisioning script (letters, digits, ._=:-)")
     return text
 
 
