@@ -175,6 +175,9 @@ def test_a_group_handing_review_on_and_crashing_keeps_four_eyes_and_one_chain(da
             if group.owner is None or data.draw(st.integers(0, 3)) == 0:
                 group.hand_to(data.draw(st.integers(0, MEMBERS - 1), label="new owner"))
             group.decide(data.draw(st.integers(1, 4), label="batch"), data.draw(st.sampled_from(FATES)))
+            if data.draw(st.booleans(), label="followers read"):
+                for member in group.members:  # the service's audit follower runs beside the consume loop
+                    member.follow(group.log)
         if group.owner is None:
             group.hand_to(0)
         group.decide(len(group.review), "written")  # the group settles: everything decided and committed
