@@ -11,9 +11,10 @@ from pathlib import Path
 
 from contracts.agreement import Agreement
 from contracts.definition_files import load_definition
-from contracts.errors import DefinitionError
+from contracts.errors import DefinitionError, Problem
 from contracts.registry import ContractRegistry
 from contracts.types import PartnerId
+from validators.identifiers import is_oin, is_test_oin
 
 DEFAULT_DIR = Path(__file__).parent / "agreements"
 
@@ -34,24 +35,68 @@ class AgreementBook:
 
     @classmethod
     def load(cls, directory: Path, registry: ContractRegistry) -> "AgreementBook":
-        if not directory.is_dir():
-            raise DefinitionError(f"{directory}: agreements directory does not exist")
-        agreements = [_load_file(path, registry) for path in sorted(directory.glob("*/*.toml"))]
-        if not agreements:
-            raise DefinitionError(f"{directory}: no agreements found (expected <partner>/<version>.toml)")
-        archived = [_load_file(path, registry, archived=True) for path in sorted(directory.glob("*/archive/*.toml"))]
-        book = cls(agreements, archived)
-        book._check_no_overlap(directory)
+        """Every agreement file under ``directory``; any error stops here (the gateway's start), naming the first."""
+        book, errors = cls.inspect(directory, registry)
+        if errors:
+            raise DefinitionError(errors[0], tuple(errors))
         return book
 
-    def _check_no_overlap(self, directory: Path) -> None:
-        for partner, versions in self._by_partner.items():
-            for earlier, later in itertools.pairwise(versions):
-                if earlier.in_force.until is None or earlier.in_force.until > later.in_force.from_:
-                    raise DefinitionError(
-                        f"{directory / partner / (later.version + '.toml')}: in_force: overlaps "
-                        f"version {earlier.version} (intervals of one partner must not overlap)"
+    @classmethod
+    def inspect(cls, directory: Path, registry: ContractRegistry) -> tuple["AgreementBook", list[Problem]]:
+        """The files that load, and every error of every file (``gkt agreements check`` shows them all)."""
+        if not directory.is_dir():
+            return cls([]), [Problem(directory, "", "agreements directory does not exist")]
+        errors: list[Problem] = []
+        current = _load_each(sorted(directory.glob("*/*.toml")), registry, errors)
+        archived = _load_each(sorted(directory.glob("*/archive/*.toml")), registry, errors, archived=True)
+        if not current and not errors:
+            errors.append(Problem(directory, "", "no agreements found (expected <partner>/<version>.toml)"))
+        book = cls(current, archived)
+        errors.extend(book._overlaps(directory))
+        return book, errors
+
+    def _overlaps(self, directory: Path) -> list[Problem]:
+        return [
+            Problem(
+                directory / partner / (later.version + ".toml"),
+                "in_force",
+                f"overlaps version {earlier.version} (intervals of one partner must not overlap)",
+            )
+            for partner, versions in self._by_partner.items()
+            for earlier, later in itertools.pairwise(versions)
+            if earlier.in_force.until is None or earlier.in_force.until > later.in_force.from_
+        ]
+
+    def warnings(self, directory: Path, now: datetime) -> list[Problem]:
+        """What loads but is likely a mistake: test OINs, one OIN for two partners, no key to sign with now."""
+        found: list[Problem] = []
+        partners_of: dict[str, set[str]] = {}
+        for agreement in self:
+            file = directory / agreement.partner / f"{agreement.version}.toml"
+            partners_of.setdefault(agreement.oin, set()).add(agreement.partner)
+            if is_test_oin(agreement.oin):
+                found.append(
+                    Problem(file, "oin", "a test OIN: accepted only with allow_test_oins (demo, tests)", "warning")
+                )
+            elif not is_oin(agreement.oin, allow_test_oins=False):
+                found.append(
+                    Problem(file, "oin", "not an OIN by the Logius rules: no report's source can match it", "warning")
+                )
+            if agreement.in_force.contains(now) and not any(key.valid_at(now) for key in agreement.keys):
+                found.append(Problem(file, "keys", "in force now, but no key is valid now", "warning"))
+        for oin, partners in partners_of.items():
+            if len(partners) > 1:
+                found.extend(
+                    Problem(
+                        directory / partner,
+                        "oin",
+                        f"OIN {oin} is also the OIN of {', '.join(sorted(partners - {partner}))}: "
+                        "each partner has an OIN of its own",
+                        "warning",
                     )
+                    for partner in sorted(partners)
+                )
+        return found
 
     def partners(self) -> list[PartnerId]:
         return sorted(self._by_partner)
@@ -86,20 +131,42 @@ class AgreementBook:
         return next((a for a in self._all if a.ref == ref), None)
 
 
-def _load_file(path: Path, registry: ContractRegistry, *, archived: bool = False) -> Agreement:
-    agreement = load_definition(path, Agreement.from_toml)
+def _load_each(
+    paths: list[Path], registry: ContractRegistry, errors: list[Problem], *, archived: bool = False
+) -> list[Agreement]:
+    """The files of ``paths`` that load without error; the errors of the others go to ``errors``."""
+    loaded: list[Agreement] = []
+    for path in paths:
+        try:
+            agreement = load_definition(path, Agreement.from_toml)
+        except DefinitionError as exc:
+            errors.extend(exc.problems)
+            continue
+        if wrong := _placement_and_types(path, agreement, registry, archived=archived):
+            errors.extend(wrong)
+        else:
+            loaded.append(agreement)
+    return loaded
+
+
+def _placement_and_types(
+    path: Path, agreement: Agreement, registry: ContractRegistry, *, archived: bool
+) -> list[Problem]:
+    """What one file cannot say of itself: its folder and name, and whether its report types exist."""
+    wrong: list[Problem] = []
     folder = path.parent.parent.name if archived else path.parent.name
     if folder != agreement.partner:
-        raise DefinitionError(f"{path}: partner: {agreement.partner!r} does not match folder {folder!r}")
+        wrong.append(Problem(path, "partner", f"{agreement.partner!r} does not match folder {folder!r}"))
     if not archived and path.stem != agreement.version:
-        raise DefinitionError(f"{path}: version: {agreement.version!r} does not match file name {path.stem!r}")
+        wrong.append(Problem(path, "version", f"{agreement.version!r} does not match file name {path.stem!r}"))
     for index, report_type in enumerate(agreement.report_types):
         known = registry.versions(report_type.type)
         if not known:
-            raise DefinitionError(f"{path}: report_types.{index}.type: unknown report type {report_type.type!r}")
-        for version in report_type.versions:
-            if version not in known:
-                raise DefinitionError(
-                    f"{path}: report_types.{index}.versions: {report_type.type} has no version {version!r}"
-                )
-    return agreement
+            wrong.append(Problem(path, f"report_types.{index}.type", f"unknown report type {report_type.type!r}"))
+            continue
+        wrong.extend(
+            Problem(path, f"report_types.{index}.versions", f"{report_type.type} has no version {version!r}")
+            for version in report_type.versions
+            if version not in known
+        )
+    return wrong

@@ -7,26 +7,34 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from contracts.errors import DefinitionError
+from contracts.errors import DefinitionError, Problem
 
 T = TypeVar("T")
 
+# A file with thousands of wrong entries is still a screenful, not a flood.
+_MOST_PROBLEMS = 50
+
 
 def load_definition(path: Path, parse: Callable[[bytes], T]) -> T:
-    """``parse(path's bytes)``; any failure becomes one ``DefinitionError`` naming ``path`` and the field."""
+    """``parse(path's bytes)``; any failure becomes a ``DefinitionError`` naming ``path`` and each field wrong."""
     try:
         return parse(path.read_bytes())
     except OSError as exc:
-        raise DefinitionError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise DefinitionError(Problem(path, "", f"cannot read ({exc.strerror})")) from exc
     except UnicodeDecodeError as exc:
-        raise DefinitionError(f"{path}: not UTF-8") from exc
+        raise DefinitionError(Problem(path, "", "not UTF-8")) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise DefinitionError(f"{path}: not valid TOML ({exc})") from exc
+        raise DefinitionError(Problem(path, "", f"not valid TOML ({exc})")) from exc
     except RecursionError:
         # tomllib and pydantic recurse per level: x = [[[[…]]]] must be one line, not a 3,000-line traceback.
-        raise DefinitionError(f"{path}: nested too deeply to be a definition file") from None
+        raise DefinitionError(Problem(path, "", "nested too deeply to be a definition file")) from None
     except ValidationError as exc:
-        error = exc.errors(include_input=False)[0]
-        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise DefinitionError(f"{path}: {field}: {message}") from exc
+        problems = tuple(
+            Problem(
+                path,
+                ".".join(str(part) for part in error["loc"]) or "(top level)",
+                str(error["msg"]).removeprefix("Value error, "),
+            )
+            for error in exc.errors(include_input=False)[:_MOST_PROBLEMS]
+        )
+        raise DefinitionError(problems[0], problems) from exc

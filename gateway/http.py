@@ -1,4 +1,9 @@
-"""``/healthz``, ``/readyz`` and Prometheus ``/metrics`` as a small ASGI app served by uvicorn."""
+"""``/healthz``, ``/readyz``, Prometheus ``/metrics`` and the gateway's public keys as a small ASGI app.
+
+``/.well-known/jwks.json`` is the JWK set partners and consumers verify
+receipts and signals with (``gkt keys fetch`` pins it); operators expose that
+path, and only that path, to them (docs/operations.md).
+"""
 
 import asyncio
 import contextlib
@@ -21,10 +26,14 @@ async def _own_metrics() -> bytes:
     return generate_latest(REGISTRY)
 
 
+JWKS_PATH = "/.well-known/jwks.json"
+
+
 def health_app(
-    ready: Callable[[], bool], metrics: Callable[[], Awaitable[bytes]] = _own_metrics
+    ready: Callable[[], bool], metrics: Callable[[], Awaitable[bytes]] = _own_metrics, jwks: bytes | None = None
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """``metrics``: this process's registry, or (``gkt run --workers``) every worker's, labelled."""
+    """``metrics``: this process's registry, or (``gkt run --workers``) every worker's, labelled;
+    ``jwks``: the gateway's public keys as served at ``JWKS_PATH`` (404 when not given)."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,6 +46,8 @@ def health_app(
             status, body, ctype = (200, b"ready\n", b"text/plain") if is_ready else (503, b"not ready\n", b"text/plain")
         elif path == "/metrics":
             status, body, ctype = 200, await metrics(), CONTENT_TYPE_LATEST.encode()
+        elif path == JWKS_PATH and jwks is not None:
+            status, body, ctype = 200, jwks, b"application/jwk-set+json"
         else:
             status, body, ctype = 404, b"not found\n", b"text/plain"
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype)]})
@@ -54,8 +65,9 @@ class HttpServer:
         port: int,
         host: str = "0.0.0.0",  # noqa: S104 - probes come from outside the container
         metrics: Callable[[], Awaitable[bytes]] = _own_metrics,
+        jwks: bytes | None = None,
     ) -> None:
-        app = health_app(ready, metrics)
+        app = health_app(ready, metrics, jwks)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None

@@ -7,6 +7,7 @@ signature with the key that was valid when the record was made.
 """
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,11 @@ class GatewayKey:
             self.not_after is None or moment < self.not_after
         )
 
+    @property
+    def thumbprint(self) -> str:
+        """RFC 7638 SHA-256 thumbprint: what a partner pins, read out over another channel than the key itself."""
+        return self.key.thumbprint()
+
     def as_jwk(self) -> dict[str, Any]:
         jwk = self.key.as_dict(private=False)
         jwk.update({"kid": self.kid, "alg": "EdDSA", "use": "sig"})
@@ -53,6 +59,18 @@ class KeySet:
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def __iter__(self) -> Iterator[GatewayKey]:
+        return iter(self._keys.values())
+
+    def unpinned(self, pins: Iterable[str]) -> list[GatewayKey]:
+        """The keys whose thumbprint is not among ``pins``: a fetched key set is trusted only when this is empty.
+
+        Every key must be pinned, not one: a key set with one genuine key and
+        one planted beside it would otherwise verify anything the planted key signs.
+        """
+        pinned = set(pins)
+        return [key for key in self._keys.values() if key.thumbprint not in pinned]
 
     def as_jwks(self) -> dict[str, Any]:
         return {"keys": [k.as_jwk() for k in self._keys.values()]}
@@ -86,27 +104,60 @@ class KeySet:
     def load(cls, path: Path) -> "KeySet":
         """A JWK set file; each key may carry ``not_before`` and ``not_after`` (RFC 3339)."""
         try:
-            document = json.loads(path.read_text())
-            return cls([_key(entry) for entry in document["keys"]])
+            content = path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read gateway keys ({exc.strerror})") from exc
-        except (ValueError, KeyError, TypeError, JoseError) as exc:
-            raise ConfigError(f"{path}: not a JWK set of Ed25519 public keys ({exc})") from exc
+        return cls.parse(content, str(path))
+
+    @classmethod
+    def parse(cls, content: bytes, where: str) -> "KeySet":
+        """A JWK set document from ``where`` (a file, a URL); what is wrong with it is said in our words.
+
+        The document may come from anywhere (``gkt keys fetch``): nothing of it is quoted back.
+        """
+        try:
+            document = json.loads(content)
+        except (ValueError, RecursionError):
+            raise ConfigError(f"{where}: not JSON, so not a JWK set") from None
+        entries = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError(f'{where}: not a JWK set: no list of keys under "keys"')
+        keys = []
+        for index, entry in enumerate(entries):
+            try:
+                keys.append(_key(entry))
+            except (ValueError, TypeError, AttributeError, JoseError) as exc:
+                why = str(exc) if isinstance(exc, _JwkError) else "not an Ed25519 public key"
+                raise ConfigError(f"{where}: keys[{index}]: {why}") from None
+        return cls(keys)
+
+
+class _JwkError(ValueError):
+    """What is wrong with one JWK, in our words (never the JWK's own values)."""
 
 
 def _key(entry: dict[str, Any]) -> GatewayKey:
-    public = {k: v for k, v in entry.items() if k in ("kty", "crv", "x")}
-    key = OKPKey.import_key(public)
-    if key.is_private or entry.get("crv") != "Ed25519":
-        raise ValueError("only Ed25519 public keys")
+    if not isinstance(entry, dict):
+        raise _JwkError("not a JSON object")
+    if entry.get("kty") != "OKP" or entry.get("crv") != "Ed25519":
+        raise _JwkError("only Ed25519 public keys (kty OKP, crv Ed25519)")
+    if "d" in entry:
+        raise _JwkError("a private key: publish only public keys")
+    kid = entry.get("kid")
+    if not isinstance(kid, str) or not 1 <= len(kid) <= 128:
+        raise _JwkError("kid: 1 to 128 characters")
+    key = OKPKey.import_key({k: v for k, v in entry.items() if k in ("kty", "crv", "x")})
 
     def moment(name: str) -> datetime | None:
         value = entry.get(name)
         if value is None:
             return None
-        parsed = datetime.fromisoformat(value)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise _JwkError(f"{name}: not an RFC 3339 moment") from None
         if parsed.tzinfo is None:
-            raise ValueError(f"{name} needs an offset")
+            raise _JwkError(f"{name}: needs an offset")
         return parsed
 
-    return GatewayKey(str(entry["kid"]), key, moment("not_before"), moment("not_after"))
+    return GatewayKey(kid, key, moment("not_before"), moment("not_after"))

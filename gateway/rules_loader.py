@@ -129,11 +129,14 @@ def load_signer(settings: Settings, reviewers: ReviewerBook | None = None) -> Si
     return signer
 
 
-def load_keyset(settings: Settings) -> KeySet:
-    """The gateway's public keys: the ``gateway_keys`` file, plus the current signing key."""
+def load_keyset(settings: Settings, signer: Signer | None = None) -> KeySet:
+    """The gateway's public keys: the ``gateway_keys`` file, plus the current signing key (``signer``, or
+    the one the settings name)."""
     keys = KeySet.load(settings.gateway_keys) if settings.gateway_keys else KeySet([])
-    if settings.signing_key is not None:
-        keys = keys.with_signer(load_signer(settings))
+    if signer is None and settings.signing_key is not None:
+        signer = load_signer(settings)
+    if signer is not None:
+        keys = keys.with_signer(signer)
     if not len(keys):
         raise ConfigError("no gateway keys: set GKT_GATEWAY_KEYS (a JWK set file) or GKT_SIGNING_KEY, or give --keys")
     return keys

@@ -1,4 +1,4 @@
-"""Checks for wire-level texts the CloudEvent carries: RFC 3339 times and W3C Trace Context.
+"""Checks for wire-level texts the CloudEvent carries: event ids, RFC 3339 times and W3C Trace Context.
 
 Each takes the string exactly as sent and either accepts it whole or refuses
 it; nothing is normalised, and the refusal never quotes the input.
@@ -12,6 +12,14 @@ _RFC3339 = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 _LEAP_SECOND = "60"
+
+# spec/wire.md: a partner's event id, unique for it forever.
+_EVENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def is_event_id(text: str) -> bool:
+    """A CloudEvent ``id`` as the gateway takes it: 1-128 of ``A-Z a-z 0-9 . _ : -``."""
+    return _EVENT_ID.fullmatch(text) is not None
 
 
 def parse_rfc3339(text: str) -> datetime | None:

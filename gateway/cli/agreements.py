@@ -1,5 +1,6 @@
 """``gkt agreements``: working agreement files, checked offline with the gateway's own loader."""
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,10 +17,13 @@ agreements_app = typer.Typer(help="Working agreements (werkafspraken) of the par
 def check(
     directory: Annotated[Path, typer.Argument(help="the agreements directory: <partner>/<version>.toml")],
     config: Config = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object: agreements, errors and warnings")] = False,
 ) -> None:
     """Load every agreement file as the gateway does at start, and print what is in force now.
 
-    A file that is wrong is one line naming file and field, and exit 1.
+    Every error of every file is listed (file, field, what is wrong), then
+    warnings: a test OIN, one OIN for two partners, an agreement in force with
+    no key valid now. Exit 1 when there is an error; warnings alone exit 0.
     Example: gkt agreements check contracts/agreements
     """
     from contracts.agreement_book import AgreementBook
@@ -29,10 +33,47 @@ def check(
     settings = settings_for(config)
     now = datetime.now(UTC)
     with config_errors():
-        book = AgreementBook.load(directory, ContractRegistry.discover(settings.contracts_dir))
-    for agreement in book:
-        state = "in force" if agreement.in_force.contains(now) else "not in force now"
-        kids = ", ".join(key.kid for key in agreement.keys)
-        types = "; ".join(f"{t.type} {', '.join(t.versions)}" for t in agreement.report_types)
-        typer.echo(f"{agreement.partner} {agreement.version}: {state}; keys {kids}; {types}")
-    typer.echo(f"{len(list(book))} agreement files of {len(book.partners())} partners are valid")
+        registry = ContractRegistry.discover(settings.contracts_dir)
+    book, errors = AgreementBook.inspect(directory, registry)
+    problems = [*errors, *book.warnings(directory, now)]
+    agreements = [
+        {
+            "partner": a.partner,
+            "version": a.version,
+            "oin": a.oin,
+            "in_force_now": a.in_force.contains(now),
+            "keys": [k.kid for k in a.keys],
+            "report_types": {t.type: t.versions for t in a.report_types},
+        }
+        for a in book
+    ]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "directory": str(directory),
+                    "valid": not errors,
+                    "agreements": agreements,
+                    "problems": [p.as_json() for p in problems],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for agreement in book:
+            state = "in force" if agreement.in_force.contains(now) else "not in force now"
+            kids = ", ".join(key.kid for key in agreement.keys)
+            types = "; ".join(f"{t.type} {', '.join(t.versions)}" for t in agreement.report_types)
+            typer.echo(f"{agreement.partner} {agreement.version}: {state}; keys {kids}; {types}")
+        for problem in problems:
+            typer.echo(f"{problem.severity}: {problem}", err=True)
+        warned = len(problems) - len(errors)
+        if errors:
+            typer.echo(f"{len(errors)} errors, {warned} warnings: the gateway would not start", err=True)
+        else:
+            typer.echo(
+                f"{len(agreements)} agreement files of {len(book.partners())} partners are valid"
+                + (f" ({warned} warnings)" if warned else "")
+            )
+    if errors:
+        raise typer.Exit(1)

@@ -10,7 +10,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError  # typer is pinned <0.30; tests cover it
@@ -19,13 +19,27 @@ from gateway.cli.agreements import agreements_app
 from gateway.cli.audit import audit_app
 from gateway.cli.contracts import contracts_app
 from gateway.cli.keys import keys_app
-from gateway.cli.options import Agreements, AllowTestOins, Bootstrap, Config, Reference, Reviewers, TopicPrefix
+from gateway.cli.options import (
+    Agreements,
+    AllowTestOins,
+    Bootstrap,
+    Config,
+    GatewayKeys,
+    Partner,
+    Reference,
+    Reviewers,
+    TopicPrefix,
+)
 from gateway.cli.options import settings as settings_for
 from gateway.cli.reference import reference_app
 from gateway.cli.review import review_app
 from gateway.cli.topics import topics_app
 from gateway.errors import BrokerError, GatewayError, UsageError
 from gateway.types import PartnerId
+
+if TYPE_CHECKING:
+    from gateway.keyset import KeySet
+    from gateway.settings import Settings
 
 app = typer.Typer(
     name="gkt",
@@ -158,6 +172,35 @@ def broker(port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")
 
 
 @app.command()
+def sample(
+    contract: Annotated[str, typer.Argument(help="TYPE:VERSION, e.g. nl.nla.schijnzelfstandigheid:2.0")],
+    source: Annotated[
+        str | None, typer.Option("--source", help="urn:nld:oin:<your OIN>; default: the sample partner's test OIN")
+    ] = None,
+    event_id: Annotated[str | None, typer.Option("--id", help="the event id; default: a new one")] = None,
+) -> None:
+    """Print a complete, valid event of one contract version, dated now and with a new id.
+
+    Edit it into your own report, or send it as is to try the whole way through (docs/partners.md).
+    Example: gkt sample nl.nla.schijnzelfstandigheid:2.0 > event.json
+    """
+    from gateway.demo.samples import SAMPLE_REPORTS, sample_event
+    from validators.wire import is_event_id
+
+    report_type, _, version = contract.rpartition(":")
+    if event_id is not None and not is_event_id(event_id):
+        raise UsageError("--id: 1 to 128 of A-Z a-z 0-9 . _ : -")
+    if source is not None and not source.startswith("urn:nld:oin:"):
+        raise UsageError("--source: urn:nld:oin:<your OIN>, optionally :<system>")
+    moment = datetime.now(UTC).replace(microsecond=0)
+    made = sample_event(report_type, version, time=moment, source=source, event_id=event_id)
+    if made is None:
+        known = ", ".join(f"{t}:{v}" for t, v in SAMPLE_REPORTS)
+        raise UsageError(f"{contract!r}: no such contract version; one of {known} (gkt contracts list)")
+    typer.echo(json.dumps(made, indent=2, ensure_ascii=False))
+
+
+@app.command()
 def sign(
     file: Annotated[Path, typer.Argument(help="the event JSON, exactly as it will be sent")],
     key: Annotated[Path, typer.Option("--key", help="private key PEM")],
@@ -173,15 +216,18 @@ def sign(
     typer.echo(sign_detached(_read_file(file), private, kid, alg))
 
 
+# Exit codes of gkt publish beyond 0/1/2: what happened to the record when no receipt was printed.
+EXIT_NOT_SENT = 3  # nothing written, or perhaps written: send the same file again, unchanged
+EXIT_NO_RECEIPT_YET = 4  # written; the receipt comes when the gateway decides it: gkt receipt
+
+
 @app.command()
 def publish(
     file: Annotated[Path, typer.Argument(help="the event JSON")],
-    partner: Annotated[str, typer.Option("--partner", help="your short name, e.g. nla")],
+    partner: Partner,
     key: Annotated[Path, typer.Option("--key", help="private key PEM")],
     kid: Annotated[str, typer.Option("--kid", help="key id listed in the agreement")],
-    keys: Annotated[
-        Path | None, typer.Option("--keys", help="the gateway's public keys (JWK set of gkt keys show), to verify")
-    ] = None,
+    keys: GatewayKeys = None,
     config: Config = None,
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
@@ -190,41 +236,118 @@ def publish(
     """Sign, publish, wait for the signed receipt, verify it and print it.
 
     Exit 0 accepted or duplicate (a retry: the first decision stands), 1 rejected or a receipt that does
-    not verify, 2 usage error.
+    not verify, 2 usage error, 3 not sent or perhaps not sent (send the same file again, unchanged),
+    4 sent but no receipt yet (never send it again with a new id: fetch the receipt with gkt receipt).
 
     The receipt is your proof of delivery: it is printed with its signature and
     whether that verifies with the gateway's keys (--keys or GKT_GATEWAY_KEYS).
     Example: gkt publish event.json --partner nla --key keys/nla.pem --kid nla-2026-01 --keys gateway-keys.json
     """
-    from contracts.jsonio import strict_loads
-    from gateway.cli.partner import publish_and_wait
-    from gateway.inbound import SIGNATURE_HEADER
-    from gateway.keyset import KeySet
-    from gateway.rules_loader import load_keyset
+    from gateway.cli.partner import publish_and_wait, quiet_clients, shown
+    from gateway.kafka.roundtrip import MaybeSentError, NotSentError, UnansweredError
     from gateway.signing import load_private_key, sign_detached
 
+    quiet_clients()
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the gateway you publish to runs somewhere")
-    gateway_keys = KeySet.load(keys) if keys else load_keyset(settings) if settings.gateway_keys else None
+    gateway_keys = _gateway_keys(keys, settings)
     value = _read_file(file)
     private, alg = load_private_key(key, kid)
     signature = sign_detached(value, private, kid, alg).encode("ascii")
-    record = asyncio.run(publish_and_wait(settings, PartnerId(partner), value, signature, timeout))
-    receipt = strict_loads(record.value or b"")
-    tokens = record.headers_named(SIGNATURE_HEADER)
-    token = tokens[0] if len(tokens) == 1 else None
-    verified = None
-    if gateway_keys is not None:
-        verified = gateway_keys.verifies(token, record.value or b"", datetime.fromisoformat(receipt["decided_at"]))
-    printed = {"receipt": receipt, "signature": token.decode("ascii", "replace") if token else None}
-    typer.echo(json.dumps({**printed, "signature_verified": verified}, indent=2, ensure_ascii=False))
-    if verified is None:
-        typer.echo("gkt: note: give --keys (gkt keys show) to verify the receipt's signature", err=True)
-    if verified is False:
-        raise GatewayError("the receipt's signature does not verify with the gateway's keys: do not rely on it")
+    try:
+        record = asyncio.run(publish_and_wait(settings, PartnerId(partner), value, signature, timeout))
+    except NotSentError as exc:
+        typer.echo(f"gkt: {exc}: nothing was sent. Run the same command again when Kafka answers.", err=True)
+        raise typer.Exit(EXIT_NOT_SENT) from exc
+    except MaybeSentError as exc:
+        typer.echo(
+            f"gkt: {exc}: the record may or may not have been written. Send the same file again, unchanged: "
+            "if the first arrived, the copy is answered duplicate. Never send it with a new id.",
+            err=True,
+        )
+        raise typer.Exit(EXIT_NOT_SENT) from exc
+    except UnansweredError as exc:
+        at = exc.position
+        wanted = _event_id(value) or f"{at.topic}/{at.partition}/{at.offset}"
+        typer.echo(
+            f"gkt: the record was written ({at.topic} partition {at.partition}, offset {at.offset}), but no "
+            f"receipt came within {timeout:g} s: the gateway decides it when it runs. Do not send it again with "
+            f"a new id. Fetch the receipt later: gkt receipt --partner {partner} --id {wanted}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_NO_RECEIPT_YET) from exc
+    printed = shown(record, gateway_keys)
+    typer.echo(json.dumps(printed, indent=2, ensure_ascii=False))
+    _judge_receipts([printed], given_keys=gateway_keys is not None)
     # A duplicate is a retry of a report the gateway decided before: that first decision stands, nothing to do.
-    raise typer.Exit(0 if receipt["outcome"] in ("accepted", "duplicate") else 1)
+    raise typer.Exit(0 if printed["receipt"]["outcome"] in ("accepted", "duplicate") else 1)
+
+
+@app.command()
+def receipt(
+    partner: Partner,
+    event_id: Annotated[
+        str, typer.Option("--id", help="the event id; or TOPIC/PARTITION/OFFSET for a record that was unreadable")
+    ],
+    keys: GatewayKeys = None,
+    config: Config = None,
+    bootstrap: Bootstrap = None,
+    topic_prefix: TopicPrefix = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds to read the feedback topic")] = 60.0,
+) -> None:
+    """Fetch the receipts of one record from your feedback topic, later: after gkt publish stopped waiting.
+
+    Prints {"receipts": [...]}, oldest first, each as gkt publish prints one: the first holds the decision,
+    a later one answers a copy (duplicate). Exit 0 found (and verified, with --keys), 1 none yet or one that
+    does not verify.
+    Example: gkt receipt --partner nla --id nla-2026-000123 --keys gateway-keys.json --bootstrap kafka:9092
+    """
+    from gateway.cli.partner import quiet_clients, receipts_of, shown
+
+    quiet_clients()
+    if not 1 <= len(event_id) <= 300 or not event_id.isprintable():
+        raise UsageError("--id: an event id (1 to 128 characters) or TOPIC/PARTITION/OFFSET")
+    settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
+    if not settings.bootstrap:
+        raise UsageError("--bootstrap is required: the gateway's Kafka runs somewhere")
+    gateway_keys = _gateway_keys(keys, settings)
+    records = asyncio.run(receipts_of(settings, PartnerId(partner), event_id, timeout))
+    printed = [shown(record, gateway_keys) for record in records]
+    typer.echo(json.dumps({"receipts": printed}, indent=2, ensure_ascii=False))
+    if not printed:
+        raise GatewayError(
+            f"no receipt for {event_id} on your feedback topic yet: if the record was written, the gateway "
+            "answers it when it runs; if it was never written, send it (same id)"
+        )
+    _judge_receipts(printed, given_keys=gateway_keys is not None)
+
+
+def _gateway_keys(keys: Path | None, settings: "Settings") -> "KeySet | None":
+    from gateway.keyset import KeySet
+    from gateway.rules_loader import load_keyset
+
+    return KeySet.load(keys) if keys else load_keyset(settings) if settings.gateway_keys else None
+
+
+def _judge_receipts(printed: list[dict[str, Any]], *, given_keys: bool) -> None:
+    if not given_keys:
+        typer.echo("gkt: note: give --keys (gkt keys fetch) to verify the receipt's signature", err=True)
+    if any(one["signature_verified"] is False for one in printed):
+        raise GatewayError("a receipt's signature does not verify with the gateway's keys: do not rely on it")
+
+
+def _event_id(value: bytes) -> str | None:
+    """The event's ``id`` when the file is an event with a well-formed one: for the hint that names it."""
+    from contracts.jsonio import strict_loads
+    from validators.wire import is_event_id
+
+    try:
+        event = strict_loads(value)
+    except ValueError:
+        return None
+    candidate = event.get("id") if isinstance(event, dict) else None
+    return candidate if isinstance(candidate, str) and is_event_id(candidate) else None
 
 
 @app.command()

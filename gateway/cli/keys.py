@@ -82,11 +82,91 @@ def agreement_entry(kid: str, public_pem: str, made: datetime) -> str:
 
 
 @keys_app.command("show")
-def keys_show(config: Config = None) -> None:
+def keys_show(
+    config: Config = None,
+    thumbprints: Annotated[
+        bool, typer.Option("--thumbprints", help="one line per key: kid and RFC 7638 thumbprint, for partners to pin")
+    ] = False,
+) -> None:
     """Print the gateway's public keys as a JWK set: the current one and every retired one.
 
+    The Belastingdienst publishes this set (gkt run serves it at /.well-known/jwks.json) and tells each
+    partner the thumbprints over another channel; partners pin them with gkt keys fetch (docs/partners.md).
     Example: GKT_SIGNING_KEY=keys/gw.pem GKT_GATEWAY_KEYS=keys/gateway-keys.json gkt keys show
     """
     from gateway.rules_loader import load_keyset
 
-    typer.echo(json.dumps(load_keyset(settings_for(config)).as_jwks(), indent=2))
+    keys = load_keyset(settings_for(config))
+    if thumbprints:
+        for key in keys:
+            typer.echo(f"{key.kid} {key.thumbprint}")
+    else:
+        typer.echo(json.dumps(keys.as_jwks(), indent=2))
+
+
+# A JWK set of a few keys is a few KiB; more is not one.
+_MOST_BYTES = 1_048_576
+
+
+@keys_app.command("fetch")
+def keys_fetch(
+    source: Annotated[str, typer.Argument(help="the gateway JWK set: https://…/.well-known/jwks.json, or a file")],
+    pin: Annotated[
+        list[str],
+        typer.Option("--pin", help="RFC 7638 thumbprint the Belastingdienst gave you, once per key (repeat)"),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="where to write the pinned key set, e.g. gateway-keys.json")],
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for the URL")] = 10.0,
+) -> None:
+    """Fetch the gateway's public keys and keep them only when every key is one you pinned.
+
+    The thumbprints come over another channel than the keys (the working agreement's letter): whoever could
+    change the key set in transit cannot change them too. Rotation: pin the new key's thumbprint beside the
+    old and fetch again. Exit 0 written, 1 refused (nothing written).
+    Example: gkt keys fetch https://gkt.example.nl/.well-known/jwks.json --pin 3q0h… --out gateway-keys.json
+    """
+    from gateway.errors import GatewayError
+    from gateway.keyset import KeySet
+
+    content = _read_source(source, timeout)
+    keys = KeySet.parse(content, "the key set fetched")
+    if strangers := keys.unpinned(pin):
+        unknown = {key.thumbprint for key in strangers}
+        listed = ", ".join(f"key {n + 1} ({key.thumbprint})" for n, key in enumerate(keys) if key.thumbprint in unknown)
+        raise GatewayError(
+            f"{listed} of the key set fetched is not pinned: nothing written. Check the thumbprint with the "
+            "Belastingdienst over another channel before you pin it."
+        )
+    temporary = out.with_name(out.name + ".partial")
+    temporary.write_text(json.dumps(keys.as_jwks(), indent=2) + "\n")
+    temporary.replace(out)
+    for key in keys:
+        typer.echo(f"pinned {key.thumbprint} (kid {key.kid})")
+    typer.echo(f"wrote {out}: give it as --keys to gkt publish and gkt receipt")
+
+
+def _read_source(source: str, timeout: float) -> bytes:
+    """The bytes at ``source``: an http(s) URL, or a file; at most ``_MOST_BYTES``."""
+    import urllib.error
+    import urllib.request
+
+    from gateway.errors import BrokerError
+
+    if not source.startswith(("https://", "http://")):
+        try:
+            with Path(source).open("rb") as handle:
+                content = handle.read(_MOST_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(f"{source}: cannot read ({exc.strerror})") from exc
+    else:
+        try:
+            with urllib.request.urlopen(source, timeout=timeout) as answer:  # noqa: S310 - http(s) only, checked above
+                content = answer.read(_MOST_BYTES + 1)
+        except urllib.error.HTTPError as exc:
+            raise BrokerError(f"{source}: answered HTTP {exc.code}; nothing written") from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise BrokerError(f"{source}: cannot fetch ({type(reason).__name__}); nothing written") from exc
+    if len(content) > _MOST_BYTES:
+        raise UsageError(f"{source}: more than {_MOST_BYTES} bytes, so not a JWK set; nothing written")
+    return content

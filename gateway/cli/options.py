@@ -44,6 +44,11 @@ AllowTestOins = Annotated[
     typer.Option("--allow-test-oins/--no-allow-test-oins", help="accept test OINs (demo and tests)"),
 ]
 
+Partner = Annotated[str, typer.Option("--partner", help="your short name, e.g. nla")]
+GatewayKeys = Annotated[
+    Path | None, typer.Option("--keys", help="the gateway's public keys (a file of gkt keys fetch), to verify")
+]
+
 
 def settings(config: Path | None = None, **flags: object) -> "Settings":
     """The settings for one command: its flags (``None`` = not given), environment, ``--config``.

@@ -1,12 +1,24 @@
-"""The partner side of ``gkt publish``: send one signed report and wait for its receipt."""
+"""The partner side of ``gkt publish`` and ``gkt receipt``: send one signed report, find its receipt."""
+
+import logging
+from datetime import datetime
+from typing import Any
 
 from contracts.jsonio import strict_loads
-from gateway.inbound import InboundRecord, Position
-from gateway.kafka.roundtrip import send_and_await
+from gateway.errors import BrokerError
+from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
+from gateway.kafka.follower import TopicFollower
+from gateway.kafka.roundtrip import send_and_await, unreachable
 from gateway.kafka.security import client_options
+from gateway.keyset import KeySet
 from gateway.settings import Settings
 from gateway.topics import Topics
 from gateway.types import PartnerId
+
+
+def quiet_clients() -> None:
+    """aiokafka's own error lines ("Unable connect to …") repeat, in its words, what the command says once in ours."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL + 1)
 
 
 async def publish_and_wait(
@@ -15,6 +27,7 @@ async def publish_and_wait(
     """Publish with the configured security settings, then follow the feedback topic until the receipt comes.
 
     Returns the receipt's record as written: its value and its ``gkt-signature`` header.
+    Raises ``roundtrip.NotSentError``, ``MaybeSentError`` or ``UnansweredError``: what happened to the record.
     """
     topics = Topics(settings.topic_prefix)
     assert settings.bootstrap
@@ -31,3 +44,65 @@ async def publish_and_wait(
         **client_options(settings),
     )
     return receipt
+
+
+async def receipts_of(settings: Settings, partner: PartnerId, wanted: str, limit_seconds: float) -> list[InboundRecord]:
+    """Every receipt on the partner's feedback topic for ``wanted``, oldest first: the first holds the decision,
+    any later one answers a copy (``duplicate``).
+
+    ``wanted`` is an event ``id``, or ``<topic>/<partition>/<offset>`` for a record that could not be read
+    (its receipt is keyed so, spec/wire.md).
+    """
+    assert settings.bootstrap
+    found: list[InboundRecord] = []
+
+    def keep(record: InboundRecord) -> None:
+        if receipt_matches(record, wanted):
+            found.append(record)
+
+    topic = Topics(settings.topic_prefix).feedback(partner)
+    follower = TopicFollower(settings.bootstrap, topic, keep, **client_options(settings))
+    try:
+        await follower.start()
+    except BrokerError as exc:
+        raise BrokerError(unreachable(settings.bootstrap, topic, exc)) from exc
+    try:
+        await follower.caught_up(limit_seconds)
+    finally:
+        await follower.stop()
+    return found
+
+
+def receipt_matches(record: InboundRecord, wanted: str) -> bool:
+    """Whether ``record`` is a receipt for the event id or record position ``wanted``."""
+    if record.key == wanted.encode():
+        return True
+    try:
+        receipt = strict_loads(record.value or b"")
+        inbound = receipt["inbound"]
+        return bool(
+            receipt.get("id") == wanted or f"{inbound['topic']}/{inbound['partition']}/{inbound['offset']}" == wanted
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return False  # not a receipt of ours: someone else wrote to the topic
+
+
+def shown(record: InboundRecord, keys: KeySet | None) -> dict[str, Any]:
+    """A receipt as ``gkt publish`` and ``gkt receipt`` print it: the receipt, its signature, and whether that
+    verifies with the gateway's keys (``None``: no keys given)."""
+    receipt = strict_loads(record.value or b"")
+    tokens = record.headers_named(SIGNATURE_HEADER)
+    token = tokens[0] if len(tokens) == 1 else None
+    verified = None
+    if keys is not None:
+        try:
+            moment = datetime.fromisoformat(receipt["decided_at"])
+        except (KeyError, TypeError, ValueError):
+            verified = False
+        else:
+            verified = keys.verifies(token, record.value or b"", moment)
+    return {
+        "receipt": receipt,
+        "signature": token.decode("ascii", "replace") if token else None,
+        "signature_verified": verified,
+    }

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 import structlog
 import typer
 
+from contracts.jsonio import dumps
 from gateway import logs
 from gateway.cli.stopping import Stop, exiting
 from gateway.http import HttpServer
 from gateway.kafka.embedded import bootstrap_or_embedded
 from gateway.kafka.service import GatewayService
 from gateway.pipeline import Rules
-from gateway.rules_loader import folders, load_rules, load_signer
+from gateway.rules_loader import folders, load_keyset, load_rules, load_signer
 from gateway.settings import Settings
 from gateway.signing import Signer
 from validators.identifiers import is_test_oin
@@ -81,7 +82,8 @@ async def _serve(settings: Settings, rules: Rules, signer: Signer, bootstrap: st
     stop = Stop().install()
     failure: Exception | None = None
     service = GatewayService(settings, rules, signer, bootstrap)
-    http = HttpServer(service.ready, settings.http_port) if settings.http_port else None
+    jwks = dumps(load_keyset(settings, signer).as_jwks())
+    http = HttpServer(service.ready, settings.http_port, jwks=jwks) if settings.http_port else None
     try:
         if http is not None:
             await http.start()

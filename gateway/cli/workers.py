@@ -26,10 +26,12 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+from contracts.jsonio import dumps
 from gateway.cli.stopping import Stop
 from gateway.errors import GatewayError
 from gateway.http import HttpServer
 from gateway.kafka.embedded import free_port
+from gateway.rules_loader import load_keyset
 from gateway.settings import Settings, crypto_helper_for
 from gateway.signing import Signer
 
@@ -90,6 +92,7 @@ class _Labelled:
 class Supervisor:
     def __init__(self, settings: Settings, count: int, bootstrap: str, signing_key: Path) -> None:
         self.settings = settings
+        self.signing_key = signing_key
         self.workers = [Worker(i, free_port()) for i in range(count)]
         for worker in self.workers:
             worker.env = child_env(settings, bootstrap, signing_key, worker.port)
@@ -170,7 +173,9 @@ async def _serve(supervisor: Supervisor) -> tuple[Stop, Exception | None]:
     stop = Stop().install()
     failure: Exception | None = None
     port = supervisor.settings.http_port
-    http = HttpServer(supervisor.ready, port, metrics=supervisor.metrics) if port else None
+    signer = Signer.from_pem_file(supervisor.signing_key, supervisor.settings.signing_kid)
+    jwks = dumps(load_keyset(supervisor.settings, signer).as_jwks())
+    http = HttpServer(supervisor.ready, port, metrics=supervisor.metrics, jwks=jwks) if port else None
     try:
         if http is not None:
             await http.start()

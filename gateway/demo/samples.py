@@ -172,5 +172,32 @@ def event(
     }
 
 
+# One complete report per contract version (``gkt sample``, docs/partners.md); a test checks every version has one.
+SAMPLE_REPORTS = {
+    (NLA_TYPE, "1.0"): (nla_report, NLA_SOURCE),
+    (NLA_TYPE, "1.1"): (nla_report_11, NLA_SOURCE),
+    (NLA_TYPE, "2.0"): (nla_report_20, NLA_SOURCE),
+    (KVK_TYPE, "1.0"): (kvk_report, KVK_SOURCE),
+}
+
+
+def sample_event(
+    report_type: str, version: str, *, time: datetime, source: str | None = None, event_id: str | None = None
+) -> dict[str, Any] | None:
+    """A valid event of that contract version, dated ``time``; ``None`` when there is no such sample."""
+    found = SAMPLE_REPORTS.get((report_type, version))
+    if found is None:
+        return None
+    report, sample_source = found
+    return event(
+        report(),
+        time=time,
+        source=source or sample_source,
+        report_type=report_type,
+        version=version,
+        event_id=event_id or f"sample-{uuid.uuid4().hex[:16]}",
+    )
+
+
 def encode(event_obj: dict[str, Any]) -> bytes:
     return dumps(event_obj)

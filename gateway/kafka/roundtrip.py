@@ -9,10 +9,28 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from aiokafka.errors import KafkaError
+
 from gateway.errors import BrokerError
 from gateway.inbound import InboundRecord, Position
 from gateway.kafka.follower import TopicFollower
 from gateway.kafka.runner import new_partner_producer
+
+
+class NotSentError(BrokerError):
+    """Kafka failed before the record was handed over: nothing was written, the same command may run again."""
+
+
+class MaybeSentError(BrokerError):
+    """Kafka failed while the record was being written: it may be there or not; resend it unchanged (same id)."""
+
+
+class UnansweredError(BrokerError):
+    """The record was written at ``position``, but no answer came in time: do not send it again as new."""
+
+    def __init__(self, message: str, position: Position) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 async def send_and_await(
@@ -35,25 +53,52 @@ async def send_and_await(
             arrived.set()
 
     follower = TopicFollower(bootstrap, answers, keep, **client)
-    await follower.start()
     try:
-        await follower.caught_up(limit_seconds)
-        listening = True
-        producer = new_partner_producer(bootstrap, **client)
-        await producer.start()
+        await follower.start()
+    except BrokerError as exc:
+        raise NotSentError(unreachable(bootstrap, answers, exc)) from exc
+    try:
         try:
-            topic, value, key, headers = send
-            sent = await producer.send_and_wait(topic, value, key=key, headers=headers)
-        finally:
-            await producer.stop()
-        position = Position(sent.topic, sent.partition, sent.offset)
+            await follower.caught_up(limit_seconds)
+        except BrokerError as exc:
+            raise NotSentError(unreachable(bootstrap, answers, exc)) from exc
+        listening = True
+        position = await _send(bootstrap, send, **client)
         try:
             async with asyncio.timeout(limit_seconds):
                 while position not in seen:
                     arrived.clear()
                     await arrived.wait()
         except TimeoutError:
-            raise BrokerError(f"no answer on {answers} within {limit_seconds:g} s for {position}") from None
+            why = f"no answer on {answers} within {limit_seconds:g} s for {position}"
+            raise UnansweredError(why, position) from None
         return position, seen[position]
     finally:
         await follower.stop()
+
+
+async def _send(
+    bootstrap: str, send: tuple[str, bytes, bytes | None, list[tuple[str, bytes]]], **client: Any
+) -> Position:
+    """Write one record and say where it went; a failure says whether it can have been written."""
+    producer = new_partner_producer(bootstrap, **client)
+    try:
+        await producer.start()
+    except KafkaError as exc:
+        await producer.stop()
+        raise NotSentError(f"cannot reach Kafka at {bootstrap} ({type(exc).__name__})") from exc
+    try:
+        topic, value, key, headers = send
+        sent = await producer.send_and_wait(topic, value, key=key, headers=headers)
+    except KafkaError as exc:
+        raise MaybeSentError(f"writing to {send[0]} failed ({type(exc).__name__})") from exc
+    finally:
+        await producer.stop()
+    return Position(sent.topic, sent.partition, sent.offset)
+
+
+def unreachable(bootstrap: str, answers: str, exc: BrokerError) -> str:
+    """Why the answers could not be read, without aiokafka's reprs: a missing topic, or no Kafka to ask."""
+    if isinstance(exc.__cause__, KafkaError):
+        return f"cannot reach Kafka at {bootstrap} to read {answers} ({type(exc.__cause__).__name__})"
+    return f"{exc} (is --topic-prefix right?)" if "does not exist" in str(exc) else str(exc)

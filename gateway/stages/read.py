@@ -11,7 +11,7 @@ from contracts.registry import parse_dataschema
 from gateway.inbound import CloudEvent, InboundRecord
 from gateway.reasons import Reason, ReasonCode
 from validators import is_oin
-from validators.wire import is_traceparent, is_tracestate, parse_rfc3339
+from validators.wire import is_event_id, is_traceparent, is_tracestate, parse_rfc3339
 
 MAX_EVENT_BYTES = 262_144
 # No contract nests deeper than a few levels; a limit keeps every later walk
@@ -27,7 +27,6 @@ CLOUDEVENTS_NAMES = (
 )  # fmt: skip
 register_names((*REQUIRED, *OPTIONAL, *CLOUDEVENTS_NAMES))
 
-_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SOURCE = re.compile(r"urn:nld:oin:([0-9]{20})(?::[A-Za-z0-9._-]{1,64})?")
 # type and dataschema are copied into the audit record: their length is bounded like id's.
 _SOURCE_FORM = "source must be urn:nld:oin:<a valid OIN>[:<system>]"
@@ -163,7 +162,7 @@ def _attributes(attrs: dict[str, Any], *, allow_test_oins: bool) -> ReadResult:
 
     if specversion is not None and specversion != "1.0":
         reasons.append(_invalid("specversion", "specversion must be 1.0"))
-    if event_id is not None and not _ID.fullmatch(event_id):
+    if event_id is not None and not is_event_id(event_id):
         reasons.append(_invalid("id", "id must be 1-128 characters of A-Z a-z 0-9 . _ : -"))
         event_id = None
     oin = None

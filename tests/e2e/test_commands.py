@@ -46,6 +46,10 @@ def test_every_command_has_help_with_an_example() -> None:
         ["keys", "show"],
         ["sign"],
         ["publish"],
+        ["receipt"],
+        ["sample"],
+        ["keys", "fetch"],
+        ["agreements", "check"],
         ["check"],
     ):
         result = gkt(*command, "--help")
@@ -158,6 +162,9 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, prefix: str, tmp_path: Path) -> None:
+    """A partner's whole way, as docs/partners.md tells it: a record sent while the gateway is down is not lost
+    and not re-sent, its receipt is fetched later; the gateway's keys are fetched from /.well-known/jwks.json
+    and pinned by thumbprint; every receipt verifies with them."""
     gkt("keys", "new", "--kid", "gw-run-1", "--out", str(tmp_path))
     port = free_port()
     env = {
@@ -169,18 +176,22 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
         "GKT_REFERENCE": str(s.REFERENCE_FILE),
         "GKT_GROUP_ID": f"{prefix}gw",
     }
+    where = ("--bootstrap", kafka, "--topic-prefix", prefix)
+    partner_key = ("--partner", "nla", "--key", str(s.keys_dir() / "nla-2025-01.pem"), "--kid", "nla-2025-01")
+    assert gkt("topics", "create", *where).returncode == 0
+    early = tmp_path / "early.json"
+    early_id = "nla-sent-while-down"
+    early.write_bytes(s.encode(s.event(s.nla_report(), time=now(), event_id=early_id)))
+    unanswered = gkt("publish", str(early), *partner_key, *where, "--timeout", "2")
+    assert unanswered.returncode == 4, unanswered.stderr
+    assert re.search(rf"written \({re.escape(prefix)}gkt\.in\.nla partition \d+, offset 0\)", unanswered.stderr)
+    assert "Do not send it again with a new id" in unanswered.stderr
+    assert f"gkt receipt --partner nla --id {early_id}" in unanswered.stderr
+    assert gkt("receipt", "--partner", "nla", "--id", early_id, *where, "--timeout", "10").returncode == 1
+    thumbprint = gkt("keys", "show", "--thumbprints", env=env).stdout.split()
+    assert thumbprint[0] == "gw-run-1"
     process = subprocess.Popen(
-        [
-            str(GKT),
-            "run",
-            "--bootstrap",
-            kafka,
-            "--topic-prefix",
-            prefix,
-            "--http-port",
-            str(port),
-            "--allow-test-oins",
-        ],
+        [str(GKT), "run", *where, "--http-port", str(port), "--allow-test-oins"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -193,47 +204,55 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
             assert time.monotonic() < deadline, "gateway never became ready"
             time.sleep(0.1)
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+        jwks_url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
+        jwks = tmp_path / "gateway-keys.json"
+        other = Signer.generate("someone-else").key.thumbprint()
+        refused = gkt("keys", "fetch", jwks_url, "--pin", other, "--out", str(jwks))
+        assert refused.returncode == 1
+        assert f"key 1 ({thumbprint[1]}) of the key set fetched is not pinned: nothing written" in refused.stderr
+        assert not jwks.exists()
+        fetched = gkt("keys", "fetch", jwks_url, "--pin", thumbprint[1], "--out", str(jwks))
+        assert fetched.returncode == 0, fetched.stderr
+        assert f"pinned {thumbprint[1]} (kid gw-run-1)" in fetched.stdout
+
+        deadline = time.monotonic() + 30
+        while (later := gkt("receipt", "--partner", "nla", "--id", early_id, "--keys", str(jwks), *where)).returncode:
+            assert time.monotonic() < deadline, later.stderr
+            time.sleep(0.5)
+        [first] = json.loads(later.stdout)["receipts"]
+        assert (first["receipt"]["outcome"], first["signature_verified"]) == ("accepted", True)
+
         event = tmp_path / "event.json"
         event.write_bytes(s.encode(s.event(s.nla_report(), time=now())))
-        jwks = tmp_path / "gateway-keys.json"
-        jwks.write_text(json.dumps({"keys": [json.loads((tmp_path / "gw-run-1.jwk.json").read_text())]}))
-        published = gkt(
-            "publish",
-            str(event),
-            "--partner",
-            "nla",
-            "--key",
-            str(s.keys_dir() / "nla-2025-01.pem"),
-            "--kid",
-            "nla-2025-01",
-            "--bootstrap",
-            kafka,
-            "--topic-prefix",
-            prefix,
-            "--timeout",
-            "60",
-            "--keys",
-            str(jwks),
-        )
+        published = gkt("publish", str(event), *partner_key, *where, "--timeout", "60", "--keys", str(jwks))
         assert published.returncode == 0, published.stderr
         printed = json.loads(published.stdout)
         assert printed["signature_verified"] is True  # the partner's proof of delivery, checked
         assert printed["signature"].count(".") == 2
         receipt = printed["receipt"]
         assert receipt["outcome"] == "accepted"
-        assert receipt["id"] == json.loads(event.read_bytes())["id"]
+        event_id = json.loads(event.read_bytes())["id"]
+        assert receipt["id"] == event_id
         retried = gkt(*published.args[1:])  # the same event again, as a partner retries after a timeout
         assert retried.returncode == 0, "a duplicate needs no action: the first decision stands"
         assert json.loads(retried.stdout)["receipt"]["outcome"] == "duplicate"
+        both = gkt("receipt", "--partner", "nla", "--id", event_id, "--keys", str(jwks), *where)
+        assert both.returncode == 0, both.stderr
+        receipts = json.loads(both.stdout)["receipts"]
+        assert [(r["receipt"]["outcome"], r["signature_verified"]) for r in receipts] == [
+            ("accepted", True),
+            ("duplicate", True),
+        ]
+        assert receipts[0] == printed
         status, metrics = _get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200
-        assert 'gkt_decisions_total{outcome="routed",partner="nla"} 1.0' in metrics
+        assert 'gkt_decisions_total{outcome="routed",partner="nla"} 2.0' in metrics
         assert 'gkt_decisions_total{outcome="duplicate",partner="nla"} 1.0' in metrics
         assert "gkt_consumer_lag{partition=" in metrics
         for stage in ("read", "authenticate", "deduplicate"):  # the retry ends at the duplicate check
-            assert f'gkt_stage_seconds_count{{stage="{stage}"}} 2.0' in metrics
+            assert f'gkt_stage_seconds_count{{stage="{stage}"}} 3.0' in metrics
         for stage in ("screen", "contract", "agreement", "route"):
-            assert f'gkt_stage_seconds_count{{stage="{stage}"}} 1.0' in metrics
+            assert f'gkt_stage_seconds_count{{stage="{stage}"}} 2.0' in metrics
         assert "gkt_audit_chain_seq{chain=" in metrics
         assert "gkt_reference_records" in metrics
         assert _get(f"http://127.0.0.1:{port}/nope")[0] == 404
@@ -324,13 +343,34 @@ def test_agreements_check_loads_files_as_the_gateway_does(tmp_path: Path) -> Non
 
     result = gkt("agreements", "check", str(DEFAULT_DIR))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "4 agreement files of 2 partners are valid"
+    assert result.stdout.splitlines()[-1] == "4 agreement files of 2 partners are valid (4 warnings)"
+    assert result.stderr.count("warning: ") == 4
+    assert "oin: a test OIN" in result.stderr
     broken = tmp_path / "agreements"
     shutil.copytree(DEFAULT_DIR, broken)
     (broken / "nla" / "2026.1.toml").write_text(
         (broken / "nla" / "2026.1.toml").read_text().replace('alg = "EdDSA"', 'alg = "HS256"', 1)
     )
+    (broken / "kvk" / "2025.2.toml").write_text(
+        (broken / "kvk" / "2025.2.toml").read_text().replace("max_event_age_days = 14", "max_event_age_days = 0")
+    )
     result = gkt("agreements", "check", str(broken))
     assert result.returncode == 1
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"gkt: {broken / 'nla' / '2026.1.toml'}: keys.0.alg")
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert [line.split(": ", 1)[1].rsplit(": ", 1)[0] for line in errors] == [
+        f"{broken / 'kvk' / '2025.2.toml'}: max_event_age_days",
+        f"{broken / 'nla' / '2026.1.toml'}: keys.0.alg",
+    ]
+    assert result.stderr.splitlines()[-1] == "2 errors, 2 warnings: the gateway would not start"
+
+    result = gkt("agreements", "check", str(broken), "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["valid"] is False
+    assert [(p["severity"], Path(p["file"]).name, p["field"]) for p in report["problems"]] == [
+        ("error", "2025.2.toml", "max_event_age_days"),
+        ("error", "2026.1.toml", "keys.0.alg"),
+        ("warning", "2025.1.toml", "oin"),
+        ("warning", "2025.1.toml", "oin"),
+    ]
+    assert [(a["partner"], a["version"]) for a in report["agreements"]] == [("kvk", "2025.1"), ("nla", "2025.1")]

@@ -134,3 +134,52 @@ def test_naming_an_object_agrees_everything_inside(agreements: Path) -> None:
     assert patched.field_agreed(("intermediair",))
     assert patched.field_agreed(("intermediair", "kvkNummer"))
     assert not patched.field_agreed(("intermediairs",))
+
+
+def test_inspect_lists_every_error_of_every_file(agreements: Path) -> None:
+    # Two wrong fields in one file, one in another, and an overlap between two files that load.
+    edit(agreements / "nla" / "2025.1.toml", 'legal_basis = "art. 64 Wet SUWI"\n', "")
+    edit(agreements / "nla" / "2025.1.toml", "max_event_age_days = 30", "max_event_age_days = 0")
+    edit(agreements / "nla" / "2026.1.toml", 'type = "nl.nla.schijnzelfstandigheid"', 'type = "nl.nla.iets"')
+    edit(agreements / "kvk" / "2025.2.toml", "from = 2025-03-01T00:00:00+01:00", "from = 2025-02-01T00:00:00+01:00")
+    book, errors = AgreementBook.inspect(agreements, REGISTRY)
+    found = {(p.file.relative_to(agreements).as_posix(), p.field) for p in errors}
+    assert found == {
+        ("nla/2025.1.toml", "legal_basis"),
+        ("nla/2025.1.toml", "max_event_age_days"),
+        ("nla/2026.1.toml", "report_types.0.type"),
+        ("kvk/2025.2.toml", "in_force"),
+    }
+    assert {p.severity for p in errors} == {"error"}
+    # The files that load are still there (their warnings are still worth showing).
+    assert [a.version for a in book] == ["2025.1", "2025.2"]
+    # The gateway's start names the first and counts the rest.
+    assert load_error(agreements).endswith("(and 3 more problems)")
+
+
+def test_warnings_test_oin_shared_oin_and_no_key_now(agreements: Path) -> None:
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    book, errors = AgreementBook.inspect(agreements, REGISTRY)
+    assert errors == []
+    # The samples use test OINs, one per partner: a warning per file, nothing shared.
+    assert {(p.field, p.severity) for p in book.warnings(agreements, now)} == {("oin", "warning")}
+    assert all("test OIN" in p.message for p in book.warnings(agreements, now))
+
+    edit(agreements / "kvk" / "2025.1.toml", 'oin = "00000099444555666000"', 'oin = "00000001003214345000"')
+    edit(agreements / "kvk" / "2025.2.toml", 'oin = "00000099444555666000"', 'oin = "00000099111222333000"')
+    edit(agreements / "kvk" / "2025.2.toml", "not_before = 2025-01-01T00:00:00Z", "not_before = 2027-01-01T00:00:00Z")
+    book, errors = AgreementBook.inspect(agreements, REGISTRY)
+    assert errors == []
+    messages = {(p.file.relative_to(agreements).as_posix(), p.field, p.message) for p in book.warnings(agreements, now)}
+    assert ("kvk", "oin", "OIN 00000099111222333000 is also the OIN of nla: each partner has an OIN of its own") in (
+        messages
+    )
+    assert ("nla", "oin", "OIN 00000099111222333000 is also the OIN of kvk: each partner has an OIN of its own") in (
+        messages
+    )
+    assert ("kvk/2025.2.toml", "keys", "in force now, but no key is valid now") in messages
+    # A real OIN (prefix 01, 11-proof) draws no OIN warning; a mistyped one does.
+    assert not any(f == "kvk/2025.1.toml" and field == "oin" for f, field, _ in messages)
+    edit(agreements / "kvk" / "2025.1.toml", 'oin = "00000001003214345000"', 'oin = "00000001003214345001"')
+    book, _ = AgreementBook.inspect(agreements, REGISTRY)
+    assert any(p.file.name == "2025.1.toml" and "not an OIN" in p.message for p in book.warnings(agreements, now))
