@@ -42,3 +42,29 @@ def test_the_agreement_key_entry_is_one_the_loader_takes() -> None:
     [entry] = tomllib.loads(text)["keys"]
     key = AgreementKey.model_validate(entry)
     assert (key.kid, key.alg) == ("nla-2026-01", "EdDSA")
+
+
+def test_the_new_partner_walk_through_ends_with_agreements_check_passing(tmp_path: Path) -> None:
+    """docs/partners.md section 2: the UWV agreement, as written there, passes the check it tells you to run."""
+    from typer.testing import CliRunner
+
+    from gateway.cli.app import app
+
+    [(name, text)] = blocks(r"agreement: (\S+)", "toml")
+    target = tmp_path / "contracts" / "agreements" / name
+    target.parent.mkdir(parents=True)
+    target.write_text(text + "\n")
+    fixtures = Path(__file__).parents[1] / "fixtures" / "uwv" / "contracts"
+    result = CliRunner().invoke(
+        app,
+        ["agreements", "check", str(tmp_path / "contracts" / "agreements")],
+        env={"GKT_CONTRACTS_DIR": str(fixtures)},
+    )
+    assert result.exit_code == 0, result.output
+    assert "uwv 2026.1: in force; keys uwv-2026-01; nl.uwv.dienstbetrekkingsignaal 1.0" in result.stdout
+    assert result.stdout.splitlines()[-1] == "1 agreement files of 1 partners are valid (1 warnings)"
+    # The doc's table names every field the file has, and the file has every field the loader requires.
+    first_cells = [line.split("|")[1] for line in PARTNERS_DOC.read_text().splitlines() if line.startswith("| `")]
+    documented = {name for cell in first_cells for name in re.findall(r"`([a-z_]+)`", cell)}
+    assert set(tomllib.loads(text)) <= documented | {"keys", "report_types"}
+    assert {"partner", "oin", "legal_basis", "purpose", "in_force", "evidence", "optional_fields"} <= documented
