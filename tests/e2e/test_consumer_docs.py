@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
 
-DOC = Path(__file__).parents[2] / "docs" / "consumers.md"
+REPOSITORY = Path(__file__).parents[2]
+DOC = REPOSITORY / "docs" / "consumers.md"
 
 
 def documented_consumer() -> str:
@@ -34,6 +36,53 @@ def test_the_documented_consumer_is_a_whole_program_with_tls() -> None:
 
 
 async def test_the_documented_consumer_runs_as_written(kafka: str, prefix: str, tmp_path: Path) -> None:
+    await run_documented_consumer(kafka, prefix, tmp_path, sys.executable)
+
+
+# What the lean install must not hold: the service, its command line, the embedded broker.
+SERVICE_ONLY = ("faststream", "typer", "calfkit", "uvicorn", "pydantic_settings")
+
+
+@pytest.fixture(scope="module")
+def lean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with the package's plain install, as a detection team makes it."""
+    venv = tmp_path_factory.mktemp("lean") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    installed = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(REPOSITORY)], capture_output=True, text=True, check=False
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    return venv / "bin" / "python"
+
+
+def test_the_lean_install_holds_the_helper_and_not_the_service(lean_python: Path) -> None:
+    for module in SERVICE_ONLY:
+        found = subprocess.run([str(lean_python), "-c", f"import {module}"], capture_output=True, check=False)
+        assert found.returncode != 0, f"{module} is in the lean install"
+    helper = subprocess.run(
+        [str(lean_python), "-c", "import gateway.consumer, gateway.keyset; print(gateway.consumer.__all__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert helper.returncode == 0, helper.stderr
+    assert "SignalSubscriber" in helper.stdout
+    command = subprocess.run([str(lean_python.parent / "gkt"), "--help"], capture_output=True, text=True, check=False)
+    assert command.returncode == 2
+    assert command.stderr.strip().splitlines() == [
+        "gkt: the command line needs the service extra: pip install 'gkt-gateway[service]' "
+        "(this install is the lean one, for the consumer helper: docs/consumers.md)"
+    ]
+
+
+async def test_the_documented_consumer_runs_in_the_lean_install(
+    kafka: str, prefix: str, tmp_path: Path, lean_python: Path
+) -> None:
+    await run_documented_consumer(kafka, prefix, tmp_path, str(lean_python))
+
+
+async def run_documented_consumer(kafka: str, prefix: str, tmp_path: Path, python: str) -> None:
+    """The block of docs/consumers.md, run by ``python``: it prints every routed MKB signal once, verified."""
     harness = await Harness(kafka, prefix).setup()
     batch = samples()
     async with harness.gateway():
@@ -54,7 +103,7 @@ async def test_the_documented_consumer_runs_as_written(kafka: str, prefix: str, 
         "GKT_TOPIC_PREFIX": prefix,
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "consumer.py", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE
+        python, "consumer.py", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE
     )
     printed: set[str] = set()
     try:
