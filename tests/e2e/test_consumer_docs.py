@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,10 +47,17 @@ SERVICE_ONLY = ("faststream", "typer", "calfkit", "uvicorn", "pydantic_settings"
 @pytest.fixture(scope="module")
 def lean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with the package's plain install, as a detection team makes it."""
-    venv = tmp_path_factory.mktemp("lean") / "venv"
+    where = tmp_path_factory.mktemp("lean")
+    source, venv = where / "source", where / "venv"
+    # A copy of what a wheel is built from: building in the checkout would leave build/ behind in it.
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPOSITORY / name, source / name)
+    for package in ("gateway", "contracts", "validators", "routing"):
+        shutil.copytree(REPOSITORY / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     installed = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", str(REPOSITORY)], capture_output=True, text=True, check=False
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(source)], capture_output=True, text=True, check=False
     )
     assert installed.returncode == 0, installed.stderr[-2000:]
     return venv / "bin" / "python"
