@@ -108,6 +108,8 @@ class ReportTypeAgreement(StrictModel):
     versions: Annotated[list[StrictStr], Field(min_length=1)]
     sunset: dict[str, AwareDatetime] = {}
     optional_fields: list[Annotated[StrictStr, AfterValidator(_pointer_pattern)]] = []
+    # Free texts (toelichting) that may reach detection (spec/selection.md): free text can hold personal data.
+    forward: list[Annotated[StrictStr, AfterValidator(_pointer_pattern)]] = []
     review: StrictBool = False
     evidence: Evidence
 
@@ -129,8 +131,12 @@ class ReportTypeAgreement(StrictModel):
         key = tuple(-1 if isinstance(seg, int) else seg for seg in path)
         agreed = self._agreed.get(key)
         if agreed is None:
-            agreed = self._agreed[key] = self._matches(key)
+            agreed = self._agreed[key] = _matches(self.optional_fields, key)
         return agreed
+
+    def forwarded(self, path: tuple[str | int, ...]) -> bool:
+        """Whether the free text at ``path`` (inside ``data``) may go to detection: the agreement's ``forward``."""
+        return _matches(self.forward, path)
 
     @functools.cached_property
     def _agreed(self) -> dict[tuple[str | int, ...], bool]:
@@ -141,14 +147,16 @@ class ReportTypeAgreement(StrictModel):
         """The agreement stage's walk over a report, planned once for these terms."""
         return OptionalFields(self.field_agreed)
 
-    def _matches(self, path: tuple[str | int, ...]) -> bool:
-        for pattern in self.optional_fields:
-            parts = pattern.split("/")[1:]
-            if len(parts) <= len(path) and all(
-                (p == "*" and isinstance(seg, int)) or p == str(seg) for p, seg in zip(parts, path, strict=False)
-            ):
-                return True
-        return False
+
+def _matches(patterns: list[str], path: tuple[str | int, ...]) -> bool:
+    """Whether a pattern names ``path`` or an object around it; ``*`` stands for any array index."""
+    for pattern in patterns:
+        parts = pattern.split("/")[1:]
+        if len(parts) <= len(path) and all(
+            (p == "*" and isinstance(seg, int)) or p == str(seg) for p, seg in zip(parts, path, strict=False)
+        ):
+            return True
+    return False
 
 
 class Agreement(StrictModel):

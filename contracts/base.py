@@ -57,9 +57,49 @@ def client_only(kvk_nummer: str, naam: str) -> dict[str, str | None]:
     }
 
 
+# A path into ``data`` where a free text sits: the agreement's ``forward`` patterns are matched against it.
+TextPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorGround:
+    """One indicator as the partner substantiated it: ``bron`` (NLA 2.0) and its free text, with the text's path."""
+
+    code: str
+    bron: str | None = None
+    toelichting: str | None = None
+    toelichting_path: TextPath = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Substantiation:
+    """What the partner sent to substantiate a report (signal 1.2 ``onderbouwing``, spec/selection.md).
+
+    Free texts carry their path: they reach detection only where the agreement forwards them.
+    """
+
+    inspectie_datum: date | None = None
+    functies: tuple[str, ...] = ()
+    indicatoren: tuple[IndicatorGround, ...] = ()
+    toelichting: str | None = None
+    toelichting_path: TextPath = ("toelichting",)
+
+
+MAX_FUNCTIES = 50  # spec/selection.md: the distinct functies of the workers, at most 50
+
+
+def distinct_functies(functies: list[str]) -> tuple[str, ...]:
+    """Each function once, in the order first named, at most ``MAX_FUNCTIES``."""
+    return tuple(dict.fromkeys(functies))[:MAX_FUNCTIES]
+
+
 @dataclass(frozen=True, slots=True)
 class ReportSubject:
-    """The part of a report that every contract version maps to the signal."""
+    """The part of a report that every contract version maps to the signal.
+
+    ``periode_van``/``periode_tot`` are None when the report names no period of work (a KVK
+    registration, spec/selection.md): the policy then judges nothing that depends on it.
+    """
 
     referentie: str
     opdrachtgever: dict[str, str | None]
@@ -67,11 +107,12 @@ class ReportSubject:
     aantal_opdrachtnemers: int
     bsns: list[str]
     kvk_nummers: list[str]
-    periode_van: date
-    periode_tot: date
+    periode_van: date | None
+    periode_tot: date | None
     indicatoren: list[str]
     oordeel: str
     kwaadwillendheid: bool
+    onderbouwing: Substantiation = Substantiation()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,15 +6,15 @@ gateway builds signals in gateway/outputs.py, always of the newest version
 published), and the tests validate every built signal against the newest.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from contracts.fields import IsoDate
 
 SIGNAL_TYPE = "nl.belastingdienst.gkt.signaal"  # the contract: its schema's type, in dataschema
 SIGNAL_EVENT_TYPE = "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"  # the CloudEvent ``type`` (wire.md)
-SIGNAL_VERSION = "1.1"
+SIGNAL_VERSION = "1.2"
 SIGNAL_DATASCHEMA = f"urn:gkt:contract:{SIGNAL_TYPE}:{SIGNAL_VERSION}"  # of every signal the gateway writes
 
 
@@ -110,11 +110,60 @@ class Beoordeling(_Signal):
     audit: AuditRef
 
 
-class Signal(SignalV10):
+# Version 1.1 as published: its docstring and title are part of its snapshot.
+class SignalV11(SignalV10):
     """``data`` of a signal CloudEvent, version 1.1: what the gateway writes."""
+
+    model_config = ConfigDict(title="Signal")
 
     handhaving: HandhavingV11
     beoordeling: Beoordeling | None = None
 
 
-SIGNAL_MODELS: dict[str, type[SignalV10]] = {"1.0": SignalV10, "1.1": Signal}
+# Signal 1.2 (spec/selection.md): 1.1 plus optional fields; what a detection team needs to select by hand.
+# A report without a period of work (KVK) has periode null, and what depends on it is null (unknown).
+
+
+class HandhavingV12(HandhavingV11):
+    periodeCorrigeerbaar: StrictBool | None  # type: ignore[assignment]
+    boeteMogelijk: StrictBool | None  # type: ignore[assignment]
+
+
+class IndicatorOnderbouwing(_Signal):
+    code: StrictStr
+    bron: Literal["waarneming", "verklaring", "document"] | None
+    toelichting: Annotated[StrictStr, Field(max_length=1000)] | None  # null unless the agreement forwards it
+
+
+class Onderbouwing(_Signal):
+    """What the partner sent to substantiate the report; free texts only where its agreement forwards them."""
+
+    inspectieDatum: IsoDate | None
+    functies: Annotated[list[StrictStr], Field(max_length=50)]
+    indicatoren: list[IndicatorOnderbouwing]
+    toelichting: Annotated[StrictStr, Field(max_length=4000)] | None
+
+
+class EerderSignaal(_Signal):
+    signaalId: StrictStr
+    partner: StrictStr
+    ontvangenOp: StrictStr
+
+
+class EerdereSignalen(_Signal):
+    """Signals routed or released earlier about the same client, from any partner, in the five years before."""
+
+    aantal: Annotated[StrictInt, Field(ge=0)]
+    recent: Annotated[list[EerderSignaal], Field(max_length=10)]
+
+
+class Signal(SignalV11):
+    """``data`` of a signal CloudEvent, version 1.2: what the gateway writes."""
+
+    periode: SignalPeriode | None  # type: ignore[assignment]
+    handhaving: HandhavingV12
+    onderbouwing: Onderbouwing | None = None
+    eerdereSignalen: EerdereSignalen | None = None
+
+
+SIGNAL_MODELS: dict[str, type[SignalV10]] = {"1.0": SignalV10, "1.1": SignalV11, "1.2": Signal}

@@ -218,7 +218,7 @@ class SignalEvent(TypedDict):
     id: str
     source: str
     type: Literal["nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"]
-    dataschema: Literal["urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.1"]
+    dataschema: Literal["urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.2"]
     time: str
     datacontenttype: Literal["application/json"]
     data: Signal

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from contracts.agreement import ReportTypeAgreement
+from contracts.base import Substantiation, TextPath
 from contracts.jsonio import dumps, utc_iso
 from contracts.masking import mask
 from contracts.signal import SIGNAL_DATASCHEMA, SIGNAL_EVENT_TYPE
@@ -102,7 +104,8 @@ def receipt_key(decision: Decision) -> str:
 def signal_data(
     decision: Decision, chain: ChainId, seq: int, beoordeling: dict[str, object] | None = None
 ) -> dict[str, object]:
-    """The signal ``data`` (spec/contracts.md, signal 1.1), whatever the partner and contract version.
+    """The signal ``data`` (spec/contracts.md, signal 1.2 of spec/selection.md), whatever the partner and contract
+    version.
 
     ``chain``/``seq``: the audit record of the report's decision; ``beoordeling``: set only for a
     report released from quarantine (spec/review.md), null for one routed straight away.
@@ -133,13 +136,36 @@ def signal_data(
             "bsns": list(subject.bsns) if bsns_agreed else [],
             "kvkNummers": list(subject.kvk_nummers),
         },
-        "periode": {"van": subject.periode_van.isoformat(), "tot": subject.periode_tot.isoformat()},
+        "periode": (
+            {"van": subject.periode_van.isoformat(), "tot": subject.periode_tot.isoformat()}
+            if subject.periode_van is not None and subject.periode_tot is not None
+            else None
+        ),
         "indicatoren": list(subject.indicatoren),
         "oordeel": subject.oordeel,
         "kwaadwillendheid": subject.kwaadwillendheid,
         "handhaving": enforcement.as_signal(),
         "audit": {"chain": chain, "seq": seq},
         "beoordeling": beoordeling,
+        "onderbouwing": onderbouwing(subject.onderbouwing, terms),
+        "eerdereSignalen": None,
+    }
+
+
+def onderbouwing(grounds: Substantiation, terms: ReportTypeAgreement | None) -> dict[str, object]:
+    """The signal's ``onderbouwing`` (spec/selection.md): a free text only where the agreement forwards it."""
+
+    def forwarded(text: str | None, path: TextPath) -> str | None:
+        return text if text is not None and terms is not None and terms.forwarded(path) else None
+
+    return {
+        "inspectieDatum": grounds.inspectie_datum.isoformat() if grounds.inspectie_datum else None,
+        "functies": list(grounds.functies),
+        "indicatoren": [
+            {"code": i.code, "bron": i.bron, "toelichting": forwarded(i.toelichting, i.toelichting_path)}
+            for i in grounds.indicatoren
+        ],
+        "toelichting": forwarded(grounds.toelichting, grounds.toelichting_path),
     }
 
 

@@ -109,9 +109,9 @@ class Enforcement:
     vervolg: str
     correctie_mogelijk_vanaf: date
     correctie_grond: str
-    periode_corrigeerbaar: bool
+    periode_corrigeerbaar: bool | None  # None: the report names no period of work (KVK)
     boete_mogelijk_vanaf: date
-    boete_mogelijk: bool
+    boete_mogelijk: bool | None
     modelovereenkomst_tot: date | None
     beleid: str
 
@@ -187,6 +187,11 @@ class Policy(_PolicyData):
         until = self.in_force.until
         return self.in_force.from_ <= moment and (until is None or moment < until)
 
+    @functools.cached_property
+    def reads_ht_levels(self) -> bool:
+        """Whether any route depends on the client's HT level; a version that does not (1) passes none on."""
+        return any(route.ht_levels is not None for route in self.routes)
+
     def route_for(self, reference: ReferenceRecord) -> Route | None:
         """The client's route, or None when the reference data does not say enough (an HT level, say)."""
         return next((route for route in self.routes if route.matches(reference)), None)
@@ -201,7 +206,8 @@ class Policy(_PolicyData):
         route = self.route_for(reference)
         if route is None:
             return None
-        effective_end = min(subject.periode_tot, received_on)
+        # A period counts up to the day of receipt at most; without a period nothing is judged of it.
+        effective_end = min(subject.periode_tot, received_on) if subject.periode_tot is not None else None
         vanaf, grond = self.correction.window(received_on, subject.kwaadwillendheid, reference.aanwijzingDatum)
         model_tot = reference.modelovereenkomstTot
         if model_tot is not None:
@@ -210,13 +216,13 @@ class Policy(_PolicyData):
             destination=route.destination,
             segment=reference.segment,
             horizontaal_toezicht=reference.horizontaalToezichtLoonheffingen,
-            ht_niveau=reference.htNiveau,
+            ht_niveau=reference.htNiveau if self.reads_ht_levels else None,
             vervolg=route.vervolg,
             correctie_mogelijk_vanaf=vanaf,
             correctie_grond=grond,
-            periode_corrigeerbaar=effective_end >= vanaf,
+            periode_corrigeerbaar=None if effective_end is None else effective_end >= vanaf,
             boete_mogelijk_vanaf=self.fines.possible_from,
-            boete_mogelijk=effective_end >= self.fines.possible_from,
+            boete_mogelijk=None if effective_end is None else effective_end >= self.fines.possible_from,
             modelovereenkomst_tot=model_tot,
             beleid=self.label,
         )

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from contracts.base import ContractModel, ReportContract, ReportSubject, client_only
+from contracts.base import ContractModel, IndicatorGround, ReportContract, ReportSubject, Substantiation, client_only
 from contracts.fields import KvkNummer, Oordeel, ReportDate, distinct_codes, text
 
 KvkIndicator = Literal[
@@ -19,7 +19,7 @@ KvkIndicator = Literal[
 
 class Inschrijving(ContractModel):
     kvkNummer: KvkNummer
-    datum: ReportDate  # the signal period runs from here to the day of receipt
+    datum: ReportDate  # the signal's onderbouwing.inspectieDatum: a registration names no period of work
     rechtsvorm: Literal["eenmanszaak", "vof", "maatschap"]
     sbiCode: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,5}$")] | None = None
 
@@ -43,8 +43,8 @@ class KvkReport10(ContractModel):
         return distinct_codes(value, str)
 
     def subject(self, received_on: date) -> ReportSubject:
-        # spec/contracts.md: the period runs from registration to the day of receipt,
-        # and the registered business is the one worker, known by its KVK-nummer.
+        # spec/selection.md: a registration says nothing about when work was done, so no period;
+        # the registered business is the one worker, known by its KVK-nummer.
         return ReportSubject(
             referentie=self.signaalReferentie,
             opdrachtgever=client_only(self.opdrachtgever.kvkNummer, self.opdrachtgever.naam),
@@ -52,11 +52,16 @@ class KvkReport10(ContractModel):
             aantal_opdrachtnemers=1,
             bsns=[],
             kvk_nummers=[self.inschrijving.kvkNummer],
-            periode_van=self.inschrijving.datum,
-            periode_tot=received_on,
+            periode_van=None,
+            periode_tot=None,
             indicatoren=list(self.indicatoren),
             oordeel=self.oordeel,
             kwaadwillendheid=False,
+            onderbouwing=Substantiation(
+                inspectie_datum=self.inschrijving.datum,
+                indicatoren=tuple(IndicatorGround(code) for code in self.indicatoren),
+                toelichting=self.toelichting,
+            ),
         )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from contracts.base import ContractModel, Party, ReportSubject
+from contracts.base import ContractModel, IndicatorGround, Party, ReportSubject, Substantiation, distinct_functies
 from contracts.fields import (
     Bsn,
     BtwId,
@@ -66,6 +66,10 @@ class IndicatorEntry(ContractModel):
     code: IndicatorCode
     toelichting: text(0, 1000) | None = None  # type: ignore[valid-type]
 
+    def ground(self, index: int, bron: str | None = None) -> IndicatorGround:
+        """The indicator as the signal's ``onderbouwing`` carries it; ``index``: its place in ``indicatoren``."""
+        return IndicatorGround(self.code.value, bron, self.toelichting, ("indicatoren", index, "toelichting"))
+
 
 class Intermediair(ContractModel):
     """A business between client and worker (1.1: ``intermediair``; 2.0: each link of ``keten``)."""
@@ -114,4 +118,18 @@ class NlaReportBase(ContractModel):
             indicatoren=[entry.code.value for entry in self.indicatoren],
             oordeel=self.oordeel,
             kwaadwillendheid=self.kwaadwillendheid,
+            onderbouwing=Substantiation(
+                inspectie_datum=self.inspectieDatum,
+                functies=distinct_functies([n.functie for n in self.opdrachtnemers]),
+                indicatoren=tuple(
+                    IndicatorGround(
+                        entry.code.value,
+                        getattr(entry, "bron", None),
+                        entry.toelichting,
+                        ("indicatoren", i, "toelichting"),
+                    )
+                    for i, entry in enumerate(self.indicatoren)
+                ),
+                toelichting=self.toelichting,
+            ),
         )

@@ -10,12 +10,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from contracts.base import Party, ReportContract
+from contracts.base import IndicatorGround, Party, ReportContract
 from contracts.reports.nla_parts import REPORT_TYPE, IndicatorEntry, Intermediair, NlaReportBase
 
 
 class BronIndicator(IndicatorEntry):
     bron: Literal["waarneming", "verklaring", "document"]
+
+    def ground(self, index: int, bron: str | None = None) -> IndicatorGround:
+        return super().ground(index, bron or self.bron)
 
 
 class NlaReport20(NlaReportBase):

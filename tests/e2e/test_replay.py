@@ -63,7 +63,7 @@ async def test_replay_after_a_new_agreement_version_came_into_force(kafka: str, 
     harness = await decided_run(kafka, prefix, agreements)
     current = agreements / "nla" / "2026.1.toml"
     # Agreeing a successor: keep the exact bytes of the version in force, close it, add the new one.
-    (agreements / "nla" / "archive").mkdir()
+    (agreements / "nla" / "archive").mkdir(exist_ok=True)  # the samples keep earlier bytes of 2026.1 there already
     shutil.copy(current, agreements / "nla" / "archive" / "2026.1.toml")
     cut = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0).isoformat()
     text = current.read_text()

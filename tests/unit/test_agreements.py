@@ -183,3 +183,19 @@ def test_warnings_test_oin_shared_oin_and_no_key_now(agreements: Path) -> None:
     edit(agreements / "kvk" / "2025.1.toml", 'oin = "00000001003214345000"', 'oin = "00000001003214345001"')
     book, _ = AgreementBook.inspect(agreements, REGISTRY)
     assert any(p.file.name == "2025.1.toml" and "not an OIN" in p.message for p in book.warnings(agreements, now))
+
+
+def test_forward_takes_pointer_patterns_and_names_the_texts_it_lets_through(agreements: Path) -> None:
+    book = AgreementBook.load(agreements, REGISTRY)
+    terms = book.version(PartnerId("nla"), "2026.1").report_type("nl.nla.schijnzelfstandigheid")  # type: ignore[union-attr]
+    assert terms is not None
+    assert terms.forwarded(("indicatoren", 3, "toelichting"))
+    assert terms.forwarded(("toelichting",))
+    assert not terms.forwarded(("opdrachtgever", "naam"))
+    kvk = book.version(PartnerId("kvk"), "2025.2").report_type("nl.kvk.inschrijvingssignaal")  # type: ignore[union-attr]
+    assert kvk is not None
+    assert not kvk.forwarded(("toelichting",))  # default: nothing
+    edit(agreements / "nla" / "2026.1.toml", 'forward = ["/indicatoren/*/toelichting"', 'forward = ["toelichting"')
+    assert "nla/2026.1.toml: report_types.0.forward.0: 'toelichting' is not a JSON pointer pattern" in load_error(
+        agreements
+    )

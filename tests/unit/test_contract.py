@@ -129,11 +129,22 @@ def test_kvk_rules(change: dict[str, Any], path: str) -> None:
     assert [p for _, p in problems(KVK, s.kvk_report(**change))] == [path]
 
 
-def test_kvk_subject_runs_from_registration_to_receipt() -> None:
-    report, _ = KVK.validate(s.kvk_report(), TODAY)  # type: ignore[union-attr]
+def test_kvk_subject_has_no_period_and_its_registration_date_substantiates_it() -> None:
+    """spec/selection.md: a registration says nothing about when work was done."""
+    report, _ = KVK.validate(s.kvk_report(toelichting="Zelf gemeld bij inschrijving."), TODAY)  # type: ignore[union-attr]
     assert report is not None
     subject = report.subject(TODAY)
-    assert (subject.periode_van, subject.periode_tot) == (date(2025, 2, 3), TODAY)
+    assert (subject.periode_van, subject.periode_tot) == (None, None)
+    assert subject.onderbouwing.inspectie_datum == date(2025, 2, 3)
+    assert subject.onderbouwing.functies == ()
+    assert [(i.code, i.bron, i.toelichting) for i in subject.onderbouwing.indicatoren] == [
+        ("EERDER_IN_DIENST", None, None),
+        ("EEN_OPDRACHTGEVER", None, None),
+    ]
+    assert (subject.onderbouwing.toelichting, subject.onderbouwing.toelichting_path) == (
+        "Zelf gemeld bij inschrijving.",
+        ("toelichting",),
+    )
     assert subject.kvk_nummers == ["65432109"]
     assert subject.bsns == []
     assert subject.keten == []
@@ -168,3 +179,34 @@ def test_the_agreement_walk_skips_only_fields_that_cannot_hold_an_object() -> No
             schema = json.dumps(TypeAdapter(model.model_fields[name].annotation).json_schema())
             holds_object = '"properties"' in schema or '"$ref"' in schema
             assert nested == holds_object, f"{model.__name__}.{name}"
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "2.0"])
+def test_nla_subject_carries_what_substantiates_it(version: str) -> None:
+    """spec/selection.md: inspectieDatum, the distinct functies (at most 50), each indicator with bron and text."""
+    builder = {"1.0": s.nla_report, "1.1": s.nla_report_11, "2.0": s.nla_report_20}[version]
+    data = builder()
+    data["opdrachtnemers"] = [{"functie": f"functie {i % 60}", "kvkNummer": "76543210"} for i in range(120)]
+    data["opdrachtnemers"][0]["functie"] = "timmerman"
+    data["opdrachtnemers"][61]["functie"] = "timmerman"  # named twice: once in functies
+    data["indicatoren"][1]["toelichting"] = "Werktijden door de opdrachtgever bepaald."
+    data["toelichting"] = "Bij controle aangetroffen."
+    contract = REGISTRY.get("nl.nla.schijnzelfstandigheid", version)
+    assert contract is not None
+    report, problems_found = contract.validate(data, TODAY)
+    assert report is not None, problems_found
+    grounds = report.subject(TODAY).onderbouwing
+    assert grounds.inspectie_datum == date(2025, 3, 10)
+    assert len(grounds.functies) == 50
+    assert grounds.functies[0] == "timmerman"
+    assert len(set(grounds.functies)) == 50
+    bron = {"1.0": [None] * 3, "1.1": [None] * 3, "2.0": ["waarneming", "verklaring", "document"]}[version]
+    assert [(i.code, i.bron) for i in grounds.indicatoren] == list(
+        zip(["GEZAG", "INBEDDING", "LOON"], bron, strict=True)
+    )
+    assert [(i.toelichting, i.toelichting_path) for i in grounds.indicatoren] == [
+        (None, ("indicatoren", 0, "toelichting")),
+        ("Werktijden door de opdrachtgever bepaald.", ("indicatoren", 1, "toelichting")),
+        (None, ("indicatoren", 2, "toelichting")),
+    ]
+    assert grounds.toelichting == "Bij controle aangetroffen."

@@ -1,16 +1,18 @@
 """What a decision writes: receipts that reveal nothing, signals in the published shape, masked dead letters."""
 
 import json
+from datetime import date
 
 from contracts.masking import mask
 from contracts.signal import Signal
 from gateway.audit.index import AuditIndex
 from gateway.demo import samples as s
+from gateway.demo.scenario import SCENARIO_NOW
 from gateway.inbound import SIGNATURE_HEADER, Position
 from gateway.pipeline import Rules
 from gateway.processor import Processor
 from gateway.signing import Signer, verify_detached
-from tests.helpers import NOW, inbound, make_rules, nla
+from tests.helpers import NOW, inbound, kvk, make_rules, nla
 
 SIGNER = Signer.generate("gw-test-1")
 SOURCE = "urn:nld:oin:00000001003214345000:gkt"
@@ -41,7 +43,7 @@ def test_routed_signal_is_a_signed_cloudevent_in_the_published_shape(rules: Rule
     assert verify_detached(headers[SIGNATURE_HEADER].decode(), message.value, SIGNER.key, "EdDSA")
     event = json.loads(message.value)
     assert event["type"] == "nl.belastingdienst.gkt.signaal.schijnzelfstandigheid"
-    assert event["dataschema"] == "urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.1"
+    assert event["dataschema"] == "urn:gkt:contract:nl.belastingdienst.gkt.signaal:1.2"
     assert event["source"] == SOURCE
     assert message.key == event["id"].encode()
     signal = Signal.model_validate(event["data"], strict=False)
@@ -222,3 +224,66 @@ def test_the_published_definitions_refuse_what_the_gateway_does_not_write() -> N
     audit = run(make_rules(), inbound(nla())).audits[0].value
     with pytest.raises(ValidationError):
         validate(AuditRecord, audit.replace(b'"prev":"sha256:', b'"prev":"md5:'))
+
+
+def signal_of(result) -> Signal:  # type: ignore[no-untyped-def]
+    [message] = [m for m in result.outputs if m.topic.startswith("bd.")]
+    return Signal.model_validate(json.loads(message.value)["data"], strict=False)
+
+
+def test_free_texts_reach_detection_only_where_the_agreement_forwards_them(rules: Rules) -> None:
+    """spec/selection.md: NLA 2026.1 forwards indicator texts and toelichting; 2025.1 forwards nothing."""
+    report = s.nla_report_20()
+    report["indicatoren"][0]["toelichting"] = "Werkgever bepaalt de werktijden."
+    report["opdrachtnemers"][1]["functie"] = "uitvoerder"
+    later = SCENARIO_NOW
+    value = s.encode(s.event({**report, "toelichting": "Bij controle aangetroffen."}, time=later, version="2.0"))
+    signal = signal_of(run(rules, inbound(value, at=later)))
+    grounds = signal.onderbouwing
+    assert grounds is not None
+    assert grounds.inspectieDatum == date(2025, 3, 10)
+    assert grounds.functies == ["timmerman", "uitvoerder"]
+    assert [(i.code, i.bron, i.toelichting) for i in grounds.indicatoren] == [
+        ("GEZAG", "waarneming", "Werkgever bepaalt de werktijden."),
+        ("INBEDDING", "verklaring", None),
+        ("LOON", "document", None),
+    ]
+    assert grounds.toelichting == "Bij controle aangetroffen."
+
+    # 2025.1 agrees indicator texts as fields but forwards none of them.
+    earlier = s.nla_report()
+    earlier["indicatoren"][0]["toelichting"] = "Werkgever bepaalt de werktijden."
+    held_back = signal_of(run(rules, inbound(s.encode(s.event(earlier, time=NOW)), at=NOW))).onderbouwing
+    assert held_back is not None
+    assert [i.toelichting for i in held_back.indicatoren] == [None, None, None]
+    assert held_back.inspectieDatum == date(2025, 3, 10)
+
+
+def test_a_kvk_signal_has_no_period_and_judges_nothing_that_needs_one(rules: Rules) -> None:
+    """spec/selection.md: periode, periodeCorrigeerbaar and boeteMogelijk are null; the Vanaf dates are given."""
+    at = SCENARIO_NOW  # 2026: under a period this report would have said boeteMogelijk true
+    signal = signal_of(run(rules, inbound(kvk(at), partner="kvk", kid="kvk-2025-01", at=at)))
+    assert signal.periode is None
+    assert (signal.handhaving.periodeCorrigeerbaar, signal.handhaving.boeteMogelijk) == (None, None)
+    assert signal.handhaving.correctieMogelijkVanaf == date(2025, 1, 1)  # the ingroeimodel
+    assert signal.handhaving.boeteMogelijkVanaf == date(2026, 1, 1)
+    assert signal.onderbouwing is not None
+    assert signal.onderbouwing.inspectieDatum == date(2025, 2, 3)
+    assert [(i.code, i.bron, i.toelichting) for i in signal.onderbouwing.indicatoren] == [
+        ("EERDER_IN_DIENST", None, None),
+        ("EEN_OPDRACHTGEVER", None, None),
+    ]
+
+
+def test_policy_version_1_passes_no_ht_level_on(rules: Rules) -> None:
+    """spec/selection.md: version 1 did not read levels, so the signal's htNiveau is null whatever the reference
+    data says; version 2 reads them and passes them on."""
+    under_1 = signal_of(run(rules, inbound(nla(client=s.KNOWN_CLIENT_HT), at=NOW)))
+    assert under_1.handhaving.beleid == "handhavingsplan-2025:1"
+    assert under_1.handhaving.horizontaalToezicht is True
+    assert under_1.handhaving.htNiveau is None
+    later = SCENARIO_NOW
+    value = s.encode(s.event(s.nla_report(s.KNOWN_CLIENT_HT), time=later))
+    under_2 = signal_of(run(rules, inbound(value, at=later)))
+    assert under_2.handhaving.beleid == "handhavingsplan-2025:2"
+    assert under_2.handhaving.htNiveau == "fiscaliteit"

@@ -169,6 +169,40 @@ def test_version_2_has_no_route_for_an_ht_client_without_a_level() -> None:
 def test_version_1_sends_every_ht_client_to_the_quality_conversation(niveau: str | None) -> None:
     result = enforce(V1, "2025-06-01T12:00:00+00:00", ("2025-01-01", "2025-05-01"), ht=True, niveau=niveau)
     assert (result.destination, result.vervolg) == ("bd.ht.kwaliteitsgesprek", "kwaliteitsgesprek")
+    # spec/selection.md: version 1 did not read levels, so it passes none on, whatever the reference data says.
+    assert result.ht_niveau is None
+
+
+@pytest.mark.parametrize("niveau", ["volledigheid", "juistheid", "fiscaliteit"])
+def test_version_2_passes_the_level_it_routed_by_on(niveau: str) -> None:
+    result = enforce(V2, "2026-06-01T12:00:00+00:00", ("2025-01-01", "2025-05-01"), ht=True, niveau=niveau)
+    assert result.ht_niveau == niveau
+    assert (V1.reads_ht_levels, V2.reads_ht_levels) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("policy", "received_at", "vanaf", "boete_vanaf"),
+    [
+        # Worked example, version 1: a KVK report received 1 June 2025. No period of work, so whether the period
+        # is correctable and whether a fine is possible are unknown (null), never assumed; the dates still hold.
+        ("V1", "2025-06-01T12:00:00+02:00", date(2025, 1, 1), date(2026, 1, 1)),
+        # Worked example, version 2: received 2 March 2026, when a period ending after 1 January 2026 would have
+        # said boeteMogelijk true. Without one it says null.
+        ("V2", "2026-03-02T10:00:00+01:00", date(2025, 1, 1), date(2026, 1, 1)),
+    ],
+)
+def test_a_report_without_a_period_judges_nothing_that_needs_one(
+    policy: str, received_at: str, vanaf: date, boete_vanaf: date
+) -> None:
+    chosen = {"V1": V1, "V2": V2}[policy]
+    without = ReportSubject("r", {"kvkNummer": "12345678"}, [], 1, [], [], None, None, ["EEN_OPDRACHTGEVER"],
+                            "zwaar_vermoeden", False)  # fmt: skip
+    result = chosen.enforce(without, client(), day_of_receipt(datetime.fromisoformat(received_at)))
+    assert result is not None
+    assert (result.periode_corrigeerbaar, result.boete_mogelijk) == (None, None)
+    assert (result.correctie_mogelijk_vanaf, result.boete_mogelijk_vanaf) == (vanaf, boete_vanaf)
+    signal = result.as_signal()
+    assert (signal["periodeCorrigeerbaar"], signal["boeteMogelijk"]) == (None, None)
 
 
 def test_a_designation_from_2025_on_keeps_the_soft_landing() -> None:
