@@ -1,0 +1,1 @@
+"""Selection by hand (spec/selection.md): what a signal tells a detection team about earlier signals."""
