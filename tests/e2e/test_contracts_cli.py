@@ -20,6 +20,7 @@ def test_list_shows_every_version_with_status() -> None:
         ["nl.nla.schijnzelfstandigheid", "2.0", "published"],
         ["nl.belastingdienst.gkt.signaal", "1.0", "published"],
         ["nl.belastingdienst.gkt.signaal", "1.1", "published"],
+        ["nl.belastingdienst.gkt.signaal", "1.2", "published"],
     ]
 
 

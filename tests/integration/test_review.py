@@ -67,7 +67,7 @@ async def test_the_review_story_through_the_broker(harness: Harness) -> None:
             assert row.signal is not None
             event = strict_loads(by_label[row.step.sample].value)
             assert row.signal["id"] == signal_id_for(event["source"], event["id"])
-            assert row.signal["dataschema"].endswith(":1.1")
+            assert row.signal["dataschema"].endswith(":1.2")
     # R4: no receipt for any verdict: one receipt per report, none more.
     receipts = [r for p in ("nla", "kvk") for r in await harness.records(harness.topics.feedback(PartnerId(p)))]
     assert len(receipts) == len(batch)
