@@ -5,10 +5,9 @@ from datetime import datetime
 from typing import Any
 
 from contracts.jsonio import strict_loads
-from gateway.errors import BrokerError
 from gateway.inbound import SIGNATURE_HEADER, InboundRecord, Position
 from gateway.kafka.follower import TopicFollower
-from gateway.kafka.roundtrip import send_and_await, unreachable
+from gateway.kafka.roundtrip import send_and_await
 from gateway.kafka.security import client_options
 from gateway.keyset import KeySet
 from gateway.settings import Settings
@@ -62,10 +61,7 @@ async def receipts_of(settings: Settings, partner: PartnerId, wanted: str, limit
 
     topic = Topics(settings.topic_prefix).feedback(partner)
     follower = TopicFollower(settings.bootstrap, topic, keep, **client_options(settings))
-    try:
-        await follower.start()
-    except BrokerError as exc:
-        raise BrokerError(unreachable(settings.bootstrap, topic, exc)) from exc
+    await follower.start()
     try:
         await follower.caught_up(limit_seconds)
     finally:

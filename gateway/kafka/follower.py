@@ -43,6 +43,7 @@ class TopicFollower:
     ) -> None:
         """``sized``, when given, hears after every poll how many records the topic holds so far (for a
         progress bar with a total): those read plus those still to read up to each high watermark."""
+        self._bootstrap = bootstrap
         self._topic = topic
         self._apply = apply
         self._sized = sized
@@ -65,13 +66,16 @@ class TopicFollower:
             partitions = self._consumer.partitions_for_topic(self._topic) or set()
             if not partitions:
                 await self._consumer.stop()
-                raise BrokerError(f"topic {self._topic} does not exist")
+                raise BrokerError(f"topic {self._topic} does not exist (is the topic prefix right?)")
             tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
             self._consumer.assign(tps)
             await self._consumer.seek_to_beginning(*tps)
         except KafkaError as exc:
             await self._consumer.stop()
-            raise BrokerError(f"cannot follow {self._topic}: {exc}") from exc
+            # The class, not aiokafka's message: that one is a repr of address tuples (it logs its own line).
+            raise BrokerError(
+                f"cannot reach Kafka at {self._bootstrap} to read {self._topic} ({type(exc).__name__})"
+            ) from exc
         self._task = asyncio.create_task(self._run(), name=f"follow-{self._topic}")
 
     async def stop(self) -> None:

@@ -56,12 +56,12 @@ async def send_and_await(
     try:
         await follower.start()
     except BrokerError as exc:
-        raise NotSentError(unreachable(bootstrap, answers, exc)) from exc
+        raise NotSentError(str(exc)) from exc
     try:
         try:
             await follower.caught_up(limit_seconds)
         except BrokerError as exc:
-            raise NotSentError(unreachable(bootstrap, answers, exc)) from exc
+            raise NotSentError(str(exc)) from exc
         listening = True
         position = await _send(bootstrap, send, **client)
         try:
@@ -96,9 +96,3 @@ async def _send(
         await producer.stop()
     return Position(sent.topic, sent.partition, sent.offset)
 
-
-def unreachable(bootstrap: str, answers: str, exc: BrokerError) -> str:
-    """Why the answers could not be read, without aiokafka's reprs: a missing topic, or no Kafka to ask."""
-    if isinstance(exc.__cause__, KafkaError):
-        return f"cannot reach Kafka at {bootstrap} to read {answers} ({type(exc.__cause__).__name__})"
-    return f"{exc} (is --topic-prefix right?)" if "does not exist" in str(exc) else str(exc)

@@ -15,7 +15,7 @@ from gateway.errors import BrokerError, UsageError
 from gateway.inbound import InboundRecord, Position
 from gateway.kafka.fetch import RecordFetcher
 from gateway.kafka.follower import read_once
-from gateway.kafka.roundtrip import send_and_await
+from gateway.kafka.roundtrip import MaybeSentError, NotSentError, UnansweredError, send_and_await
 from gateway.pipeline import Rules, decide_again
 from gateway.review.state import Item, ReviewState
 from gateway.review.verdict import Verdict, parse_item
@@ -104,11 +104,14 @@ async def send_and_wait(
             limit_seconds,
             **client,
         )
-    except BrokerError as exc:
+    except UnansweredError as exc:
         raise BrokerError(
-            f"{exc}: the gateway did not decide the verdict in time (is it running?); it decides it when it "
-            "runs: see gkt review show"
+            f"{exc}: the verdict was written, but the gateway did not decide it in time (is it running?); it "
+            "decides it when it runs: see gkt review show"
         ) from exc
+    except (NotSentError, MaybeSentError) as exc:
+        # Sending it again is safe: a verdict that did arrive is refused the second time (VERDICT_REPEATED).
+        raise BrokerError(f"{exc}: the verdict was not sent, or perhaps not; run the same command again") from exc
     return position, strict_loads(audit.value or b"")
 
 
