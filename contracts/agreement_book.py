@@ -58,7 +58,7 @@ class AgreementBook:
     def _overlaps(self, directory: Path) -> list[Problem]:
         return [
             Problem(
-                directory / partner / (later.version + ".toml"),
+                _file(directory, later),
                 "in_force",
                 f"overlaps version {earlier.version} (intervals of one partner must not overlap)",
             )
@@ -72,7 +72,7 @@ class AgreementBook:
         found: list[Problem] = []
         partners_of: dict[str, set[str]] = {}
         for agreement in self:
-            file = directory / agreement.partner / f"{agreement.version}.toml"
+            file = _file(directory, agreement)
             partners_of.setdefault(agreement.oin, set()).add(agreement.partner)
             if is_test_oin(agreement.oin):
                 found.append(
@@ -129,6 +129,11 @@ class AgreementBook:
     def by_ref(self, ref: str) -> Agreement | None:
         """The exact file an audit record names (``<partner>:<version>:sha256:…``), current or archived."""
         return next((a for a in self._all if a.ref == ref), None)
+
+
+def _file(directory: Path, agreement: Agreement) -> Path:
+    """Where a current version's file is: ``<partner>/<version>.toml`` (the loader holds it there)."""
+    return directory / agreement.partner / f"{agreement.version}.toml"
 
 
 def _load_each(

@@ -5,10 +5,9 @@ is the memory that makes decisions exactly-once (G1: offsets already decided
 are skipped) and duplicates detectable across restarts and partition moves.
 """
 
-from datetime import datetime
 from typing import Any
 
-from gateway.audit.record import ChainHead
+from gateway.audit.record import ChainHead, received_ms
 from gateway.inbound import Position
 from gateway.reasons import ReasonCode, Stage
 from gateway.stages.deduplicate import Original
@@ -80,10 +79,8 @@ class AuditIndex:
             original = record.get("original")
             position = Position.of(original or record["inbound"])
             # A duplicate's own time is later than its original's: keeping it longer is the safe side.
-            stamp = record["inbound"].get("timestamp")
-            received_ms = int(datetime.fromisoformat(stamp).timestamp() * 1000) if isinstance(stamp, str) else 0
             digest = None if original else event.get("digest")
-            self.remember(str(event["source"]), str(event["id"]), position, received_ms, digest)
+            self.remember(str(event["source"]), str(event["id"]), position, received_ms(record) or 0, digest)
 
     def __len__(self) -> int:
         return len(self._first)

@@ -70,6 +70,15 @@ def _placed(record: InboundRecord, head: ChainHead, decided_at: datetime) -> _Pl
     }
 
 
+def received_ms(record: Mapping[str, Any]) -> int | None:
+    """When the record an audit record decided reached Kafka (``inbound.timestamp``), in ms; None if it says not."""
+    stamp = (record.get("inbound") or {}).get("timestamp")
+    try:
+        return int(datetime.fromisoformat(stamp).timestamp() * 1000) if isinstance(stamp, str) else None
+    except (ValueError, OverflowError):
+        return None
+
+
 def _versions(decision: Decision | None) -> AuditVersions:
     """The versions a report's decision depended on (all null when there was none)."""
     return {

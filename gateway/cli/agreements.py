@@ -36,29 +36,20 @@ def check(
         registry = ContractRegistry.discover(settings.contracts_dir)
     book, errors = AgreementBook.inspect(directory, registry)
     problems = [*errors, *book.warnings(directory, now)]
-    agreements = [
-        {
-            "partner": a.partner,
-            "version": a.version,
-            "oin": a.oin,
-            "in_force_now": a.in_force.contains(now),
-            "keys": [k.kid for k in a.keys],
-            "report_types": {t.type: t.versions for t in a.report_types},
-        }
-        for a in book
-    ]
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "directory": str(directory),
-                    "valid": not errors,
-                    "agreements": agreements,
-                    "problems": [p.as_json() for p in problems],
-                },
-                indent=2,
-            )
-        )
+        agreements = [
+            {
+                "partner": a.partner,
+                "version": a.version,
+                "oin": a.oin,
+                "in_force_now": a.in_force.contains(now),
+                "keys": [k.kid for k in a.keys],
+                "report_types": {t.type: t.versions for t in a.report_types},
+            }
+            for a in book
+        ]
+        report = {"directory": str(directory), "valid": not errors, "agreements": agreements}
+        typer.echo(json.dumps({**report, "problems": [p.as_json() for p in problems]}, indent=2))
     else:
         for agreement in book:
             state = "in force" if agreement.in_force.contains(now) else "not in force now"
@@ -71,9 +62,7 @@ def check(
         if errors:
             typer.echo(f"{len(errors)} errors, {warned} warnings: the gateway would not start", err=True)
         else:
-            typer.echo(
-                f"{len(agreements)} agreement files of {len(book.partners())} partners are valid"
-                + (f" ({warned} warnings)" if warned else "")
-            )
+            summary = f"{len(list(book))} agreement files of {len(book.partners())} partners are valid"
+            typer.echo(summary + (f" ({warned} warnings)" if warned else ""))
     if errors:
         raise typer.Exit(1)

@@ -88,11 +88,12 @@ def test_earlier_and_prune_agree_with_a_plain_count(
 ) -> None:
     memory = ClientMemory()
     kept: dict[str, tuple[str, int]] = {}
-    for client, day, n in signals:
+    for name, day, n in signals:
+        client = client_digest(KEY, name)
         memory.remember(client, EarlierSignal(day * DAY, f"s{n}", "nla"))
         kept.setdefault(f"s{n}", (client, day * DAY))
     asked = asked_day * DAY
-    for client in ("a", "b"):
+    for client in (client_digest(KEY, "a"), client_digest(KEY, "b")):
         expected = sorted(
             ((ms, sid) for sid, (c, ms) in kept.items() if c == client and asked - WINDOW_MS <= ms < asked),
             reverse=True,
@@ -103,3 +104,18 @@ def test_earlier_and_prune_agree_with_a_plain_count(
     dropped = memory.prune(pruned_day * DAY)
     assert dropped == sum(1 for _, ms in kept.values() if ms < pruned_day * DAY)
     assert len(memory) == sum(1 for _, ms in kept.values() if ms >= pruned_day * DAY)
+
+
+def test_ids_and_clients_of_any_shape_come_back_as_they_went_in() -> None:
+    """Signal ids are kept as bytes (a UUID in 16): what the memory names is the id it was given, of any form."""
+    memory = ClientMemory()
+    client = client_digest(KEY, "12345678")
+    ids = ["0b8f3c2e-6f0e-5d5b-9d6a-3f1e2a4b5c6d", "fifteen-chars-x", "0B8F3C2E-6F0E-5D5B-9D6A-3F1E2A4B5C6E", "é"]
+    for n, signal_id in enumerate(ids):
+        memory.remember(client, EarlierSignal(n, signal_id, "nla"))
+    named = [s.signal_id for s in memory.earlier(client, 10).recent]
+    assert sorted(named) == sorted(ids)
+    # Only a digest of ours is a client: a KVK-nummer given by mistake is never stored.
+    memory.remember("12345678", EarlierSignal(1, "other", "nla"))
+    memory.remember("hmac-sha256:" + "zz" * 32, EarlierSignal(1, "other2", "nla"))
+    assert len(memory) == 4
