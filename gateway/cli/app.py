@@ -281,7 +281,7 @@ def publish(
     typer.echo(json.dumps(printed, indent=2, ensure_ascii=False))
     _judge_receipts([printed], given_keys=gateway_keys is not None)
     # A duplicate is a retry of a report the gateway decided before: that first decision stands, nothing to do.
-    raise typer.Exit(0 if printed["receipt"]["outcome"] in ("accepted", "duplicate") else 1)
+    raise typer.Exit(0 if printed["receipt"].get("outcome") in ("accepted", "duplicate") else 1)
 
 
 @app.command()
@@ -304,10 +304,12 @@ def receipt(
     Example: gkt receipt --partner nla --id nla-2026-000123 --keys gateway-keys.json --bootstrap kafka:9092
     """
     from gateway.cli.partner import quiet_clients, receipts_of, shown
+    from gateway.review.verdict import parse_item
+    from validators.wire import is_event_id
 
     quiet_clients()
-    if not 1 <= len(event_id) <= 300 or not event_id.isprintable():
-        raise UsageError("--id: an event id (1 to 128 characters) or TOPIC/PARTITION/OFFSET")
+    if not is_event_id(event_id) and parse_item(event_id) is None:
+        raise UsageError("--id: an event id (1 to 128 of A-Z a-z 0-9 . _ : -) or TOPIC/PARTITION/OFFSET")
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the gateway's Kafka runs somewhere")

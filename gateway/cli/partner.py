@@ -31,8 +31,9 @@ async def publish_and_wait(
     topics = Topics(settings.topic_prefix)
     assert settings.bootstrap
 
-    def receipt_for(record: InboundRecord) -> Position:
-        return Position.of(strict_loads(record.value or b"")["inbound"])
+    def receipt_for(record: InboundRecord) -> Position | None:
+        receipt = read_receipt(record)
+        return Position.of(receipt["inbound"]) if receipt is not None else None
 
     _, receipt = await send_and_await(
         settings.bootstrap,
@@ -49,14 +50,15 @@ async def receipts_of(settings: Settings, partner: PartnerId, wanted: str, limit
     """Every receipt on the partner's feedback topic for ``wanted``, oldest first: the first holds the decision,
     any later one answers a copy (``duplicate``).
 
-    ``wanted`` is an event ``id``, or ``<topic>/<partition>/<offset>`` for a record that could not be read
-    (its receipt is keyed so, spec/wire.md).
+    ``wanted`` is an event ``id``, or ``<topic>/<partition>/<offset>`` for a record that could not be read.
+    Matched on the receipt itself, never on the record key: whoever can write the topic chooses the key.
     """
     assert settings.bootstrap
     found: list[InboundRecord] = []
 
     def keep(record: InboundRecord) -> None:
-        if receipt_matches(record, wanted):
+        receipt = read_receipt(record)
+        if receipt is not None and wanted in (receipt.get("id"), str(Position.of(receipt["inbound"]))):
             found.append(record)
 
     topic = Topics(settings.topic_prefix).feedback(partner)
@@ -69,24 +71,24 @@ async def receipts_of(settings: Settings, partner: PartnerId, wanted: str, limit
     return found
 
 
-def receipt_matches(record: InboundRecord, wanted: str) -> bool:
-    """Whether ``record`` is a receipt for the event id or record position ``wanted``."""
-    if record.key == wanted.encode():
-        return True
+def read_receipt(record: InboundRecord) -> dict[str, Any] | None:
+    """The receipt ``record`` holds: a JSON object naming the record it answers (``inbound``); None for anything
+    else on the topic, which is then not taken for a receipt at all."""
     try:
         receipt = strict_loads(record.value or b"")
-        inbound = receipt["inbound"]
-        return bool(
-            receipt.get("id") == wanted or f"{inbound['topic']}/{inbound['partition']}/{inbound['offset']}" == wanted
-        )
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return False  # not a receipt of ours: someone else wrote to the topic
+        if isinstance(receipt, dict):
+            Position.of(receipt["inbound"])
+            return receipt
+    except (ValueError, TypeError, KeyError, RecursionError):
+        pass
+    return None
 
 
 def shown(record: InboundRecord, keys: KeySet | None) -> dict[str, Any]:
-    """A receipt as ``gkt publish`` and ``gkt receipt`` print it: the receipt, its signature, and whether that
-    verifies with the gateway's keys (``None``: no keys given)."""
-    receipt = strict_loads(record.value or b"")
+    """A receipt (as ``read_receipt`` took it) as ``gkt publish`` and ``gkt receipt`` print it: the receipt, its
+    signature, and whether that verifies with the gateway's keys (``None``: no keys given)."""
+    receipt = read_receipt(record)
+    assert receipt is not None, "only records read_receipt took are shown"
     tokens = record.headers_named(SIGNATURE_HEADER)
     token = tokens[0] if len(tokens) == 1 else None
     verified = None

@@ -95,4 +95,3 @@ async def _send(
     finally:
         await producer.stop()
     return Position(sent.topic, sent.partition, sent.offset)
-
