@@ -71,5 +71,6 @@ def configure(level: str = "info", *, json: bool = True) -> None:
     handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers = [handler]
+    logging.getLogger("aiokafka").setLevel(logging.NOTSET)  # the command line quiets it (gkt main); a log does not
     # Libraries are chatty at info; their warnings and errors are what an operator needs.
     root.setLevel(max(numeric, logging.WARNING))

@@ -5,6 +5,7 @@ Errors are one line on stderr and a non-zero exit, never a traceback.
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -243,11 +244,10 @@ def publish(
     whether that verifies with the gateway's keys (--keys or GKT_GATEWAY_KEYS).
     Example: gkt publish event.json --partner nla --key keys/nla.pem --kid nla-2026-01 --keys gateway-keys.json
     """
-    from gateway.cli.partner import publish_and_wait, quiet_clients, shown
+    from gateway.cli.partner import publish_and_wait, shown
     from gateway.kafka.roundtrip import MaybeSentError, NotSentError, UnansweredError
     from gateway.signing import load_private_key, sign_detached
 
-    quiet_clients()
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the gateway you publish to runs somewhere")
@@ -303,11 +303,10 @@ def receipt(
     does not verify.
     Example: gkt receipt --partner nla --id nla-2026-000123 --keys gateway-keys.json --bootstrap kafka:9092
     """
-    from gateway.cli.partner import quiet_clients, receipts_of, shown
+    from gateway.cli.partner import receipts_of, shown
     from gateway.review.verdict import parse_item
     from validators.wire import is_event_id
 
-    quiet_clients()
     if not is_event_id(event_id) and parse_item(event_id) is None:
         raise UsageError("--id: an event id (1 to 128 of A-Z a-z 0-9 . _ : -) or TOPIC/PARTITION/OFFSET")
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
@@ -425,6 +424,9 @@ def main() -> None:
     typer vendors its own click (``typer._click``): its exceptions derive from
     ``typer.TyperException``, not from the ``click`` package's classes.
     """
+    # A command says what went wrong in one line of ours; aiokafka's own lines ("Unable connect to …") would
+    # repeat it in its words. The service's logging (gateway/logs.py) lets them through again, as log lines.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL + 1)
     try:
         # Without standalone mode click returns a command's exit code instead of exiting.
         code = app(standalone_mode=False)

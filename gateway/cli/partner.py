@@ -1,6 +1,5 @@
 """The partner side of ``gkt publish`` and ``gkt receipt``: send one signed report, find its receipt."""
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -13,11 +12,6 @@ from gateway.keyset import KeySet
 from gateway.settings import Settings
 from gateway.topics import Topics
 from gateway.types import PartnerId
-
-
-def quiet_clients() -> None:
-    """aiokafka's own error lines ("Unable connect to …") repeat, in its words, what the command says once in ours."""
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL + 1)
 
 
 async def publish_and_wait(

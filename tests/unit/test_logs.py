@@ -56,3 +56,16 @@ def test_a_repeated_library_line_is_written_once_a_window_with_its_count(repeats
     record = _record("Unable connect to node")
     assert repeat.filter(record)
     assert getattr(record, "repeated", 0) == repeats - 1
+
+
+def test_the_service_log_lets_aiokafka_through_that_the_command_line_quiets() -> None:
+    """gkt's main quiets aiokafka (a command says what failed in one line of its own); gkt run's log must not."""
+    script = (
+        "import logging; from gateway.logs import configure\n"
+        "logging.getLogger('aiokafka').setLevel(logging.CRITICAL + 1)  # as gateway.cli.app.main leaves it\n"
+        "configure('info')\n"
+        "logging.getLogger('aiokafka.conn').warning('broker gone')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    [line] = result.stderr.splitlines()
+    assert json.loads(line)["event"] == "broker gone"
