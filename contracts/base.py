@@ -35,6 +35,11 @@ class ContractModel(BaseModel):
         """Map a whole report to what the signal needs; top-level report models override it."""
         raise NotImplementedError(f"{type(self).__name__} is not a top-level report")
 
+    def substantiation(self) -> "Substantiation":
+        """What the partner sent to substantiate the report (signal 1.2 ``onderbouwing``); none unless a top-level
+        report model says. Asked only when a signal is written, not for every report decided."""
+        return Substantiation()
+
 
 @dataclass(frozen=True, slots=True)
 class Party:
@@ -112,7 +117,6 @@ class ReportSubject:
     indicatoren: list[str]
     oordeel: str
     kwaadwillendheid: bool
-    onderbouwing: Substantiation = Substantiation()
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,6 +116,7 @@ def signal_data(
     assert enforcement is not None, "a routed decision has its enforcement"
     assert decision.contract is not None, "a routed decision has a contract"
     assert decision.agreement is not None, "a routed decision has an agreement"
+    assert decision.report is not None, "a routed decision has its report"
     terms = decision.agreement.report_type(event.type)
     bsns_agreed = terms is not None and terms.field_agreed(("opdrachtnemers", 0, "bsn"))
     return {
@@ -147,7 +148,7 @@ def signal_data(
         "handhaving": enforcement.as_signal(),
         "audit": {"chain": chain, "seq": seq},
         "beoordeling": beoordeling,
-        "onderbouwing": onderbouwing(subject.onderbouwing, terms),
+        "onderbouwing": onderbouwing(decision.report.substantiation(), terms),
         "eerdereSignalen": None,
     }
 

@@ -57,11 +57,13 @@ class KvkReport10(ContractModel):
             indicatoren=list(self.indicatoren),
             oordeel=self.oordeel,
             kwaadwillendheid=False,
-            onderbouwing=Substantiation(
-                inspectie_datum=self.inschrijving.datum,
-                indicatoren=tuple(IndicatorGround(code) for code in self.indicatoren),
-                toelichting=self.toelichting,
-            ),
+        )
+
+    def substantiation(self) -> Substantiation:
+        return Substantiation(
+            inspectie_datum=self.inschrijving.datum,
+            indicatoren=tuple(IndicatorGround(code) for code in self.indicatoren),
+            toelichting=self.toelichting,
         )
 
 

@@ -118,18 +118,12 @@ class NlaReportBase(ContractModel):
             indicatoren=[entry.code.value for entry in self.indicatoren],
             oordeel=self.oordeel,
             kwaadwillendheid=self.kwaadwillendheid,
-            onderbouwing=Substantiation(
-                inspectie_datum=self.inspectieDatum,
-                functies=distinct_functies([n.functie for n in self.opdrachtnemers]),
-                indicatoren=tuple(
-                    IndicatorGround(
-                        entry.code.value,
-                        getattr(entry, "bron", None),
-                        entry.toelichting,
-                        ("indicatoren", i, "toelichting"),
-                    )
-                    for i, entry in enumerate(self.indicatoren)
-                ),
-                toelichting=self.toelichting,
-            ),
+        )
+
+    def substantiation(self) -> Substantiation:
+        return Substantiation(
+            inspectie_datum=self.inspectieDatum,
+            functies=distinct_functies([n.functie for n in self.opdrachtnemers]),
+            indicatoren=tuple(entry.ground(index) for index, entry in enumerate(self.indicatoren)),
+            toelichting=self.toelichting,
         )

@@ -135,13 +135,13 @@ def test_kvk_subject_has_no_period_and_its_registration_date_substantiates_it() 
     assert report is not None
     subject = report.subject(TODAY)
     assert (subject.periode_van, subject.periode_tot) == (None, None)
-    assert subject.onderbouwing.inspectie_datum == date(2025, 2, 3)
-    assert subject.onderbouwing.functies == ()
-    assert [(i.code, i.bron, i.toelichting) for i in subject.onderbouwing.indicatoren] == [
+    assert report.substantiation().inspectie_datum == date(2025, 2, 3)
+    assert report.substantiation().functies == ()
+    assert [(i.code, i.bron, i.toelichting) for i in report.substantiation().indicatoren] == [
         ("EERDER_IN_DIENST", None, None),
         ("EEN_OPDRACHTGEVER", None, None),
     ]
-    assert (subject.onderbouwing.toelichting, subject.onderbouwing.toelichting_path) == (
+    assert (report.substantiation().toelichting, report.substantiation().toelichting_path) == (
         "Zelf gemeld bij inschrijving.",
         ("toelichting",),
     )
@@ -195,7 +195,7 @@ def test_nla_subject_carries_what_substantiates_it(version: str) -> None:
     assert contract is not None
     report, problems_found = contract.validate(data, TODAY)
     assert report is not None, problems_found
-    grounds = report.subject(TODAY).onderbouwing
+    grounds = report.substantiation()
     assert grounds.inspectie_datum == date(2025, 3, 10)
     assert len(grounds.functies) == 50
     assert grounds.functies[0] == "timmerman"
