@@ -122,13 +122,17 @@ class KeySet:
         entries = document.get("keys") if isinstance(document, dict) else None
         if not isinstance(entries, list) or not entries:
             raise ConfigError(f'{where}: not a JWK set: no list of keys under "keys"')
-        keys = []
+        keys: list[GatewayKey] = []
         for index, entry in enumerate(entries):
             try:
-                keys.append(_key(entry))
+                key = _key(entry)
             except (ValueError, TypeError, AttributeError, JoseError) as exc:
                 why = str(exc) if isinstance(exc, _JwkError) else "not an Ed25519 public key"
                 raise ConfigError(f"{where}: keys[{index}]: {why}") from None
+            if any(known.kid == key.kid for known in keys):
+                # One kid, two keys: which verifies a record would depend on the order of the file.
+                raise ConfigError(f"{where}: keys[{index}]: its kid is that of an earlier key")
+            keys.append(key)
         return cls(keys)
 
 

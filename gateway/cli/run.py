@@ -30,11 +30,11 @@ def run_service(settings: Settings, workers: int = 1) -> None:
     if workers > 1:
         from gateway.cli.workers import run_workers
 
-        if settings.signing_key is not None:
-            load_signer(settings, rules.reviewers)  # a wrong key stops the parent at start, not N children
+        # A wrong key stops the parent at start, not N children.
+        checked = load_signer(settings, rules.reviewers) if settings.signing_key is not None else None
         with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
             _start_up_summary(settings, rules, bootstrap)
-            stop, failure = run_workers(settings, workers, bootstrap)
+            stop, failure = run_workers(settings, workers, bootstrap, checked)
         _exit(stop, failure)
         return
     if settings.signing_key is None and not settings.bootstrap:

@@ -92,7 +92,6 @@ class _Labelled:
 class Supervisor:
     def __init__(self, settings: Settings, count: int, bootstrap: str, signing_key: Path) -> None:
         self.settings = settings
-        self.signing_key = signing_key
         self.workers = [Worker(i, free_port()) for i in range(count)]
         for worker in self.workers:
             worker.env = child_env(settings, bootstrap, signing_key, worker.port)
@@ -154,27 +153,30 @@ class Supervisor:
         log.info("workers_stopped", exit_codes=codes)
 
 
-def run_workers(settings: Settings, count: int, bootstrap: str) -> tuple[Stop, Exception | None]:
-    """Start ``count`` workers on ``bootstrap`` and supervise them until SIGTERM or Ctrl-C."""
+def run_workers(settings: Settings, count: int, bootstrap: str, signer: Signer | None) -> tuple[Stop, Exception | None]:
+    """Start ``count`` workers on ``bootstrap`` and supervise them until SIGTERM or Ctrl-C.
+
+    ``signer``: the key of ``signing_key``, loaded and checked by the caller; None only on the embedded broker.
+    """
     with tempfile.TemporaryDirectory(prefix="gkt-workers-") as scratch:
         key = settings.signing_key
-        if key is None:
+        if key is None or signer is None:
             # Development on the embedded broker only (run_service refuses it otherwise): one ephemeral key
             # for all workers, so that every record the group writes verifies with one key.
+            signer = Signer.generate(settings.signing_kid)
             key = Path(scratch) / "ephemeral.pem"
-            key.write_bytes(Signer.generate(settings.signing_kid).private_pem())
+            key.write_bytes(signer.private_pem())
             log.warning("ephemeral_signing_key", kid=settings.signing_kid, reason="no GKT_SIGNING_KEY; embedded broker")
         # Each worker has a crypto helper only when the machine has cores beyond the workers.
         settings = settings.model_copy(update={"crypto_helper": crypto_helper_for(settings, processes=count)})
-        return asyncio.run(_serve(Supervisor(settings, count, bootstrap, key)))
+        jwks = dumps(load_keyset(settings, signer).as_jwks())  # what /.well-known/jwks.json serves
+        return asyncio.run(_serve(Supervisor(settings, count, bootstrap, key), jwks))
 
 
-async def _serve(supervisor: Supervisor) -> tuple[Stop, Exception | None]:
+async def _serve(supervisor: Supervisor, jwks: bytes) -> tuple[Stop, Exception | None]:
     stop = Stop().install()
     failure: Exception | None = None
     port = supervisor.settings.http_port
-    signer = Signer.from_pem_file(supervisor.signing_key, supervisor.settings.signing_kid)
-    jwks = dumps(load_keyset(supervisor.settings, signer).as_jwks())
     http = HttpServer(supervisor.ready, port, metrics=supervisor.metrics, jwks=jwks) if port else None
     try:
         if http is not None:

@@ -2,6 +2,7 @@
 restarted, all stopped together."""
 
 import asyncio
+import json
 import os
 import signal
 from pathlib import Path
@@ -56,6 +57,11 @@ async def test_two_workers_share_the_work_and_stop_together(kafka: str, prefix: 
     await harness.wait_for_audit(len(batch))
     await until(lambda: sum(decisions_by_worker(gateway.port).values()) == len(batch), "every decision counted")
     assert set(decisions_by_worker(gateway.port)) == {"0", "1"}, "metrics of both, labelled"
+    # The supervisor serves the key its workers sign with, loaded once from GKT_SIGNING_KEY.
+    status, jwks = http_get(gateway.port, "/.well-known/jwks.json")
+    assert status == 200
+    signing = json.loads((tmp_path / "gw-test-1.jwk.json").read_text())
+    assert [(k["kid"], k["x"]) for k in json.loads(jwks)["keys"]] == [("gw-test-1", signing["x"])]
 
     os.kill(pids[0], signal.SIGKILL)  # a worker dies: the parent starts another
     await until(lambda: gateway.readyz() != 200 or pids[0] not in children(gateway.process.pid), "noticed")

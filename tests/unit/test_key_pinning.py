@@ -85,3 +85,10 @@ def test_deep_nesting_is_one_line() -> None:
     with pytest.raises(ConfigError) as refused:
         KeySet.parse(b"[" * 100_000 + b"]" * 100_000, "f")
     assert str(refused.value) == "f: not JSON, so not a JWK set"
+
+
+def test_one_kid_for_two_keys_is_refused() -> None:
+    twice = {"keys": [GatewayKey("gw-1", GATEWAY.key).as_jwk(), GatewayKey("gw-1", NEXT.key).as_jwk()]}
+    with pytest.raises(ConfigError) as refused:
+        KeySet.parse(json.dumps(twice).encode(), "fetched")
+    assert str(refused.value) == "fetched: keys[1]: its kid is that of an earlier key"
