@@ -39,7 +39,9 @@ async def test_signal_12_through_the_broker(kafka: str, prefix: str) -> None:
     held = s.event(nla_10, time=in_2025, event_id="nla-held-back")
     registration = s.event(s.kvk_report(), time=SCENARIO_NOW, source=s.KVK_SOURCE, report_type=s.KVK_TYPE,
                            event_id="kvk-no-period")  # fmt: skip
+    ht_in_2025 = s.event(s.nla_report(s.KNOWN_CLIENT_HT), time=in_2025, event_id="nla-ht-policy-1")
     batch = [
+        sample("nla", "nla-2025-01", ht_in_2025, in_2025),
         sample("nla", "nla-2025-01", in_2026, SCENARIO_NOW),
         sample("nla", "nla-2025-01", held, in_2025),
         sample("kvk", "kvk-2025-01", registration, SCENARIO_NOW),
@@ -47,7 +49,10 @@ async def test_signal_12_through_the_broker(kafka: str, prefix: str) -> None:
     async with harness.gateway():
         await harness.publish(batch)
         audit = await harness.wait_for_audit(len(batch))
-    assert [a["outcome"] for a in audit] == ["routed"] * 3
+    assert [a["outcome"] for a in audit] == ["routed"] * 4
+    # Policy version 1 (2025) did not read HT levels: the signal passes none on, though the reference data has one.
+    [ht] = [json.loads(r.value or b"")["data"] for r in await harness.records(f"{prefix}bd.ht.kwaliteitsgesprek")]
+    assert (ht["handhaving"]["beleid"], ht["handhaving"]["htNiveau"]) == ("handhavingsplan-2025:1", None)
     signals = {
         Signal.model_validate(json.loads(r.value or b"")["data"], strict=False).melding.id: r
         for r in await harness.records(f"{prefix}bd.detectie.mkb")
