@@ -8,7 +8,7 @@ import hashlib
 import json
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -163,6 +163,14 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_millis(moment: datetime) -> int:
+    """An aware datetime as whole ms since the epoch, exactly (no float in between to round 0.123 s to 122 ms)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
 def from_millis(millis: int) -> datetime:
     """A Kafka timestamp (ms since the epoch) as an aware UTC datetime."""
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return _EPOCH + timedelta(milliseconds=millis)

@@ -7,7 +7,8 @@ are skipped) and duplicates detectable across restarts and partition moves.
 
 from typing import Any
 
-from gateway.audit.record import ChainHead, received_ms
+from gateway.audit.received import received_ms
+from gateway.audit.record import ChainHead
 from gateway.inbound import Position
 from gateway.reasons import ReasonCode, Stage
 from gateway.stages.deduplicate import Original

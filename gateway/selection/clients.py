@@ -15,24 +15,22 @@ Pure: no Kafka, no clock. The service feeds it the audit log and its own decisio
 """
 
 import bisect
-import hashlib
-import hmac
+import re
 import sys
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.jsonio import from_millis, utc_iso
-from gateway.audit.record import received_ms as received_ms_of
+from gateway.audit.received import received_ms as received_ms_of
+from gateway.selection.key import CLIENT_PREFIX
 
-CLIENT_PREFIX = "hmac-sha256:"
 WINDOW_MS = 5 * 366 * 86_400_000  # five years, leap days included: a little more is the safe side
 MOST_RECENT = 10
-
-
-def client_digest(key: bytes, kvk_nummer: str) -> str:
-    """``hmac-sha256:<hex>`` of the KVK-nummer: the client as the audit log and the memory know it."""
-    return CLIENT_PREFIX + hmac.new(key, kvk_nummer.encode("ascii"), hashlib.sha256).hexdigest()
+MAX_PENDING = 100_000  # releases waiting for their report's decision; a forged verdict record names an item never
+# decided and would otherwise wait for ever: past this the oldest waiting release is let go
+_PARTNER = re.compile(r"[a-z][a-z0-9-]{1,30}")  # as agreements name partners (contracts/agreement.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +61,41 @@ class Earlier:
         return {"aantal": self.aantal, "recent": [signal.signal_id for signal in self.recent]}
 
 
-# One entry: (received ms, the signal id as bytes, the partner). Tuples sort by time first.
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """What the client memory adds to a routed or released report: who the client is (its digest) and the
+    signals about it before; the signal's ``eerdereSignalen`` and the audit record's ``client`` and ``eerdere``."""
+
+    client: str
+    earlier: Earlier
+
+
+# One entry: (received ms, the signal id's 16 bytes, the partner). Tuples sort by time first.
 _Entry = tuple[int, bytes, str]
+HeldSince = Callable[[str], int | None]
+"""When the held report a verdict names (``review.item``) was received, in ms; None if the log has not said yet."""
 
 
 @dataclass
 class ClientMemory:
-    """Signals per client digest, each signal once, in order of receipt; bounded by ``prune``."""
+    """Signals per client digest, each signal once, in order of receipt; bounded by ``prune``.
+
+    Only what the gateway itself writes is taken: a client digest of 64 hex digits, a signal id in the
+    gateway's form (a UUID), a partner named as agreements name partners. Anything else (a record someone
+    forged onto ``gkt.audit``) is left out, so every entry has a known size and every id it gives back is
+    one a signal can carry.
+    """
 
     _signals: dict[bytes, list[_Entry]] = field(default_factory=dict)
     _known: set[bytes] = field(default_factory=set)
+    # Releases read before the quarantine decision they close (another audit partition): the report's time
+    # of receipt is in that record. Keyed by the item (``<topic>/<partition>/<offset>``).
+    _pending: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def remember(self, client: str, signal: EarlierSignal) -> None:
-        """Note a routed or released signal; the same signal id twice (a crash's rewrite, a log read twice) once.
-
-        A ``client`` that is no digest of ours is not remembered: the memory holds only what it can bound.
-        """
-        digest = _digest_bytes(client)
-        signal_id = _id_bytes(signal.signal_id)
-        if digest is None or signal_id in self._known:
+        """Note a routed or released signal; the same signal id twice (a crash's rewrite, a log read twice) once."""
+        digest, signal_id = _digest_bytes(client), _id_bytes(signal.signal_id)
+        if digest is None or signal_id is None or signal_id in self._known or not _PARTNER.fullmatch(signal.partner):
             return
         self._known.add(signal_id)
         bisect.insort(self._signals.setdefault(digest, []), (signal.received_ms, signal_id, sys.intern(signal.partner)))
@@ -93,11 +107,14 @@ class ClientMemory:
         start = bisect.bisect_left(entries, received_ms - WINDOW_MS, key=_received)
         end = bisect.bisect_left(entries, received_ms, key=_received)
         newest = entries[max(start, end - MOST_RECENT) : end]
-        recent = tuple(EarlierSignal(ms, _id_text(signal_id), partner) for ms, signal_id, partner in reversed(newest))
+        recent = tuple(
+            EarlierSignal(ms, str(uuid.UUID(bytes=signal_id)), partner) for ms, signal_id, partner in reversed(newest)
+        )
         return Earlier(end - start, recent)
 
     def prune(self, before_ms: int) -> int:
-        """Forget signals received before ``before_ms`` (five years before the oldest report still decided)."""
+        """Forget signals received before ``before_ms``: five years before the oldest report still to be
+        decided (a report held in quarantine is released with its own time of receipt)."""
         dropped = 0
         for digest in list(self._signals):
             entries = self._signals[digest]
@@ -110,20 +127,47 @@ class ClientMemory:
                 del entries[:cut]
         return dropped
 
-    def apply(self, record: dict[str, Any], received_ms: int | None = None) -> None:
-        """Take one audit record as read from the log: a routed report, or a released one (a verdict record, whose
-        report's time of receipt the caller knows from the review state: ``received_ms``)."""
-        client = record.get("client")
-        signal_id = (record.get("destination") or {}).get("signal_id")
-        if record.get("outcome") not in ("routed", "released") or not isinstance(client, str):
+    def apply(self, record: Mapping[str, Any], held_since: HeldSince) -> None:
+        """Take one audit record as read from the log, in any order of chains.
+
+        A routed report counts from its own time of receipt (``inbound.timestamp``). A release (a verdict
+        record) counts from the time its report was received, which ``held_since`` looks up in the review
+        state; a release read before that report's quarantine decision waits for it.
+        """
+        outcome = record.get("outcome")
+        if outcome == "quarantined":
+            self._resolve(record)
             return
-        if not isinstance(signal_id, str):
+        client, destination = record.get("client"), record.get("destination")
+        signal_id = destination.get("signal_id") if isinstance(destination, dict) else None
+        if outcome not in ("routed", "released") or not isinstance(client, str) or not isinstance(signal_id, str):
             return
-        if received_ms is None:
-            received_ms = received_ms_of(record)
-        partner = str((record.get("versions") or {}).get("agreement") or "").split(":", 1)[0]
-        if received_ms is not None and partner:
-            self.remember(client, EarlierSignal(received_ms, signal_id, partner))
+        versions = record.get("versions")
+        agreement = versions.get("agreement") if isinstance(versions, dict) else None
+        partner = agreement.split(":", 1)[0] if isinstance(agreement, str) else ""
+        if outcome == "routed":
+            received = received_ms_of(record)
+        else:
+            review = record.get("review")
+            item = str(review.get("item")) if isinstance(review, dict) else ""
+            received = held_since(item)
+            if received is None:
+                self._pending[item] = (client, signal_id, partner)
+                if len(self._pending) > MAX_PENDING:
+                    del self._pending[next(iter(self._pending))]
+                return
+        if received is not None:
+            self.remember(client, EarlierSignal(received, signal_id, partner))
+
+    def _resolve(self, quarantined: Mapping[str, Any]) -> None:
+        inbound = quarantined.get("inbound")
+        if not self._pending or not isinstance(inbound, dict):
+            return
+        item = f"{inbound.get('topic')}/{inbound.get('partition')}/{inbound.get('offset')}"
+        waiting, received = self._pending.pop(item, None), received_ms_of(quarantined)
+        if waiting is not None and received is not None:
+            client, signal_id, partner = waiting
+            self.remember(client, EarlierSignal(received, signal_id, partner))
 
     def __len__(self) -> int:
         return len(self._known)
@@ -143,15 +187,10 @@ def _digest_bytes(client: str) -> bytes | None:
         return None
 
 
-def _id_bytes(signal_id: str) -> bytes:
-    """A signal id in the gateway's form (a ``uuid5``, lower case): ``u`` and its 16 bytes; any other ``t`` and
-    its text, so that every id comes back exactly as given."""
+def _id_bytes(signal_id: str) -> bytes | None:
+    """A signal id in the gateway's form (a ``uuid5``, lower case) as its 16 bytes; None for anything else."""
     try:
         parsed = uuid.UUID(signal_id) if len(signal_id) == 36 else None
     except ValueError:
-        parsed = None
-    return b"u" + parsed.bytes if parsed is not None and str(parsed) == signal_id else b"t" + signal_id.encode()
-
-
-def _id_text(signal_id: bytes) -> str:
-    return str(uuid.UUID(bytes=signal_id[1:])) if signal_id[:1] == b"u" else signal_id[1:].decode()
+        return None
+    return parsed.bytes if parsed is not None and str(parsed) == signal_id else None
