@@ -175,6 +175,17 @@ class AuditReview(TypedDict):
     reviewer: Annotated[str | None, Field(description="the reviewer's id; null when the reviewers file lists none")]
 
 
+@with_config(_Closed)
+class AuditEarlier(TypedDict):
+    """Routed and released reports only (spec/selection.md): the earlier signals the signal counted."""
+
+    aantal: Annotated[int, Field(ge=0, description="signals about the same client in the five years before")]
+    recent: Annotated[
+        list[str],
+        Field(max_length=10, description="their ten most recent signal ids, newest first; replay checks each"),
+    ]
+
+
 Outcome = Literal["routed", "quarantined", "rejected", "duplicate", "pending", "released", "discarded"]
 
 
@@ -194,6 +205,17 @@ class AuditBody(TypedDict):
     destination: AuditDestination | None
     versions: AuditVersions
     review: NotRequired[AuditReview]
+    client: NotRequired[
+        Annotated[
+            str,
+            Field(
+                pattern=r"^hmac-sha256:[0-9a-f]{64}$",
+                description="routed and released reports: HMAC-SHA-256 of opdrachtgever.kvkNummer under the "
+                "gateway's client key (spec/selection.md); never the number itself",
+            ),
+        ]
+    ]
+    eerdere: NotRequired[AuditEarlier]
 
 
 @with_config(_Closed)

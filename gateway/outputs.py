@@ -18,6 +18,7 @@ from gateway.decision import Decision
 from gateway.inbound import SIGNATURE_HEADER
 from gateway.messages import QuarantineRecord, Receipt
 from gateway.reasons import Outcome, Stage
+from gateway.selection.clients import Earlier, Selected
 from gateway.signing import Signer
 from gateway.topics import Topics
 from gateway.types import ChainId
@@ -102,13 +103,18 @@ def receipt_key(decision: Decision) -> str:
 
 
 def signal_data(
-    decision: Decision, chain: ChainId, seq: int, beoordeling: dict[str, object] | None = None
+    decision: Decision,
+    chain: ChainId,
+    seq: int,
+    beoordeling: dict[str, object] | None = None,
+    earlier: Earlier | None = None,
 ) -> dict[str, object]:
     """The signal ``data`` (spec/contracts.md, signal 1.2 of spec/selection.md), whatever the partner and contract
     version.
 
     ``chain``/``seq``: the audit record of the report's decision; ``beoordeling``: set only for a
-    report released from quarantine (spec/review.md), null for one routed straight away.
+    report released from quarantine (spec/review.md), null for one routed straight away; ``earlier``:
+    what the client memory knows (null where none is kept: ``gkt check``).
     """
     event, subject, enforcement = decision.event, decision.subject, decision.enforcement
     assert event is not None, "a routed decision has an event"
@@ -149,7 +155,7 @@ def signal_data(
         "audit": {"chain": chain, "seq": seq},
         "beoordeling": beoordeling,
         "onderbouwing": onderbouwing(decision.report.substantiation(), terms),
-        "eerdereSignalen": None,
+        "eerdereSignalen": earlier.as_signal() if earlier is not None else None,
     }
 
 
@@ -245,11 +251,13 @@ def messages_for(
     topics: Topics,
     signer: Signer | DeferredSigner,
     gateway_source: str,
+    selected: Selected | None = None,
 ) -> list[OutMessage]:
-    """Everything one decision writes besides its audit record."""
+    """Everything one decision writes besides its audit record; ``selected``: the client memory's word on a
+    routed report."""
     out: list[OutMessage] = []
     if decision.outcome is Outcome.ROUTED and decision.destination:
-        data = signal_data(decision, chain, seq)
+        data = signal_data(decision, chain, seq, earlier=selected.earlier if selected else None)
         out.append(
             signed(
                 decision.destination,

@@ -20,11 +20,12 @@ from gateway.inbound import InboundRecord, Position
 from gateway.messages import AuditBody
 from gateway.outputs import OutMessage, messages_for
 from gateway.pipeline import Rules, decide
-from gateway.reasons import Stage
+from gateway.reasons import Outcome, Stage
 from gateway.review.decide import VerdictDecision, decide_verdict
 from gateway.review.outputs import verdict_messages
 from gateway.review.state import ReviewState
 from gateway.review.verdict import VerdictFormatError, read_verdict
+from gateway.selection.history import ClientHistory
 from gateway.signing import Signer
 from gateway.types import ChainId
 
@@ -54,7 +55,10 @@ class Processor:
         clock: Callable[[], datetime] = _now,
         review: ReviewState | None = None,
         crypto_helper: bool = False,
+        clients: ClientHistory | None = None,
     ) -> None:
+        """``clients``: the client memory of spec/selection.md; without one (tests of other things, ``gkt check``)
+        signals say ``eerdereSignalen: null`` and audit records name no client."""
         self.rules = rules
         self.signer = signer
         self.index = index
@@ -62,6 +66,7 @@ class Processor:
         self.gateway_source = gateway_source
         self.clock = clock
         self.crypto = CryptoAhead(crypto_helper, signer)
+        self.clients = clients
 
     def held_reports(self, records: list[InboundRecord]) -> set[Position]:
         """Held reports the verdicts among ``records`` name and may decide again: the service fetches them first."""
@@ -132,11 +137,20 @@ class Processor:
         decision = decide(record, self.rules, self.index, timings=result.timings, verify=ahead.verify)
         if decision.authenticated and decision.event is not None:
             self.index.remember(decision.event.source, decision.event.id, position, record.timestamp_ms, record.digest)
+        routed = decision.outcome is Outcome.ROUTED
+        selected = self.clients.signal(decision) if routed and self.clients is not None else None
         result.outputs += messages_for(
-            decision, position.chain, head.seq + 1, decided_at, self.rules.topics, ahead.signer, self.gateway_source
+            decision,
+            position.chain,
+            head.seq + 1,
+            decided_at,
+            self.rules.topics,
+            ahead.signer,
+            self.gateway_source,
+            selected,
         )
         result.decisions.append(decision)
-        return audit_record(decision, head, decided_at)
+        return audit_record(decision, head, decided_at, selected)
 
     def _verdict(
         self,
@@ -149,6 +163,9 @@ class Processor:
     ) -> AuditBody:
         decision = decide_verdict(record, self.rules, self.review, reports)
         chain, seq = record.position.chain, head.seq + 1
-        result.outputs += verdict_messages(decision, chain, seq, self.rules.topics, ahead.signer, self.gateway_source)
+        report = decision.report if decision.outcome is Outcome.RELEASED else None
+        selected = self.clients.signal(report) if report is not None and self.clients is not None else None
+        topics, signer, source = self.rules.topics, ahead.signer, self.gateway_source
+        result.outputs += verdict_messages(decision, chain, seq, topics, signer, source, selected)
         result.verdicts.append(decision)
-        return verdict_audit_record(decision, head, decided_at)
+        return verdict_audit_record(decision, head, decided_at, selected)

@@ -19,6 +19,7 @@ from gateway.inbound import InboundRecord
 from gateway.messages import AuditBody, AuditDestination, AuditInbound, AuditRecord, AuditVersions
 from gateway.reasons import Outcome
 from gateway.review.decide import VerdictDecision
+from gateway.selection.clients import Selected
 from gateway.signing import Signer
 from gateway.types import ChainId
 
@@ -70,15 +71,6 @@ def _placed(record: InboundRecord, head: ChainHead, decided_at: datetime) -> _Pl
     }
 
 
-def received_ms(record: Mapping[str, Any]) -> int | None:
-    """When the record an audit record decided reached Kafka (``inbound.timestamp``), in ms; None if it says not."""
-    stamp = (record.get("inbound") or {}).get("timestamp")
-    try:
-        return int(datetime.fromisoformat(stamp).timestamp() * 1000) if isinstance(stamp, str) else None
-    except (ValueError, OverflowError):
-        return None
-
-
 def _versions(decision: Decision | None) -> AuditVersions:
     """The versions a report's decision depended on (all null when there was none)."""
     return {
@@ -90,8 +82,21 @@ def _versions(decision: Decision | None) -> AuditVersions:
     }
 
 
-def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> AuditBody:
-    """The unsealed record (no ``hash``/``sig``) for ``decision``, next in ``head``'s chain."""
+def _selection(selected: Selected | None) -> dict[str, object]:
+    """``client`` and ``eerdere`` of a routed or released report (spec/selection.md); nothing for any other."""
+    if selected is None:
+        return {}
+    return {"client": selected.client, "eerdere": selected.earlier.as_audit()}
+
+
+def audit_record(
+    decision: Decision, head: ChainHead, decided_at: datetime, selected: Selected | None = None
+) -> AuditBody:
+    """The unsealed record (no ``hash``/``sig``) for ``decision``, next in ``head``'s chain.
+
+    ``selected``: what the client memory said of a routed report (none for any other outcome, and none where
+    no memory is kept: ``gkt check``, replay).
+    """
     read, record = decision.read, decision.record
     attrs = read.attributes or {}
 
@@ -105,7 +110,7 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> A
     elif decision.outcome is Outcome.QUARANTINED:
         destination = {"topic": decision.destination, "signal_id": None}
     return {
-        **_placed(record, head, decided_at),  # type: ignore[typeddict-item]  # reports leave the NotRequired "review" out
+        **_placed(record, head, decided_at),  # reports leave the NotRequired "review" out
         "event": {
             # Until the signature verified, id and source are the sender's word (``BSN-123456782.Jansen`` is a
             # valid id): kept masked, as an unknown kid is (G7). The partner's receipt keeps them as sent.
@@ -121,10 +126,13 @@ def audit_record(decision: Decision, head: ChainHead, decided_at: datetime) -> A
         "original": decision.original.as_dict() if decision.original else None,
         "destination": destination,
         "versions": _versions(decision),
+        **_selection(selected if decision.outcome is Outcome.ROUTED else None),  # type: ignore[typeddict-item]
     }
 
 
-def verdict_audit_record(decision: VerdictDecision, head: ChainHead, decided_at: datetime) -> AuditBody:
+def verdict_audit_record(
+    decision: VerdictDecision, head: ChainHead, decided_at: datetime, selected: Selected | None = None
+) -> AuditBody:
     """The unsealed record of a verdict (spec/review.md): ``inbound`` is the verdict record, ``event`` its
     digest and the reviewer's kid, ``review`` the item, verdict and reviewer (never the grounds)."""
     record, report = decision.record, decision.report
@@ -152,6 +160,7 @@ def verdict_audit_record(decision: VerdictDecision, head: ChainHead, decided_at:
             "verdict": verdict.kind.value if verdict else None,
             "reviewer": decision.reviewer,
         },
+        **_selection(selected if decision.outcome is Outcome.RELEASED else None),  # type: ignore[typeddict-item]
     }
 
 

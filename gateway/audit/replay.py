@@ -9,6 +9,9 @@ judged against the first decisions the log itself records.
 Verdicts (review chains, spec/review.md) are decided again after every report,
 chain by chain in order, each against the quarantine state the log records
 before it, under the reviewers file its record names.
+
+The earlier signals a record names (``eerdere``, spec/selection.md) are not
+decided again but checked against the log (gateway.selection.earlier_check).
 """
 
 import dataclasses
@@ -27,6 +30,7 @@ from gateway.pipeline import Rules, Step, decide
 from gateway.review.decide import VerdictDecision, decide_verdict
 from gateway.review.state import ReviewState
 from gateway.review.verdict import parse_item
+from gateway.selection.earlier_check import check_earlier
 from gateway.types import ChainId
 from routing.policy import PolicyBook
 from routing.reference import ClientLookup
@@ -183,6 +187,10 @@ class Replayer:
                     report.identical += not differences
             if is_verdict(record):
                 state.apply(record)  # what the gateway decided then is what the next verdict met
+        for problem in check_earlier(self.audit):
+            report.differences.append(
+                Difference(problem.chain, problem.seq, None, "eerdere", problem.signal_id, problem.what)
+            )
         return report
 
 

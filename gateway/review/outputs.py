@@ -11,6 +11,7 @@ from gateway.messages import QuarantineClosed
 from gateway.outputs import DeferredSigner, OutMessage, signal_data, signal_event, signed
 from gateway.reasons import Outcome
 from gateway.review.decide import VerdictDecision
+from gateway.selection.clients import Selected
 from gateway.signing import Signer
 from gateway.topics import Topics
 from gateway.types import ChainId
@@ -33,8 +34,10 @@ def verdict_messages(
     topics: Topics,
     signer: Signer | DeferredSigner,
     gateway_source: str,
+    selected: Selected | None = None,
 ) -> list[OutMessage]:
-    """Everything one verdict writes besides its audit record; ``chain``/``seq`` is that audit record's place."""
+    """Everything one verdict writes besides its audit record; ``chain``/``seq`` is that audit record's place,
+    ``selected`` the client memory's word on a released report."""
     item, out = decision.item, []
     if decision.outcome is Outcome.RELEASED:
         report = decision.report
@@ -43,7 +46,8 @@ def verdict_messages(
         assert report.destination, "and it routed"
         # The signal as the report would have had it routed straight away: same signal_id, its own decision's
         # audit record, and where and why it was released.
-        data = signal_data(report, ChainId(item.chain), item.seq, beoordeling(decision, chain, seq))
+        earlier = selected.earlier if selected else None
+        data = signal_data(report, ChainId(item.chain), item.seq, beoordeling(decision, chain, seq), earlier)
         value = dumps(signal_event(report, data, gateway_source))
         out.append(signed(report.destination, report.signal_id, value, signer))
     if decision.outcome in (Outcome.RELEASED, Outcome.DISCARDED):
