@@ -18,6 +18,7 @@ from contracts.reviewer_book import ReviewerBook, shared_keys
 from gateway.errors import ConfigError
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
+from gateway.selection.key import ClientKey, ClientKeyError
 from gateway.settings import FOLDERS, Settings
 from gateway.signing import Signer
 from gateway.topics import Topics
@@ -127,6 +128,24 @@ def load_signer(settings: Settings, reviewers: ReviewerBook | None = None) -> Si
     if clashes := shared_keys(reviewers, {"the gateway's signing key": signer.public_der}):
         raise ConfigError(f"{settings.reviewers}: {clashes[0]}: the gateway's key must be no reviewer's")
     return signer
+
+
+def load_client_key(settings: Settings) -> ClientKey:
+    """The client key of ``client_key_file`` (spec/selection.md); the error names the file, never its content."""
+    path = settings.client_key_file
+    if path is None:
+        raise ConfigError(
+            "setting client_key_file (GKT_CLIENT_KEY_FILE): the gateway knows clients by a keyed hash and needs its"
+            " secret key (make one with: gkt keys client-key --out secrets/client.key)"
+        )
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"client_key_file {path}: cannot be read ({type(exc).__name__})") from None
+    try:
+        return ClientKey.parse(text)
+    except ClientKeyError as exc:
+        raise ConfigError(f"client_key_file {path}: {exc}") from None
 
 
 def load_keyset(settings: Settings, signer: Signer | None = None) -> KeySet:

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     allow_test_oins: bool = Field(False, description="accept test OINs (prefix 99): demo and tests only")
     signing_key: Path | None = Field(None, description="the gateway's Ed25519 private key (PEM)")
     signing_kid: str = Field("gkt-gateway-1", min_length=1, description="kid of the gateway's key")
+    client_key_file: Path | None = Field(
+        None,
+        description="secret: the key under which the gateway knows clients by hash (spec/selection.md; make one"
+        " with gkt keys client-key); rotating it starts a new client memory",
+    )
     gateway_keys: Path | None = Field(None, description="JWK set of the gateway's public keys, retired ones too")
     gateway_source: str = Field(
         "urn:nld:oin:00000001003214345000:gkt",

@@ -40,29 +40,62 @@ def keys_new(
     from gateway.keyset import GatewayKey
     from gateway.signing import Signer
 
-    if mode not in _MODES:
-        raise UsageError(f"--mode {mode}: one of {', '.join(sorted(_MODES))} (nobody but you may write a key)")
-    permissions = int(mode, 8)
-    out.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if permissions & 0o044 and (exposed := out.stat().st_mode & 0o077):
-        raise UsageError(
-            f"--mode {mode} lets others read the key, so {out} must be yours alone (it is mode "
-            f"{0o700 | exposed:o}): chmod 700 {out}"
-        )
+    permissions = _secret_folder(out, mode)
     signer = Signer.generate(kid)
     private = out / f"{kid}.pem"
-    if private.exists():
-        raise UsageError(f"{private}: exists already; choose another --kid or --out")
-    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(signer.private_pem())
-    os.chmod(private, permissions)  # after writing: the umask cannot widen or narrow it
+    _write_secret(private, signer.private_pem(), permissions, "choose another --kid or --out")
     (out / f"{kid}.pub.pem").write_bytes(signer.public_pem())
     (out / f"{kid}.jwk.json").write_text(json.dumps(GatewayKey(signer.kid, signer.key).as_jwk(), indent=2) + "\n")
     entry = out / f"{kid}.agreement.toml"
     entry.write_text(agreement_entry(kid, signer.public_pem().decode("ascii"), datetime.now(UTC)))
     typer.echo(f"wrote {private} (keep it secret), {out / (kid + '.pub.pem')} and {out / (kid + '.jwk.json')}")
     typer.echo(f"wrote {entry}: the [[keys]] entry of your working agreement, ready to paste (docs/partners.md)")
+
+
+def _secret_folder(folder: Path, mode: str) -> int:
+    """``mode`` as permissions, after checking it lets nobody else write, and read only in a folder of yours."""
+    if mode not in _MODES:
+        raise UsageError(f"--mode {mode}: one of {', '.join(sorted(_MODES))} (nobody but you may write a key)")
+    permissions = int(mode, 8)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if permissions & 0o044 and (exposed := folder.stat().st_mode & 0o077):
+        raise UsageError(
+            f"--mode {mode} lets others read the key, so {folder} must be yours alone (it is mode "
+            f"{0o700 | exposed:o}): chmod 700 {folder}"
+        )
+    return permissions
+
+
+def _write_secret(path: Path, content: bytes, permissions: int, otherwise: str) -> None:
+    """Write a new secret file, created mode 0600 (never an existing file: a key is never overwritten)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UsageError(f"{path}: exists already; {otherwise}") from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.chmod(path, permissions)  # after writing: the umask cannot widen or narrow it
+
+
+@keys_app.command("client-key")
+def keys_client_key(
+    out: Annotated[Path, typer.Option("--out", help="the file to write, e.g. secrets/client.key (must not exist)")],
+    mode: Annotated[
+        str, typer.Option("--mode", help="file mode: 0600, or 0644/0640 for a container's user (folder mode 700)")
+    ] = "0600",
+) -> None:
+    """Make the gateway's client key: 32 random bytes as base64url text, for the setting client_key_file.
+
+    The gateway knows a client (opdrachtgever.kvkNummer) only by HMAC-SHA-256 under this key, in its memory and
+    in the audit log (spec/selection.md). Keep it with the signing key; every gateway process needs the same
+    one. A new key starts a new memory: signals then count no earlier signal made under the old one.
+    Example: gkt keys client-key --out secrets/client.key
+    """
+    from gateway.selection.key import ClientKey
+
+    permissions = _secret_folder(out.parent, mode)
+    _write_secret(out, ClientKey.generate().text().encode("ascii"), permissions, "a client key is never replaced")
+    typer.echo(f"wrote {out} (keep it secret): set client_key_file (GKT_CLIENT_KEY_FILE) to it")
 
 
 def agreement_entry(kid: str, public_pem: str, made: datetime) -> str:

@@ -42,6 +42,9 @@ def print_demo(result: DemoResult, console: Console | None = None) -> None:
             "[green]yes[/green]" if step_row.as_expected else "[red]NO[/red]",
         )
     console.print(story)
+    selection = result.selection
+    colour = "green" if selection.as_expected else "red"
+    console.print(f"[{colour}]{selection.line()}[/{colour}]")
     audit = result.audit
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(audit.outcomes.items()))
     if audit.ok:

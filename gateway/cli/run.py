@@ -14,7 +14,8 @@ from gateway.http import HttpServer
 from gateway.kafka.embedded import bootstrap_or_embedded
 from gateway.kafka.service import GatewayService
 from gateway.pipeline import Rules
-from gateway.rules_loader import folders, load_keyset, load_rules, load_signer
+from gateway.rules_loader import folders, load_client_key, load_keyset, load_rules, load_signer
+from gateway.selection.key import ClientKey
 from gateway.settings import Settings
 from gateway.signing import Signer
 from validators.identifiers import is_test_oin
@@ -32,6 +33,7 @@ def run_service(settings: Settings, workers: int = 1) -> None:
 
         # A wrong key stops the parent at start, not N children.
         checked = load_signer(settings, rules.reviewers) if settings.signing_key is not None else None
+        client_key_for(settings)
         with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
             _start_up_summary(settings, rules, bootstrap)
             stop, failure = run_workers(settings, workers, bootstrap, checked)
@@ -43,10 +45,20 @@ def run_service(settings: Settings, workers: int = 1) -> None:
         log.warning("ephemeral_signing_key", kid=signer.kid, reason="no GKT_SIGNING_KEY; embedded broker")
     else:
         signer = load_signer(settings, rules.reviewers)
+    client_key = client_key_for(settings)
     with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
         _start_up_summary(settings, rules, bootstrap)
-        stop, failure = asyncio.run(_serve(settings, rules, signer, bootstrap))
+        stop, failure = asyncio.run(_serve(settings, rules, signer, bootstrap, client_key))
     _exit(stop, failure)
+
+
+def client_key_for(settings: Settings) -> ClientKey:
+    """The client key of ``client_key_file``; on the embedded broker without one, an ephemeral key, said out
+    loud (the embedded broker keeps nothing past its process, so neither could the memory)."""
+    if settings.client_key_file is None and not settings.bootstrap:
+        log.warning("ephemeral_client_key", reason="no GKT_CLIENT_KEY_FILE; embedded broker")
+        return ClientKey.generate()
+    return load_client_key(settings)
 
 
 def _exit(stop: Stop, failure: Exception | None) -> None:
@@ -76,12 +88,14 @@ def _tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
-async def _serve(settings: Settings, rules: Rules, signer: Signer, bootstrap: str) -> tuple[Stop, Exception | None]:
+async def _serve(
+    settings: Settings, rules: Rules, signer: Signer, bootstrap: str, client_key: ClientKey
+) -> tuple[Stop, Exception | None]:
     """The service until a signal or a failure (returned), every client closed."""
     _tune_gc()
     stop = Stop().install()
     failure: Exception | None = None
-    service = GatewayService(settings, rules, signer, bootstrap)
+    service = GatewayService(settings, rules, signer, bootstrap, client_key)
     jwks = dumps(load_keyset(settings, signer).as_jwks())
     http = HttpServer(service.ready, settings.http_port, jwks=jwks) if settings.http_port else None
     try:

@@ -32,6 +32,7 @@ from gateway.errors import GatewayError
 from gateway.http import HttpServer
 from gateway.kafka.embedded import free_port
 from gateway.rules_loader import load_keyset
+from gateway.selection.key import ClientKey
 from gateway.settings import Settings, crypto_helper_for
 from gateway.signing import Signer
 
@@ -167,6 +168,12 @@ def run_workers(settings: Settings, count: int, bootstrap: str, signer: Signer |
             key = Path(scratch) / "ephemeral.pem"
             key.write_bytes(signer.private_pem())
             log.warning("ephemeral_signing_key", kid=settings.signing_kid, reason="no GKT_SIGNING_KEY; embedded broker")
+        if settings.client_key_file is None:
+            # As the signing key: one ephemeral client key for all workers, or each would know clients apart.
+            client_key = Path(scratch) / "ephemeral-client.key"
+            client_key.write_text(ClientKey.generate().text())
+            settings = settings.model_copy(update={"client_key_file": client_key})
+            log.warning("ephemeral_client_key", reason="no GKT_CLIENT_KEY_FILE; embedded broker")
         # Each worker has a crypto helper only when the machine has cores beyond the workers.
         settings = settings.model_copy(update={"crypto_helper": crypto_helper_for(settings, processes=count)})
         jwks = dumps(load_keyset(settings, signer).as_jwks())  # what /.well-known/jwks.json serves

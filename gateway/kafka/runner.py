@@ -10,16 +10,22 @@ from aiokafka import AIOKafkaProducer
 from gateway.errors import BrokerError
 from gateway.kafka.service import GatewayService
 from gateway.pipeline import Rules
+from gateway.selection.key import ClientKey
 from gateway.settings import Settings
 from gateway.signing import Signer
 
 
 @contextlib.asynccontextmanager
 async def running_gateway(
-    settings: Settings, rules: Rules, signer: Signer, bootstrap: str, ready_timeout: float = 60.0
+    settings: Settings,
+    rules: Rules,
+    signer: Signer,
+    bootstrap: str,
+    client_key: ClientKey,
+    ready_timeout: float = 60.0,
 ) -> AsyncIterator[GatewayService]:
     """Start the service, wait until it is ready (partitions assigned), stop it on exit."""
-    service = GatewayService(settings, rules, signer, bootstrap)
+    service = GatewayService(settings, rules, signer, bootstrap, client_key)
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop), name="gateway")
     try:

@@ -29,7 +29,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
 
-from contracts.jsonio import strict_loads
+from contracts.jsonio import strict_loads, to_millis
 from contracts.masking import masked_or_none
 from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead
@@ -46,6 +46,7 @@ from gateway.kafka.probe import BrokerProbe
 from gateway.kafka.records import plain
 from gateway.kafka.security import client_options
 from gateway.kafka.writer import Writer, new_producer
+from gateway.memories import AuditMemories
 from gateway.metrics import (
     BATCH_SECONDS,
     CHAIN_SEQ,
@@ -65,7 +66,8 @@ from gateway.pipeline import Rules
 from gateway.processor import BatchResult, Processor
 from gateway.provision.plan import topic_specs
 from gateway.reasons import ReasonCode, Stage
-from gateway.review.state import ReviewState
+from gateway.selection.clients import WINDOW_MS
+from gateway.selection.key import ClientKey
 from gateway.settings import Settings, crypto_helper_for
 from gateway.signing import Signer
 from gateway.types import ChainId
@@ -151,7 +153,7 @@ def decided_fields(decision: Decision) -> dict[str, Any]:
 
 
 class GatewayService:
-    def __init__(self, settings: Settings, rules: Rules, signer: Signer, bootstrap: str) -> None:
+    def __init__(self, settings: Settings, rules: Rules, signer: Signer, bootstrap: str, client_key: ClientKey) -> None:
         self.settings = settings
         self.rules = rules
         if not isinstance(rules.reference, ReferenceTable):
@@ -159,8 +161,9 @@ class GatewayService:
         self.reference: ReferenceTable = rules.reference
         self.bootstrap = bootstrap
         self.client = client_options(settings)
-        self.index = AuditIndex()
-        self.review = ReviewState()
+        # Rebuilt from gkt.audit at start and followed; this process's own decisions are applied as it makes them.
+        self.memories = AuditMemories(client_key)
+        self.index, self.review, self.clients = self.memories.index, self.memories.review, self.memories.clients
         self.processor = Processor(
             rules,
             signer,
@@ -168,6 +171,7 @@ class GatewayService:
             settings.gateway_source,
             review=self.review,
             crypto_helper=crypto_helper_for(settings, processes=1),
+            clients=self.clients,
         )
         self._fetcher = RecordFetcher(bootstrap, **self.client)
         self._quarantine_observed = 0.0
@@ -266,7 +270,12 @@ class GatewayService:
             await follower.caught_up()
         self._reference_loaded = True
         REFERENCE_RECORDS.set(len(self.reference))
-        log.info("caught_up", audit_identities=len(self.index), reference=len(self.reference))
+        log.info(
+            "caught_up",
+            audit_identities=len(self.index),
+            client_signals=len(self.clients.memory),
+            reference=len(self.reference),
+        )
         if not len(self.reference):
             log.warning(
                 "reference_data_empty",
@@ -281,9 +290,7 @@ class GatewayService:
         if record.key is not None and ChainId(record.key.decode("utf-8", errors="replace")) in self.heads:
             return
         # Anything unreadable (a tombstone, garbage) raises; the follower skips, counts and logs it.
-        audit = strict_loads(record.value or b"")
-        self.index.apply(audit)
-        self.review.apply(audit)
+        self.memories.apply(strict_loads(record.value or b""))
 
     def _apply_reference(self, record: InboundRecord) -> None:
         if not self.reference.apply(record.key, record.value):
@@ -418,6 +425,12 @@ class GatewayService:
         forgotten = self.index.prune(now_ms - keep_days * 86_400_000)
         if forgotten:
             log.info("duplicate_memory_pruned", forgotten=forgotten, kept=len(self.index))
+        # A held report is released with its own time of receipt: signals five years before it still count.
+        oldest_held = self.review.oldest_received()
+        since_ms = min(now_ms, to_millis(oldest_held)) if oldest_held is not None else now_ms
+        forgotten = self.clients.memory.prune(since_ms - WINDOW_MS)
+        if forgotten:
+            log.info("client_memory_pruned", forgotten=forgotten, kept=len(self.clients.memory))
 
     def _observe(self, result: BatchResult, started: float, decided: float, written: float) -> None:
         BATCH_SECONDS.labels("decide").observe(decided - started)

@@ -145,6 +145,7 @@ STEPS = [
     "mkdir -m 700 docker/secrets",
     "docker/tls/make-certs.sh",
     'gkt keys new --kid "$GATEWAY_KID" --out docker/secrets --mode 0644',
+    "gkt keys client-key --out docker/secrets/client.key --mode 0644",
     'GKT_SIGNING_KEY="docker/secrets/$GATEWAY_KID.pem" GKT_SIGNING_KID="$GATEWAY_KID" gkt keys show'
     " > docker/secrets/gateway-keys.json",
 ]
