@@ -23,6 +23,7 @@ from gateway.audit.verify import ChainVerifier
 from gateway.demo import samples as s
 from gateway.kafka.embedded import free_port
 from gateway.keyset import KeySet
+from gateway.selection.key import ClientKey
 from gateway.signing import Signer
 
 PARTITIONS = 3
@@ -110,12 +111,15 @@ class GatewayProcess:
     ) -> None:
         signer = signer or Signer.generate("gw-bench-1")
         (key_dir / "gw.pem").write_bytes(signer.private_pem())
+        client_key = key_dir / "client.key"
+        client_key.write_text(ClientKey.generate().text())
         self.signer = signer
         self.port = free_port()
         env = {
             **os.environ,
             "GKT_SIGNING_KEY": str(key_dir / "gw.pem"),
             "GKT_SIGNING_KID": signer.kid,
+            "GKT_CLIENT_KEY_FILE": str(client_key),
             "GKT_LOG_LEVEL": "warning",
             "GKT_SESSION_TIMEOUT_MS": "2000",
             "GKT_HEARTBEAT_INTERVAL_MS": "300",

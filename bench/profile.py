@@ -26,6 +26,7 @@ from gateway.kafka.embedded import EmbeddedBroker
 from gateway.kafka.runner import running_gateway
 from gateway.metrics import REGISTRY
 from gateway.rules_loader import load_rules
+from gateway.selection.key import ClientKey
 from gateway.settings import Settings
 from gateway.signing import Signer
 
@@ -45,7 +46,9 @@ async def profile(bootstrap: str, reports: int, profiler: cProfile.Profile | Non
     )
     rules = load_rules(settings)
     _tune_gc()
-    async with running_gateway(settings, rules, Signer.generate("gw-profile"), bootstrap) as service:
+    async with running_gateway(
+        settings, rules, Signer.generate("gw-profile"), bootstrap, ClientKey.generate()
+    ) as service:
         await measure.preload(bootstrap, f"{prefix}gkt.in.nla", records)
         started, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
@@ -15,6 +16,7 @@ from gateway.pipeline import Rules
 from gateway.processor import BatchResult
 from gateway.reasons import Outcome
 from gateway.rules_loader import load_rules
+from gateway.selection.key import ClientKey
 from gateway.settings import Settings
 from gateway.stages.deduplicate import Original
 from gateway.types import PartnerId
@@ -140,3 +142,11 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def client_key_file(folder: Path) -> str:
+    """A client key file in ``folder`` (spec/selection.md), made once: every ``gkt run --bootstrap`` needs one."""
+    path = folder / "client.key"
+    if not path.exists():
+        path.write_text(ClientKey.generate().text())
+    return str(path)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from contracts.keys import Algorithm
+from gateway.selection.key import ClientKey
 
 # Every kid the sample agreements and the demo reviewers file list, with its alg.
 DEMO_KIDS: dict[str, Algorithm] = {
@@ -36,10 +37,11 @@ class DemoFiles:
     keys: Path  # <kid>.pem (private) and <kid>.pub.pem
     agreements: Path
     reviewers: Path
+    client_key: Path  # the gateway's client key (spec/selection.md), made for this run like the others
 
 
 def make_demo_files(out: Path, agreements: Path, reviewers: Path) -> DemoFiles:
-    """Fresh keys for every demo kid, and copies of ``agreements`` and ``reviewers`` that list them."""
+    """Fresh keys for every demo kid and a client key, and copies of ``agreements`` and ``reviewers`` that list them."""
     keys = out / "keys"
     keys.mkdir(parents=True)
     public: dict[str, str] = {}
@@ -56,7 +58,8 @@ def make_demo_files(out: Path, agreements: Path, reviewers: Path) -> DemoFiles:
             .decode("ascii")
         )
         (keys / f"{kid}.pub.pem").write_text(public[kid])
-    copies = DemoFiles(keys, out / "agreements", out / "reviewers")
+    copies = DemoFiles(keys, out / "agreements", out / "reviewers", keys / "client.key")
+    copies.client_key.write_text(ClientKey.generate().text())
     shutil.copytree(agreements, copies.agreements)
     shutil.copytree(reviewers, copies.reviewers)
     for path in [*copies.agreements.rglob("*.toml"), *copies.reviewers.rglob("*.toml")]:

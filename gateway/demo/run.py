@@ -13,8 +13,9 @@ from contracts.reviewer_book import DEFAULT_DIR as DEFAULT_REVIEWERS
 from gateway.audit.verify import VerifyReport, verify
 from gateway.demo import samples as s
 from gateway.demo.keys import DemoFiles, make_demo_files
-from gateway.demo.review_story import StepRow, tell
+from gateway.demo.review_story import UNKNOWN, StepRow, tell
 from gateway.demo.scenario import Sample, samples
+from gateway.demo.selection_story import SelectionRow, find_signal, second_report
 from gateway.errors import BrokerError
 from gateway.inbound import Position
 from gateway.kafka.admin import ensure_topics
@@ -24,7 +25,7 @@ from gateway.kafka.runner import new_partner_producer, running_gateway
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
 from gateway.provision.plan import topic_specs
-from gateway.rules_loader import load_rules
+from gateway.rules_loader import load_client_key, load_rules
 from gateway.settings import Settings
 from gateway.signing import Signer
 
@@ -65,11 +66,15 @@ class DemoResult:
     rows: list[Row]
     audit: VerifyReport
     story: list[StepRow]
+    selection: SelectionRow
 
     @property
     def ok(self) -> bool:
         return (
-            self.audit.ok and all(row.as_expected for row in self.rows) and all(row.as_expected for row in self.story)
+            self.audit.ok
+            and all(row.as_expected for row in self.rows)
+            and all(row.as_expected for row in self.story)
+            and self.selection.as_expected
         )
 
 
@@ -165,11 +170,11 @@ async def run_demo(now: datetime | None = None) -> DemoResult:
 
 
 async def _run(bootstrap: str, now: datetime | None, files: DemoFiles) -> DemoResult:
-    settings = demo_settings(agreements=files.agreements, reviewers=files.reviewers)
+    settings = demo_settings(agreements=files.agreements, reviewers=files.reviewers, client_key_file=files.client_key)
     rules = load_rules(settings)
     signer = Signer.generate("gkt-demo-1")
     await prepare(bootstrap, rules, settings.partitions)
-    async with running_gateway(settings, rules, signer, bootstrap) as service:
+    async with running_gateway(settings, rules, signer, bootstrap, load_client_key(settings)) as service:
         batch = samples(now or datetime.now(UTC))
         positions = await publish_samples(bootstrap, rules, batch)
         rows = [Row(sample, position) for sample, position in zip(batch, positions, strict=True)]
@@ -180,5 +185,18 @@ async def _run(bootstrap: str, now: datetime | None, files: DemoFiles) -> DemoRe
 
         held = {row.sample.label: (row.position, str(row.audit["event"]["digest"])) for row in rows if row.audit}
         story = await tell(bootstrap, rules, held, knows_client)
+        selection = await _second_report(bootstrap, rules, story)
         report = await verify_audit(bootstrap, rules, signer)
-    return DemoResult(rows, report, story)
+    return DemoResult(rows, report, story, selection)
+
+
+async def _second_report(bootstrap: str, rules: Rules, story: list[StepRow]) -> SelectionRow:
+    """The selection story: a KVK report about the client whose NLA report the review story released."""
+    released = [row.signal["id"] for row in story if row.step.sample == UNKNOWN and row.signal is not None]
+    sample = second_report()
+    [position] = await publish_samples(bootstrap, rules, [sample])
+    decided = Row(sample, position)
+    await collect(bootstrap, rules, [decided])
+    row = SelectionRow(position, released[0] if released else None, decided.audit)
+    await find_signal(bootstrap, row)
+    return row

@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.kafka.embedded import free_port, terminate
 from tests.e2e.conftest import GKT
+from tests.helpers import client_key_file
 
 
 def http_get(port: int, path: str) -> tuple[int, str]:
@@ -38,6 +39,7 @@ class GatewayProcess:
             **os.environ,
             "GKT_SIGNING_KEY": str(self.key),
             "GKT_SIGNING_KID": "gw-test-1",
+            "GKT_CLIENT_KEY_FILE": client_key_file(workdir),
             "GKT_SESSION_TIMEOUT_MS": "2000",
             "GKT_HEARTBEAT_INTERVAL_MS": "300",
             "GKT_GROUP_ID": f"{prefix}gw",

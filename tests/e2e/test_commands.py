@@ -24,7 +24,7 @@ from gateway.demo import samples as s
 from gateway.kafka.embedded import answers_kafka, free_port
 from gateway.signing import Signer
 from tests.e2e.conftest import GKT, gkt
-from tests.helpers import now
+from tests.helpers import client_key_file, now
 
 pytestmark = pytest.mark.kafka
 
@@ -171,6 +171,7 @@ def test_run_serves_health_and_metrics_and_publish_gets_a_receipt(kafka: str, pr
         **os.environ,
         "GKT_SIGNING_KEY": str(tmp_path / "gw-run-1.pem"),
         "GKT_SIGNING_KID": "gw-run-1",
+        "GKT_CLIENT_KEY_FILE": client_key_file(tmp_path),
         "GKT_SESSION_TIMEOUT_MS": "2000",
         "GKT_HEARTBEAT_INTERVAL_MS": "300",
         "GKT_REFERENCE": str(s.REFERENCE_FILE),
@@ -325,7 +326,8 @@ def test_version_and_a_busy_http_port(kafka: str, prefix: str, tmp_path: Path) -
     version = gkt("--version")
     assert (version.returncode, version.stdout.startswith("gkt ")) == (0, True)
     gkt("keys", "new", "--kid", "gw-port", "--out", str(tmp_path))
-    env = {**os.environ, "GKT_SIGNING_KEY": str(tmp_path / "gw-port.pem"), "GKT_SIGNING_KID": "gw-port"}
+    env = {**os.environ, "GKT_SIGNING_KEY": str(tmp_path / "gw-port.pem"), "GKT_SIGNING_KID": "gw-port",
+           "GKT_CLIENT_KEY_FILE": client_key_file(tmp_path)}  # fmt: skip
     with socket.socket() as busy:
         busy.bind(("0.0.0.0", 0))
         busy.listen()

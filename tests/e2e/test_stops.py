@@ -21,6 +21,7 @@ from gateway.kafka.embedded import EmbeddedBroker, free_port, terminate
 from tests.e2e.conftest import GKT
 from tests.e2e.fault_proxy import FaultProxy
 from tests.e2e.gateway_process import GatewayProcess, http_get
+from tests.helpers import client_key_file
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
@@ -109,7 +110,8 @@ def test_a_fatal_error_at_start_ends_in_one_exiting_line(tmp_path: Path) -> None
     """Nothing listens at the bootstrap address: the gateway cannot start, and says so as its last line."""
     key = tmp_path / "gw.pem"
     subprocess.run([str(GKT), "keys", "new", "--kid", "gw", "--out", str(tmp_path)], check=True, capture_output=True)
-    env = {**os.environ, "GKT_SIGNING_KEY": str(tmp_path / "gw.pem"), "GKT_SIGNING_KID": "gw"}
+    env = {**os.environ, "GKT_SIGNING_KEY": str(tmp_path / "gw.pem"), "GKT_SIGNING_KID": "gw",
+           "GKT_CLIENT_KEY_FILE": client_key_file(tmp_path)}  # fmt: skip
     assert key.exists()
     done = subprocess.run(
         [str(GKT), "run", "--bootstrap", f"127.0.0.1:{free_port()}", "--http-port", "0"],

@@ -13,6 +13,7 @@ from gateway.kafka.follower import read_all
 from gateway.kafka.runner import running_gateway
 from gateway.kafka.service import GatewayService
 from gateway.rules_loader import load_rules
+from gateway.selection.key import ClientKey
 from gateway.signing import Signer
 
 
@@ -23,6 +24,7 @@ class Harness:
         self.rules = load_rules(self.settings)
         self.topics = self.rules.topics
         self.signer = Signer.generate("gw-test-1")
+        self.client_key = ClientKey.generate()  # one for every gateway of the test: one client memory
 
     async def setup(self) -> "Harness":
         await prepare(self.bootstrap, self.rules, self.settings.partitions)
@@ -30,7 +32,7 @@ class Harness:
 
     @contextlib.asynccontextmanager
     async def gateway(self) -> AsyncIterator[GatewayService]:
-        async with running_gateway(self.settings, self.rules, self.signer, self.bootstrap) as service:
+        async with running_gateway(self.settings, self.rules, self.signer, self.bootstrap, self.client_key) as service:
             yield service
 
     async def publish(self, samples: list[Sample]) -> list[Position]:

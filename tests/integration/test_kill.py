@@ -29,6 +29,7 @@ from gateway.reasons import Outcome
 from gateway.signing import Signer, verify_detached
 from gateway.types import PartnerId
 from tests.e2e.gateway_process import http_get
+from tests.helpers import client_key_file
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.kafka
@@ -66,6 +67,7 @@ def start(harness: Harness, key: Path, http_port: int = 0) -> subprocess.Popen[b
         **os.environ,
         "GKT_SIGNING_KEY": str(key),
         "GKT_SIGNING_KID": "gw-kill-1",
+        "GKT_CLIENT_KEY_FILE": client_key_file(key.parent),
         "GKT_LOG_LEVEL": "warning",
         "GKT_SESSION_TIMEOUT_MS": "2000",
         "GKT_HEARTBEAT_INTERVAL_MS": "300",

@@ -40,7 +40,7 @@ async def test_readyz_is_503_until_ready_and_healthz_always_200() -> None:
 async def test_the_gateway_is_not_ready_before_it_can_decide(harness: Harness) -> None:
     from gateway.kafka.service import GatewayService
 
-    service = GatewayService(harness.settings, harness.rules, harness.signer, harness.bootstrap)
+    service = GatewayService(harness.settings, harness.rules, harness.signer, harness.bootstrap, harness.client_key)
     assert not service.ready()  # no partitions yet, reference data not read
     async with harness.gateway() as running:
         assert running.ready()
