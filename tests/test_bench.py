@@ -91,3 +91,23 @@ def test_the_bench_runs_every_measure_on_one_external_broker(tmp_path: Path) -> 
     assert results["exactly_one_decision_per_record"] is True
     assert results["verify_records"] == 200  # the throughput run's own audit log, not the latency runs'
     assert results["scale_out"]["exactly_one_decision_per_record"] is True
+
+
+def test_the_rebuild_measure_rebuilds_every_signal_and_measures_the_client_memory() -> None:
+    """``python -m bench.rebuild`` on small numbers: it exits 1 when the rebuilt memory misses a signal."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.rebuild", "--records", "600", "--clients", "2000"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=Path(__file__).parents[1],
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout[: result.stdout.rindex("}") + 1], parse_constant=_no_constants)
+    assert figures["audit_records"] == 600
+    assert 0 < figures["signals"] < 600  # the mix has rejected and quarantined reports too
+    assert figures["rebuild_s"] > 0
+    assert figures["bare_read_s"] > 0
+    assert figures["rebuild_ratio"] > 0
+    assert 100 < figures["bytes_per_client"] < 2_000  # 32-byte digest, 16-byte id, their containers
