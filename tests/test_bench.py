@@ -19,8 +19,14 @@ pytestmark = pytest.mark.kafka
 def _bench(out: Path, *options: str) -> tuple[str, dict[str, Any]]:
     """``python -m bench`` with ``options``, latency runs of a second, two rounds at the highest rate:
     its standard output and its results (strict JSON: a NaN would be no figure)."""
+    stdout = _module("bench", *options, "--latency-seconds", "1", "--latency-rounds", "2", "--out", str(out))
+    return stdout, json.loads(out.read_text(), parse_constant=_no_constants)
+
+
+def _module(name: str, *options: str) -> str:
+    """The standard output of ``python -m name options`` run from the checkout, which must exit 0."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench", *options, "--latency-seconds", "1", "--latency-rounds", "2", "--out", str(out)],
+        [sys.executable, "-m", name, *options],
         capture_output=True,
         text=True,
         timeout=300,
@@ -28,7 +34,7 @@ def _bench(out: Path, *options: str) -> tuple[str, dict[str, Any]]:
         cwd=Path(__file__).parents[1],
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout, json.loads(out.read_text(), parse_constant=_no_constants)
+    return result.stdout
 
 
 def _no_constants(name: str) -> None:
@@ -95,16 +101,8 @@ def test_the_bench_runs_every_measure_on_one_external_broker(tmp_path: Path) -> 
 
 def test_the_rebuild_measure_rebuilds_every_signal_and_measures_the_client_memory() -> None:
     """``python -m bench.rebuild`` on small numbers: it exits 1 when the rebuilt memory misses a signal."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.rebuild", "--records", "600", "--clients", "2000"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=Path(__file__).parents[1],
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    figures = json.loads(result.stdout[: result.stdout.rindex("}") + 1], parse_constant=_no_constants)
+    stdout = _module("bench.rebuild", "--records", "600", "--clients", "2000")
+    figures = json.loads(stdout[: stdout.rindex("}") + 1], parse_constant=_no_constants)
     assert figures["audit_records"] == 600
     assert 0 < figures["signals"] < 600  # the mix has rejected and quarantined reports too
     assert figures["rebuild_s"] > 0
