@@ -145,6 +145,8 @@ def test_demo_shows_every_sample_and_exits_0() -> None:
     assert "all 26 samples and 9 review steps got their expected outcome" in result.stdout
     assert "audit log verified" in result.stdout
     assert " NO " not in result.stdout
+    flat = " ".join(result.stdout.split())  # rich wraps long lines at the terminal's width
+    assert "the second report about a client (KVK, after the NLA report released above) arrived with 1 earlier" in flat
     for code in ("REFERENCE_UNKNOWN", "EVENT_TOO_LARGE", "DUPLICATE", "EVIDENCE_INSUFFICIENT", "VERDICT_REPEATED"):
         assert code in result.stdout
     for outcome in ("pending", "released", "discarded"):
