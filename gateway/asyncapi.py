@@ -14,7 +14,15 @@ from faststream.specification import AsyncAPI
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from gateway import __version__
-from gateway.messages import AuditRecord, QuarantineClosed, QuarantineRecord, Receipt, ReviewVerdict, SignalEvent
+from gateway.messages import (
+    AuditRecord,
+    FeedbackRecord,
+    QuarantineClosed,
+    QuarantineRecord,
+    Receipt,
+    ReviewVerdict,
+    SignalEvent,
+)
 from gateway.pipeline import Rules
 from gateway.types import PartnerId
 from routing.reference import ReferenceRecord
@@ -105,6 +113,13 @@ def asyncapi_document(rules: Rules, bootstrap: str = "kafka:9092") -> dict[str, 
         description="Reviewers' verdicts on held reports, each signed by its reviewer (header gkt-signature); "
         "key: the item id. Decided like inbound records, in audit chains gkt.review/<partition>.",
     )(_handler(ReviewVerdict))
+    broker.subscriber(
+        topics.terugkoppeling,
+        title=topics.terugkoppeling,
+        description="Detection teams' feedback: what became of a signal, one record per step, signed by the team "
+        "(header gkt-signature); key: the signal id. Decided like verdicts, in audit chains "
+        "bd.terugkoppeling/<partition>; nothing of it reaches a partner (spec/selection.md).",
+    )(_handler(FeedbackRecord))
     broker.publisher(
         topics.deadletter,
         title=topics.deadletter,

@@ -29,8 +29,12 @@ class AuditMemories:
         self.clients.memory.apply(record, self.held_since)
 
     def held_since(self, item: str) -> int | None:
-        """When the held report ``item`` names was received (ms), as its quarantine decision in the log says."""
-        position = parse_item(item)
-        held = self.review.known(position) if position is not None else None
-        received = held.received if held is not None else None
-        return to_millis(received) if received is not None else None
+        return held_since(self.review, item)
+
+
+def held_since(review: ReviewState, item: str) -> int | None:
+    """When the held report ``item`` names was received (ms), as its quarantine decision in the log says."""
+    position = parse_item(item)
+    held = review.known(position) if position is not None else None
+    received = held.received if held is not None else None
+    return to_millis(received) if received is not None else None

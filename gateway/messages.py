@@ -115,6 +115,28 @@ class ReviewVerdict(TypedDict):
     at: Annotated[str, Field(description="RFC 3339 with an offset")]
 
 
+FeedbackStatus = Literal[
+    "geselecteerd",
+    "niet_geselecteerd",
+    "onderzoek_gestart",
+    "correctie_opgelegd",
+    "naheffing_opgelegd",
+    "boete_opgelegd",
+    "geen_vervolg",
+]
+
+
+@with_config(_Closed)
+class FeedbackRecord(TypedDict):
+    """A detection team's step on a signal, on ``bd.terugkoppeling`` keyed by signaalId; signed by the team's key
+    (header gkt-signature) as a verdict is by a reviewer's (spec/selection.md)."""
+
+    signaalId: Annotated[str, Field(description="the signal's id (signal_id), as the signal carries it")]
+    status: FeedbackStatus
+    op: Annotated[str, Field(description="the date of the step, YYYY-MM-DD; not before the signal's ontvangenOp")]
+    team: Annotated[str, Field(description="the team's id in the teams file")]
+
+
 @with_config(_Closed)
 class AuditInbound(TypedDict):
     topic: str
@@ -164,6 +186,7 @@ class AuditVersions(TypedDict):
     reviewers: NotRequired[
         Annotated[str | None, Field(description="verdicts only: the reviewers file (version and digest)")]
     ]
+    teams: NotRequired[Annotated[str | None, Field(description="feedback only: the teams file (version and digest)")]]
 
 
 @with_config(_Closed)
@@ -186,14 +209,33 @@ class AuditEarlier(TypedDict):
     ]
 
 
-Outcome = Literal["routed", "quarantined", "rejected", "duplicate", "pending", "released", "discarded"]
+@with_config(_Closed)
+class AuditFeedback(TypedDict):
+    """Feedback records only (spec/selection.md): what a team said of which signal. Each member is null where
+    the record did not give it readably; ``signal_id`` is masked when the gateway knows no such signal, ``team``
+    null unless the team's signature verified (until then it is the sender's word)."""
+
+    signal_id: str | None
+    status: FeedbackStatus | None
+    op: Annotated[str | None, Field(description="the date of the step, YYYY-MM-DD")]
+    team: str | None
+    partner: Annotated[str | None, Field(description="the partner whose report the signal came from")]
+
+
+Outcome = Literal["routed", "quarantined", "rejected", "duplicate", "pending", "released", "discarded", "recorded"]
 
 
 @with_config(_Closed)
 class AuditBody(TypedDict):
     """An audit record before it is sealed: everything ``hash`` covers."""
 
-    chain: Annotated[str, Field(description="<inbound topic>/<partition>, or gkt.review/<partition> for verdicts")]
+    chain: Annotated[
+        str,
+        Field(
+            description="<inbound topic>/<partition>, gkt.review/<partition> for verdicts, "
+            "bd.terugkoppeling/<partition> for feedback"
+        ),
+    ]
     seq: int
     prev: Sha256
     decided_at: str
@@ -205,6 +247,7 @@ class AuditBody(TypedDict):
     destination: AuditDestination | None
     versions: AuditVersions
     review: NotRequired[AuditReview]
+    feedback: NotRequired[AuditFeedback]
     client: NotRequired[
         Annotated[
             str,

@@ -7,13 +7,14 @@ no Kafka, clock or I/O, so the service, ``gkt check`` and replay share it.
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
 from contracts.agreement_book import AgreementBook
 from contracts.registry import ContractRegistry
 from contracts.reviewer_book import ReviewerBook
+from contracts.team_book import TeamBook
 from gateway.decision import Decision
 from gateway.inbound import CloudEvent, InboundRecord
 from gateway.reasons import Outcome, Reason, ReasonCode, Stage
@@ -54,6 +55,7 @@ class Rules:
     reviewers: ReviewerBook
     allow_test_oins: bool = False
     trust_producer_time: bool = False  # take CreateTime records (the embedded broker keeps producers' times)
+    teams: TeamBook = field(default_factory=lambda: TeamBook([]))  # who reports on signals (bd.terugkoppeling)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gateway.audit.index import AuditIndex
-from gateway.audit.record import ChainHead, Sealed, audit_record, seal, sign_checkpoint, verdict_audit_record
+from gateway.audit.record import (
+    ChainHead,
+    Sealed,
+    audit_record,
+    feedback_audit_record,
+    seal,
+    sign_checkpoint,
+    verdict_audit_record,
+)
 from gateway.crypto_ahead import CryptoAhead, CryptoBatch
 from gateway.decision import Decision
+from gateway.feedback.decide import FeedbackDecision, decide_feedback
 from gateway.inbound import InboundRecord, Position
 from gateway.messages import AuditBody
 from gateway.outputs import OutMessage, messages_for
@@ -40,6 +49,7 @@ class BatchResult:
     audits: list[OutMessage] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     verdicts: list[VerdictDecision] = field(default_factory=list)
+    feedback: list[FeedbackDecision] = field(default_factory=list)
     timings: list[tuple[Stage, float]] = field(default_factory=list)
     skipped: int = 0
     commit: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -94,7 +104,7 @@ class Processor:
         """
         result = BatchResult()
         sealed_by_chain: dict[ChainId, list[Sealed]] = {}
-        review_topic = self.rules.topics.review
+        review_topic, feedback_topic = self.rules.topics.review, self.rules.topics.terugkoppeling
         ahead = self.crypto.start(
             [r for r in records if r.position.offset > heads[r.position.chain].offset], self.rules
         )
@@ -109,6 +119,8 @@ class Processor:
                 decided_at = self.clock()
                 if position.topic == review_topic:
                     unsealed = self._verdict(record, head, decided_at, reports or {}, result, ahead)
+                elif position.topic == feedback_topic:
+                    unsealed = self._feedback(record, head, decided_at, result)
                 else:
                     unsealed = self._report(record, head, decided_at, result, ahead)
                 sealed = seal(unsealed)
@@ -169,3 +181,14 @@ class Processor:
         result.outputs += verdict_messages(decision, chain, seq, topics, signer, source, selected)
         result.verdicts.append(decision)
         return verdict_audit_record(decision, head, decided_at, selected)
+
+    def _feedback(self, record: InboundRecord, head: ChainHead, decided_at: datetime, result: BatchResult) -> AuditBody:
+        """A team's step: its audit record and nothing else (spec/selection.md); no partner hears of it."""
+        signals = self.clients.memory.signal if self.clients is not None else _no_signal
+        decision = decide_feedback(record, self.rules, signals)
+        result.feedback.append(decision)
+        return feedback_audit_record(decision, head, decided_at)
+
+
+def _no_signal(signal_id: str) -> None:
+    """Without a client memory (``gkt check``, tests of other things) the gateway knows no signal."""

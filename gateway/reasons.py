@@ -22,6 +22,7 @@ class Stage(StrEnum):
     AGREEMENT = "agreement"
     ROUTE = "route"
     VERDICT = "verdict"  # a reviewer's verdict on a quarantined report (spec/review.md)
+    FEEDBACK = "feedback"  # a detection team's feedback on a signal (spec/selection.md)
 
 
 class Outcome(StrEnum):
@@ -35,6 +36,8 @@ class Outcome(StrEnum):
     PENDING = "pending"
     RELEASED = "released"
     DISCARDED = "discarded"
+    # Feedback from detection teams (spec/selection.md): taken into the log, never told to a partner.
+    RECORDED = "recorded"
 
     @property
     def receipt_outcome(self) -> Literal["accepted", "rejected", "duplicate"]:
@@ -52,7 +55,7 @@ class Outcome(StrEnum):
 
 
 class ReasonCode(StrEnum):
-    """Every reason code of spec/wire.md and spec/review.md."""
+    """Every reason code of spec/wire.md, spec/review.md and spec/selection.md."""
 
     EVENT_TOO_LARGE = "EVENT_TOO_LARGE"
     EVENT_UNREADABLE = "EVENT_UNREADABLE"
@@ -78,6 +81,7 @@ class ReasonCode(StrEnum):
     VERDICT_INVALID = "VERDICT_INVALID"
     ITEM_NOT_OPEN = "ITEM_NOT_OPEN"
     VERDICT_REPEATED = "VERDICT_REPEATED"
+    FEEDBACK_INVALID = "FEEDBACK_INVALID"
 
     @property
     def stage(self) -> Stage:
@@ -129,6 +133,7 @@ _STAGE_OF: dict[ReasonCode, Stage] = {
         [ReasonCode.VERDICT_INVALID, ReasonCode.ITEM_NOT_OPEN, ReasonCode.VERDICT_REPEATED],
         Stage.VERDICT,
     ),
+    ReasonCode.FEEDBACK_INVALID: Stage.FEEDBACK,
 }
 
 

@@ -15,6 +15,7 @@ from contracts.agreement_book import AgreementBook
 from contracts.errors import DefinitionError
 from contracts.registry import ContractRegistry
 from contracts.reviewer_book import ReviewerBook, shared_keys
+from contracts.team_book import TeamBook
 from gateway.errors import ConfigError
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
@@ -43,6 +44,7 @@ def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> R
             reference = load_reference(settings.reference) if settings.reference else ReferenceTable()
         agreements = AgreementBook.load(settings.agreements, contracts)
         reviewers = ReviewerBook.load(settings.reviewers)
+        teams = TeamBook.load(settings.teams)
     partner_keys = {
         f"a key of partner {a.partner} (agreement {a.version}, kid {k.kid})": k.fingerprint
         for a in agreements
@@ -53,6 +55,12 @@ def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> R
         raise ConfigError(
             f"{settings.reviewers}: {clashes[0]}" + (f" (and {len(clashes) - 1} more)" if clashes[1:] else "")
         )
+    reviewer_keys = {f"reviewer {r.id}'s key (kid {r.kid})": r.fingerprint for v in reviewers for r in v.reviewers}
+    if clashes := shared_keys(teams, partner_keys | reviewer_keys):
+        # A team's word on a signal is not a partner's, nor a reviewer's (spec/selection.md).
+        raise ConfigError(
+            f"{settings.teams}: {clashes[0]}" + (f" (and {len(clashes) - 1} more)" if clashes[1:] else "")
+        )
     with config_errors():
         return Rules(
             contracts=contracts,
@@ -61,6 +69,7 @@ def load_rules(settings: Settings, reference: ReferenceTable | None = None) -> R
             reference=reference,
             topics=Topics(settings.topic_prefix),
             reviewers=reviewers,
+            teams=teams,
             allow_test_oins=settings.allow_test_oins,
             trust_producer_time=settings.trust_producer_time,
         )
@@ -76,7 +85,7 @@ def folders(settings: Settings) -> dict[str, str]:
 def in_use(settings: Settings, rules: Rules, at: datetime) -> dict[str, Any]:
     """The folders a command decides with, each with the versions in force at ``at`` (None: none is)."""
     policy = rules.policies.in_force(at)
-    reviewers = rules.reviewers.in_force(at)
+    reviewers, teams = rules.reviewers.in_force(at), rules.teams.in_force(at)
     in_force: dict[str, Any] = {
         "agreements": {
             partner: agreement.version if (agreement := rules.agreements.in_force(partner, at)) else None
@@ -84,6 +93,7 @@ def in_use(settings: Settings, rules: Rules, at: datetime) -> dict[str, Any]:
         },
         "policies": str(policy.version) if policy.contains(at) else None,
         "reviewers": reviewers.version if reviewers else None,
+        "teams": teams.version if teams else None,
     }
     return {name: {"folder": folder, "in_force": in_force[name]} for name, folder in folders(settings).items()}
 
@@ -111,11 +121,12 @@ def load_policies(settings: Settings) -> PolicyBook:
         return PolicyBook.load(settings.policies)
 
 
-def load_signer(settings: Settings, reviewers: ReviewerBook | None = None) -> Signer:
+def load_signer(settings: Settings, reviewers: ReviewerBook | None = None, teams: TeamBook | None = None) -> Signer:
     """The gateway's signing key; an ephemeral one only where the caller asks for it.
 
-    ``reviewers``: the service's (``rules.reviewers``): the gateway's key must be no reviewer's, or whoever runs
-    the gateway could sign verdicts (spec/review.md). Commands that only read the key (``gkt keys show``) give none.
+    ``reviewers``, ``teams``: the service's (``rules``): the gateway's key must be no reviewer's or team's, or
+    whoever runs the gateway could sign verdicts or feedback (spec/review.md). Commands that only read the key
+    (``gkt keys show``) give none.
     """
     if settings.signing_key is None:
         raise ConfigError(
@@ -123,10 +134,11 @@ def load_signer(settings: Settings, reviewers: ReviewerBook | None = None) -> Si
             "(make one with: gkt keys new --kid gkt-gateway-1 --out keys/)"
         )
     signer = Signer.from_pem_file(settings.signing_key, settings.signing_kid)
-    if reviewers is None:
-        return signer
-    if clashes := shared_keys(reviewers, {"the gateway's signing key": signer.public_der}):
+    own = {"the gateway's signing key": signer.public_der}
+    if reviewers is not None and (clashes := shared_keys(reviewers, own)):
         raise ConfigError(f"{settings.reviewers}: {clashes[0]}: the gateway's key must be no reviewer's")
+    if teams is not None and (clashes := shared_keys(teams, own)):
+        raise ConfigError(f"{settings.teams}: {clashes[0]}: the gateway's key must be no team's")
     return signer
 
 

@@ -20,6 +20,7 @@ from pydantic_settings import (
 
 from contracts.agreement_book import DEFAULT_DIR as DEFAULT_AGREEMENTS
 from contracts.reviewer_book import DEFAULT_DIR as DEFAULT_REVIEWERS
+from contracts.team_book import DEFAULT_DIR as DEFAULT_TEAMS
 from gateway.errors import ConfigError
 from routing.policy import DEFAULT_DIR as DEFAULT_POLICIES
 
@@ -30,6 +31,7 @@ _config_file: ContextVar[Path | None] = ContextVar("gkt_config_file", default=No
 FOLDERS: dict[str, tuple[str, Path]] = {
     "agreements": ("contracts/agreements", DEFAULT_AGREEMENTS),
     "reviewers": ("contracts/reviewers", DEFAULT_REVIEWERS),
+    "teams": ("contracts/teams", DEFAULT_TEAMS),
     "policies": ("routing/policy", DEFAULT_POLICIES),
 }
 
@@ -55,6 +57,10 @@ class Settings(BaseSettings):
     reviewers: Path = Field(
         default_factory=lambda: found_folder("reviewers"),
         description="directory of reviewers versions, spec/review.md (default: ./contracts/reviewers if there)",
+    )
+    teams: Path = Field(
+        default_factory=lambda: found_folder("teams"),
+        description="directory of detection teams versions, spec/selection.md (default: ./contracts/teams if there)",
     )
     policies: Path = Field(
         default_factory=lambda: found_folder("policies"),

@@ -30,6 +30,11 @@ class Topics:
         return f"{self.prefix}gkt.review"
 
     @property
+    def terugkoppeling(self) -> str:
+        """Detection teams' signed feedback on signals (spec/selection.md)."""
+        return f"{self.prefix}bd.terugkoppeling"
+
+    @property
     def deadletter(self) -> str:
         return f"{self.prefix}gkt.deadletter"
 

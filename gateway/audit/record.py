@@ -15,8 +15,9 @@ from contracts.jsonio import SAFE_INTEGER, canonical, canonical_unchecked, dumps
 from contracts.masking import masked_or_none
 from gateway import __version__
 from gateway.decision import Decision
+from gateway.feedback.decide import FeedbackDecision
 from gateway.inbound import InboundRecord
-from gateway.messages import AuditBody, AuditDestination, AuditInbound, AuditRecord, AuditVersions
+from gateway.messages import AuditBody, AuditDestination, AuditEvent, AuditInbound, AuditRecord, AuditVersions
 from gateway.reasons import Outcome
 from gateway.review.decide import VerdictDecision
 from gateway.selection.clients import Selected
@@ -82,6 +83,11 @@ def _versions(decision: Decision | None) -> AuditVersions:
     }
 
 
+def _signed_record_event(record: InboundRecord, kid: str | None) -> AuditEvent:
+    """``event`` of a verdict or feedback step: no CloudEvent, only the record's digest and the signer's kid."""
+    return {"id": None, "source": None, "type": None, "dataschema": None, "digest": record.digest, "kid": kid}
+
+
 def _selection(selected: Selected | None) -> dict[str, object]:
     """``client`` and ``eerdere`` of a routed or released report (spec/selection.md); nothing for any other."""
     if selected is None:
@@ -142,14 +148,7 @@ def verdict_audit_record(
         destination = {"topic": report.destination, "signal_id": report.signal_id}
     return {
         **_placed(record, head, decided_at),
-        "event": {
-            "id": None,
-            "source": None,
-            "type": None,
-            "dataschema": None,
-            "digest": record.digest,
-            "kid": decision.kid,
-        },
+        "event": _signed_record_event(record, decision.kid),
         "outcome": decision.outcome.value,
         "reasons": [r.as_audit() for r in decision.reasons],
         "original": None,
@@ -161,6 +160,31 @@ def verdict_audit_record(
             "reviewer": decision.reviewer,
         },
         **_selection(selected if decision.outcome is Outcome.RELEASED else None),  # type: ignore[typeddict-item]
+    }
+
+
+def feedback_audit_record(decision: FeedbackDecision, head: ChainHead, decided_at: datetime) -> AuditBody:
+    """The unsealed record of a team's step (spec/selection.md): ``inbound`` is the step's record, ``event`` its
+    digest and the team's kid, ``feedback`` what it said of which signal, as far as that is ours to record."""
+    step, readable = decision.step, decision.readable
+    status = step.status if step is not None else readable.status
+    on = step.on if step is not None else readable.on
+    signal = decision.signal
+    return {
+        **_placed(decision.record, head, decided_at),  # type: ignore[typeddict-item]  # no review, client, eerdere
+        "event": _signed_record_event(decision.record, decision.kid),
+        "outcome": decision.outcome.value,
+        "reasons": [r.as_audit() for r in decision.reasons],
+        "original": None,
+        "destination": None,
+        "versions": {**_versions(None), "teams": decision.teams.ref if decision.teams else None},
+        "feedback": {
+            "signal_id": decision.signal_id,
+            "status": status,
+            "op": on.isoformat() if on is not None else None,
+            "team": decision.team,
+            "partner": signal.partner if signal is not None else None,
+        },
     }
 
 

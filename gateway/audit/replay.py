@@ -6,6 +6,9 @@ names, and the reference data as the gateway had it when it decided
 (``decided_at``; ``versions.reference`` confirms the very record was found). Duplicates are
 judged against the first decisions the log itself records.
 
+Feedback steps (spec/selection.md) are decided again against the signals the
+log records as decided before them.
+
 Verdicts (review chains, spec/review.md) are decided again after every report,
 chain by chain in order, each against the quarantine state the log records
 before it, under the reviewers file its record names.
@@ -15,21 +18,25 @@ decided again but checked against the log (gateway.selection.earlier_check).
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from contracts.agreement_book import AgreementBook
-from contracts.reviewer_book import ReviewerBook
+from contracts.keyholders import HolderBook
 from gateway.audit.index import AuditIndex
-from gateway.audit.record import ChainHead, audit_record, verdict_audit_record
+from gateway.audit.record import ChainHead, audit_record, feedback_audit_record, verdict_audit_record
 from gateway.decision import Decision
+from gateway.feedback.decide import FeedbackDecision, decide_feedback
 from gateway.inbound import InboundRecord, Position
+from gateway.memories import held_since
 from gateway.pipeline import Rules, Step, decide
 from gateway.review.decide import VerdictDecision, decide_verdict
 from gateway.review.state import ReviewState
 from gateway.review.verdict import parse_item
+from gateway.selection.clients import ClientMemory, EarlierSignal
 from gateway.selection.earlier_check import check_earlier
 from gateway.types import ChainId
 from routing.policy import PolicyBook
@@ -78,6 +85,10 @@ def is_verdict(record: Mapping[str, Any]) -> bool:
     return isinstance(record.get("review"), dict)
 
 
+def is_feedback(record: Mapping[str, Any]) -> bool:
+    return isinstance(record.get("feedback"), dict)
+
+
 def positions_named(audit: list[dict[str, Any]]) -> set[Position]:
     """Every record replay needs: each decided record, and the held report each verdict is about.
 
@@ -99,8 +110,26 @@ class Replayer:
         self.audit = audit
         self.reference_at = reference_at
         self.index = AuditIndex()  # first decisions, as the log records them
+        self.signals = ClientMemory()  # the signals the log records, for feedback steps
+        self._signal_decided: dict[str, str] = {}
+        review = ReviewState()
         for record in audit:
             self.index.apply(record)
+            review.apply(record)
+        for record in audit:  # after the quarantine: a release counts from its report's time of receipt
+            self.signals.apply(record, functools.partial(held_since, review))
+            destination = record.get("destination") or {}
+            if record.get("outcome") in ("routed", "released") and isinstance(destination.get("signal_id"), str):
+                self._signal_decided.setdefault(destination["signal_id"], str(record.get("decided_at")))
+
+    def signals_before(self, decided_at: str) -> Callable[[str], EarlierSignal | None]:
+        """The signals the gateway had decided by ``decided_at``: what a feedback step met then."""
+
+        def lookup(signal_id: str) -> EarlierSignal | None:
+            decided = self._signal_decided.get(signal_id)
+            return self.signals.signal(signal_id) if decided is not None and decided <= decided_at else None
+
+        return lookup
 
     def pinned(self, record: dict[str, Any]) -> Rules | str:
         """The rules the record names, or why they cannot be found."""
@@ -123,21 +152,19 @@ class Replayer:
                     f"policy file {versions['policy']} not found: restore its exact bytes into routing/policy/archive/"
                 )
             policies = PolicyBook([policy])
-        reviewers = self.rules.reviewers
-        if versions.get("reviewers"):
-            version = reviewers.by_ref(versions["reviewers"])
-            if version is None:
-                return (
-                    f"reviewers file {versions['reviewers']} not found: give --reviewers DIR, or restore its exact "
-                    "bytes into contracts/reviewers/archive/"
-                )
-            reviewers = ReviewerBook([version])
+        reviewers = _pinned_holders(self.rules.reviewers, versions.get("reviewers"))
+        teams = _pinned_holders(self.rules.teams, versions.get("teams"))
+        if isinstance(reviewers, str):
+            return reviewers
+        if isinstance(teams, str):
+            return teams
         decided_at = datetime.fromisoformat(str(record["decided_at"]))
         return dataclasses.replace(
             self.rules,
             agreements=agreements,
             policies=policies,
             reviewers=reviewers,
+            teams=teams,
             reference=self.reference_at(decided_at),
         )
 
@@ -148,11 +175,13 @@ class Replayer:
         trace: list[Step] | None = None,
         reports: dict[Position, InboundRecord] | None = None,
         state: ReviewState | None = None,
-    ) -> Decision | VerdictDecision | str:
+    ) -> Decision | VerdictDecision | FeedbackDecision | str:
         """Decide ``record``'s inbound record again; a verdict against ``state``, the log before it."""
         rules = self.pinned(record)
         if isinstance(rules, str):
             return rules
+        if is_feedback(record):
+            return decide_feedback(inbound, rules, self.signals_before(str(record.get("decided_at"))))
         if is_verdict(record):
             return decide_verdict(inbound, rules, state or ReviewState(), reports or {})
         return decide(inbound, rules, self.index, trace)
@@ -194,6 +223,23 @@ class Replayer:
         return report
 
 
+B = TypeVar("B", bound=HolderBook[Any])
+
+
+def _pinned_holders(book: B, ref: str | None) -> B | str:
+    """The reviewers or teams version a record names (``versions.reviewers``, ``versions.teams``), or why it
+    cannot be found; a record that names none is decided under ``book``."""
+    if not ref:
+        return book
+    found = book.only(ref)
+    if found is None:
+        return (
+            f"{book.LIST} file {ref} not found: give --{book.LIST} DIR, or restore its exact bytes into "
+            f"contracts/{book.LIST}/archive/"
+        )
+    return found
+
+
 def in_decided_order(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Verdicts in the order the gateway decided them: ``gkt.review`` has one partition, so one chain, in ``seq``
     order (never by clock). A log from before that rule (several review chains) interleaves them by ``decided_at``,
@@ -203,11 +249,13 @@ def in_decided_order(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(verdicts, key=lambda r: (str(r.get("decided_at")), str(r.get("chain")), int(r.get("seq", 0))))
 
 
-def compare(record: dict[str, Any], decision: Decision | VerdictDecision) -> Iterable[Difference]:
+def compare(record: dict[str, Any], decision: Decision | VerdictDecision | FeedbackDecision) -> Iterable[Difference]:
     """Every way the replayed decision differs from the recorded one (``decided_at`` aside)."""
     head = ChainHead(ChainId(str(record.get("chain"))), int(record.get("seq", 0)) - 1, str(record.get("prev")), -1)
     moment = datetime.fromisoformat(str(record["decided_at"]))
-    if isinstance(decision, VerdictDecision):
+    if isinstance(decision, FeedbackDecision):
+        replayed = feedback_audit_record(decision, head, moment)
+    elif isinstance(decision, VerdictDecision):
         replayed = verdict_audit_record(decision, head, moment)
     else:
         replayed = audit_record(decision, head, moment)
@@ -238,4 +286,6 @@ def _compared(record: Mapping[str, Any]) -> dict[str, Any]:
     }
     if is_verdict(record):
         fields.update({f"review.{name}": value for name, value in record["review"].items()})
+    if is_feedback(record):
+        fields.update({f"feedback.{name}": value for name, value in record["feedback"].items()})
     return fields

@@ -19,6 +19,7 @@ from typer._click.exceptions import NoArgsIsHelpError  # typer is pinned <0.30; 
 from gateway.cli.agreements import agreements_app
 from gateway.cli.audit import audit_app
 from gateway.cli.contracts import contracts_app
+from gateway.cli.feedback import feedback_app
 from gateway.cli.keys import keys_app
 from gateway.cli.options import (
     Agreements,
@@ -75,6 +76,7 @@ app.add_typer(reference_app, name="reference")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
+app.add_typer(feedback_app, name="feedback")
 
 
 def _read_file(path: Path) -> bytes:

@@ -88,8 +88,12 @@ def verify(
                 read_once(settings.bootstrap, rules.topics.audit, from_kafka, sized, **client_options(settings))
             )
             if inbound:
-                # Every inbound record and every verdict has its decision (review chains, spec/review.md).
-                topics = [*(rules.topics.inbound(p) for p in rules.agreements.partners()), rules.topics.review]
+                # Every inbound record, verdict and feedback step has its decision (spec/review.md, selection.md).
+                topics = [
+                    *(rules.topics.inbound(p) for p in rules.agreements.partners()),
+                    rules.topics.review,
+                    rules.topics.terugkoppeling,
+                ]
                 present = asyncio.run(inbound_offsets(settings.bootstrap, topics, **client_options(settings)))
                 for chain, offsets in sorted(present.items()):
                     verifier.missing(chain, offsets)

@@ -32,7 +32,7 @@ def run_service(settings: Settings, workers: int = 1) -> None:
         from gateway.cli.workers import run_workers
 
         # A wrong key stops the parent at start, not N children.
-        checked = load_signer(settings, rules.reviewers) if settings.signing_key is not None else None
+        checked = load_signer(settings, rules.reviewers, rules.teams) if settings.signing_key is not None else None
         client_key_for(settings)
         with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
             _start_up_summary(settings, rules, bootstrap)
@@ -44,7 +44,7 @@ def run_service(settings: Settings, workers: int = 1) -> None:
         signer = Signer.generate("gkt-dev-ephemeral")
         log.warning("ephemeral_signing_key", kid=signer.kid, reason="no GKT_SIGNING_KEY; embedded broker")
     else:
-        signer = load_signer(settings, rules.reviewers)
+        signer = load_signer(settings, rules.reviewers, rules.teams)
     client_key = client_key_for(settings)
     with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
         _start_up_summary(settings, rules, bootstrap)

@@ -1,7 +1,7 @@
 """Keys for ``gkt demo``, made fresh for each run: no private key ships inside the installed package.
 
-The demo's partners and reviewers sign with keys generated here, and the
-demo runs on copies of the sample agreements and reviewers file whose public
+The demo's partners, reviewers and teams sign with keys generated here, and the
+demo runs on copies of the sample agreements, reviewers and teams files whose public
 keys are replaced by the fresh ones (same kids, same test OINs, same rules).
 The tests sign with fixed keys kept as test data (``tests/fixtures/demo-keys``,
 matching the committed sample files), found through ``GKT_DEMO_KEYS``.
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from contracts.keys import Algorithm
 from gateway.selection.key import ClientKey
 
-# Every kid the sample agreements and the demo reviewers file list, with its alg.
+# Every kid the sample agreements and the demo reviewers and teams files list, with its alg.
 DEMO_KIDS: dict[str, Algorithm] = {
     "nla-2025-01": "EdDSA",
     "nla-2024-01": "EdDSA",
@@ -26,6 +26,8 @@ DEMO_KIDS: dict[str, Algorithm] = {
     "r-0001-2025": "EdDSA",
     "r-0002-2025": "EdDSA",
     "r-0003-2025": "EdDSA",
+    "mkb-oost-2025": "EdDSA",
+    "mkb-west-2025": "EdDSA",
 }
 _KID = re.compile(r'^kid = "([^"]+)"', re.M)
 # The key's value in either TOML form: a one-line basic string with \n escapes, or a multi-line one.
@@ -37,11 +39,13 @@ class DemoFiles:
     keys: Path  # <kid>.pem (private) and <kid>.pub.pem
     agreements: Path
     reviewers: Path
+    teams: Path
     client_key: Path  # the gateway's client key (spec/selection.md), made for this run like the others
 
 
-def make_demo_files(out: Path, agreements: Path, reviewers: Path) -> DemoFiles:
-    """Fresh keys for every demo kid and a client key, and copies of ``agreements`` and ``reviewers`` that list them."""
+def make_demo_files(out: Path, agreements: Path, reviewers: Path, teams: Path) -> DemoFiles:
+    """Fresh keys for every demo kid and a client key, and copies of ``agreements``, ``reviewers`` and ``teams``
+    that list them."""
     keys = out / "keys"
     keys.mkdir(parents=True)
     public: dict[str, str] = {}
@@ -58,11 +62,12 @@ def make_demo_files(out: Path, agreements: Path, reviewers: Path) -> DemoFiles:
             .decode("ascii")
         )
         (keys / f"{kid}.pub.pem").write_text(public[kid])
-    copies = DemoFiles(keys, out / "agreements", out / "reviewers", keys / "client.key")
+    copies = DemoFiles(keys, out / "agreements", out / "reviewers", out / "teams", keys / "client.key")
     copies.client_key.write_text(ClientKey.generate().text())
     shutil.copytree(agreements, copies.agreements)
     shutil.copytree(reviewers, copies.reviewers)
-    for path in [*copies.agreements.rglob("*.toml"), *copies.reviewers.rglob("*.toml")]:
+    shutil.copytree(teams, copies.teams)
+    for path in [p for folder in (copies.agreements, copies.reviewers, copies.teams) for p in folder.rglob("*.toml")]:
         path.write_text(with_public_keys(path.read_text(), public))
     return copies
 

@@ -10,6 +10,7 @@ from typing import Any
 from contracts.agreement_book import DEFAULT_DIR as DEFAULT_AGREEMENTS
 from contracts.jsonio import strict_loads
 from contracts.reviewer_book import DEFAULT_DIR as DEFAULT_REVIEWERS
+from contracts.team_book import DEFAULT_DIR as DEFAULT_TEAMS
 from gateway.audit.verify import VerifyReport, verify
 from gateway.demo import samples as s
 from gateway.demo.keys import DemoFiles, make_demo_files
@@ -164,13 +165,15 @@ async def verify_audit(bootstrap: str, rules: Rules, signer: Signer) -> VerifyRe
 async def run_demo(now: datetime | None = None) -> DemoResult:
     """The whole flow, with keys made for this run (no private key ships with the package)."""
     with tempfile.TemporaryDirectory(prefix="gkt-demo-") as work, EmbeddedBroker() as broker:
-        files = make_demo_files(Path(work), DEFAULT_AGREEMENTS, DEFAULT_REVIEWERS)
+        files = make_demo_files(Path(work), DEFAULT_AGREEMENTS, DEFAULT_REVIEWERS, DEFAULT_TEAMS)
         with s.keys_in(files.keys):
             return await _run(broker.bootstrap, now, files)
 
 
 async def _run(bootstrap: str, now: datetime | None, files: DemoFiles) -> DemoResult:
-    settings = demo_settings(agreements=files.agreements, reviewers=files.reviewers, client_key_file=files.client_key)
+    settings = demo_settings(
+        agreements=files.agreements, reviewers=files.reviewers, teams=files.teams, client_key_file=files.client_key
+    )
     rules = load_rules(settings)
     signer = Signer.generate("gkt-demo-1")
     await prepare(bootstrap, rules, settings.partitions)

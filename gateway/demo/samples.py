@@ -14,6 +14,7 @@ from joserfc.jwk import ECKey, OKPKey
 
 from contracts.jsonio import dumps
 from gateway.demo.keys import DEMO_KIDS
+from gateway.feedback.step import STATUSES
 from gateway.signing import sign_detached
 
 KEYS_ENV = "GKT_DEMO_KEYS"  # the directory of <kid>.pem the samples are signed with
@@ -91,6 +92,23 @@ def verdict(
 def sign_verdict(value: bytes, reviewer: str) -> bytes:
     """The ``gkt-signature`` header value of a verdict, by a demo reviewer's key."""
     return sign(value, reviewer_kid(reviewer))
+
+
+FEEDBACK_STATUSES = STATUSES  # every status a team may report
+
+
+def team_kid(team: str) -> str:
+    return f"{team}-2025"
+
+
+def feedback(signal_id: str, status: str, on: str, team: str) -> bytes:
+    """A detection team's step on a signal (spec/selection.md), as ``gkt feedback send`` writes it."""
+    return dumps({"signaalId": signal_id, "status": status, "op": on, "team": team})
+
+
+def sign_feedback(value: bytes, team: str) -> bytes:
+    """The ``gkt-signature`` header value of a step, by a demo team's key."""
+    return sign(value, team_kid(team))
 
 
 def nla_report(client: str = KNOWN_CLIENT_MKB, **changes: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from gateway.audit.index import AuditIndex
 from gateway.audit.record import ChainHead
 from gateway.decision import Decision
 from gateway.errors import BrokerError, ConfigError
+from gateway.feedback.decide import FeedbackDecision
 from gateway.inbound import InboundRecord
 from gateway.kafka.admin import ensure_topics, start_refusal
 from gateway.kafka.blocked import BLOCKED
@@ -66,6 +67,7 @@ from gateway.pipeline import Rules
 from gateway.processor import BatchResult, Processor
 from gateway.provision.plan import topic_specs
 from gateway.reasons import ReasonCode, Stage
+from gateway.review.decide import VerdictDecision
 from gateway.selection.clients import WINDOW_MS
 from gateway.selection.key import ClientKey
 from gateway.settings import Settings, crypto_helper_for
@@ -216,8 +218,10 @@ class GatewayService:
 
     @property
     def inbound_topics(self) -> list[str]:
-        """Every topic the gateway decides: the partners' inbound topics and the reviewers' verdicts."""
-        return [*(self.rules.topics.inbound(p) for p in self.rules.agreements.partners()), self.rules.topics.review]
+        """Every topic the gateway decides: the partners' inbound topics, the reviewers' verdicts and the
+        detection teams' feedback."""
+        topics = self.rules.topics
+        return [*(topics.inbound(p) for p in self.rules.agreements.partners()), topics.review, topics.terugkoppeling]
 
     async def run(self, stop: asyncio.Event) -> None:
         topics = self.rules.topics
@@ -366,6 +370,9 @@ class GatewayService:
             assert self._audit is not None
             await self._audit.caught_up()  # reports quarantined by other processes are items too
             reports = await self._fetcher.fetch(self.processor.held_reports(records))
+        elif any(r.position.topic == self.rules.topics.terugkoppeling for r in records):
+            assert self._audit is not None
+            await self._audit.caught_up()  # signals other processes routed are signals of ours too
         result = self.processor.process(records, self.heads, reports)
         decided = time.perf_counter()
         # One write a batch: this batch's outputs with the previous batch's audit records, whose
@@ -451,27 +458,14 @@ class GatewayService:
                 reasons[partner, reason.code.value] += 1
             if detailed:
                 log.info("decided", **decided_fields(decision))
-        for verdict in result.verdicts:
-            outcomes["review", verdict.outcome.value] += 1
-            for reason in verdict.reasons:
-                reasons["review", reason.code.value] += 1
-            if detailed:
-                log.info(
-                    "verdict_decided",
-                    inbound=str(verdict.position),
-                    item=verdict.named_item,
-                    reviewer=verdict.reviewer,
-                    verdict=verdict.verdict.kind.value if verdict.verdict else None,
-                    outcome=verdict.outcome.value,
-                    reasons=[r.code.value for r in verdict.reasons],
-                )
+        _count_verdicts_and_feedback(result, outcomes, reasons, detailed=detailed)
         for labels, count in outcomes.items():
             DECISIONS.labels(*labels).inc(count)
         for labels, count in reasons.items():
             REASONS.labels(*labels).inc(count)
         for chain, head in self.heads.items():
             CHAIN_SEQ.labels(chain).set(head.seq)
-        self.decided += len(result.decisions) + len(result.verdicts)
+        self.decided += len(result.decisions) + len(result.verdicts) + len(result.feedback)
         log.info(
             "batch", decided=len(result.decisions) + len(result.verdicts), skipped=result.skipped, total=self.decided
         )
@@ -487,3 +481,30 @@ class GatewayService:
             QUARANTINE_OPEN.labels(code).set(counts.get(code, 0))
         oldest = self.review.oldest_received()
         QUARANTINE_OLDEST.set(max(0.0, now - oldest.timestamp()) if oldest else 0.0)
+
+
+def _count_verdicts_and_feedback(
+    result: BatchResult, outcomes: Counter[tuple[str, str]], reasons: Counter[tuple[str, str]], *, detailed: bool
+) -> None:
+    """Verdicts and feedback steps counted under the partner labels ``review`` and ``feedback``; logged at info."""
+    decided: list[tuple[str, VerdictDecision | FeedbackDecision]] = [
+        *(("review", verdict) for verdict in result.verdicts),
+        *(("feedback", step) for step in result.feedback),
+    ]
+    for label, decision in decided:
+        outcomes[label, decision.outcome.value] += 1
+        for reason in decision.reasons:
+            reasons[label, reason.code.value] += 1
+        if detailed:
+            log.info(**_decided_line(decision))
+
+
+def _decided_line(decision: VerdictDecision | FeedbackDecision) -> dict[str, Any]:
+    """The info line of a verdict or step: position, who, about what, outcome and codes; never content."""
+    codes = [r.code.value for r in decision.reasons]
+    common = {"inbound": str(decision.position), "outcome": decision.outcome.value, "reasons": codes}
+    if isinstance(decision, FeedbackDecision):
+        return {"event": "feedback_decided", "signal_id": decision.signal_id, "team": decision.team, **common}
+    kind = decision.verdict.kind.value if decision.verdict else None
+    return {"event": "verdict_decided", "item": decision.named_item, "reviewer": decision.reviewer, "verdict": kind,
+            **common}  # fmt: skip

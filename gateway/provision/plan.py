@@ -52,6 +52,8 @@ def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[st
         # Verdicts are replayed like inbound records, for as long as the audit log lives.
         # One partition: one process sees every verdict on an item, in order (spec/wire.md, review.md).
         TopicSpec(topics.review, 1, _FOREVER | _BROKER_TIME),
+        # Detection teams' feedback (spec/selection.md): decided like verdicts, replayed as long as the log lives.
+        TopicSpec(topics.terugkoppeling, partitions, _FOREVER | _BROKER_TIME),
         TopicSpec(topics.deadletter, 1, dict(_THIRTY_DAYS)),
         # The audit log is never deleted: auditors answer questions years later.
         TopicSpec(topics.audit, partitions, dict(_FOREVER)),
@@ -84,6 +86,8 @@ def acls(topics: Topics, partners: list[PartnerId], destinations: list[str], gat
         # At start the gateway checks that the topics it decides are dated by the broker (LogAppendTime).
         Acl(GATEWAY, "DescribeConfigs", "topic", inbound_all, prefixed=True),
         Acl(GATEWAY, "DescribeConfigs", "topic", topics.review),
+        Acl(GATEWAY, "Read", "topic", topics.terugkoppeling),
+        Acl(GATEWAY, "DescribeConfigs", "topic", topics.terugkoppeling),
         Acl(GATEWAY, "Read", "group", gateway_group),
         Acl(GATEWAY, "Write", "topic", prefix + FEEDBACK_PREFIX, prefixed=True),
         *(Acl(GATEWAY, "Write", "topic", topics.destination(d)) for d in destinations),
@@ -94,8 +98,9 @@ def acls(topics: Topics, partners: list[PartnerId], destinations: list[str], gat
         Acl(GATEWAY, "Read", "topic", topics.reference),
         Acl(GATEWAY, "IdempotentWrite", "cluster"),
     ]
-    # Detection consumers read only the detection topics.
+    # Detection consumers read only the detection topics; their teams write what became of a signal.
     rules += [Acl(DETECTION, "Read", "topic", topics.destination(d)) for d in destinations]
+    rules.append(Acl(DETECTION, "Write", "topic", topics.terugkoppeling))
     rules.append(Acl(DETECTION, "Read", "group", f"{DETECTION}-", prefixed=True))
     # Reviewers read the queue (quarantine, audit log), the held reports and the reference data, and write
     # their verdicts; auditors read the audit log and, for replay, the inbound topics, verdicts and reference.
@@ -110,6 +115,7 @@ def acls(topics: Topics, partners: list[PartnerId], destinations: list[str], gat
         Acl(AUDITORS, "Read", "topic", inbound_all, prefixed=True),
         Acl(AUDITORS, "Read", "topic", topics.reference),
         Acl(AUDITORS, "Read", "topic", topics.review),
+        Acl(AUDITORS, "Read", "topic", topics.terugkoppeling),
         # The Belastingdienst's reference data: written by its own principal only.
         Acl(REFERENCE, "Write", "topic", topics.reference),
     ]

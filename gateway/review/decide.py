@@ -16,8 +16,7 @@ from gateway.pipeline import Rules, decide_again
 from gateway.reasons import Outcome, Reason, ReasonCode
 from gateway.review.state import Item, ReviewState
 from gateway.review.verdict import Verdict, VerdictFormatError, VerdictKind, read_verdict
-from gateway.signing import verify_detached
-from gateway.stages.authenticate import presented_signature
+from gateway.signed_by import signed_by
 from gateway.stages.read import untrusted_time
 from gateway.types import KeyId
 
@@ -137,37 +136,10 @@ def _authentic(decision: VerdictDecision, rules: Rules) -> bool:
         # One partition, keyed by item: every verdict on an item reaches one process, in order (wire.md).
         decision.fail(ReasonCode.VERDICT_INVALID, "key is not the item: the record's Kafka key must be the item id")
         return False
-    version = decision.reviewers = rules.reviewers.in_force(record.received_at)
-    if version is None:
-        decision.fail(ReasonCode.VERDICT_INVALID, "no reviewers version is in force at the time of receipt")
+    checked = signed_by(record, rules.reviewers, verdict.reviewer, allow_test=rules.allow_test_oins)
+    decision.reviewers, decision.kid = checked.version, checked.kid  # type: ignore[assignment]
+    if checked.failure is not None:
+        decision.fail(ReasonCode.VERDICT_INVALID, checked.failure)
         return False
-    if version.test and not rules.allow_test_oins:
-        decision.fail(
-            ReasonCode.VERDICT_INVALID,
-            f"reviewers {version.version} hold test keys: they count only with allow_test_oins "
-            "(GKT_ALLOW_TEST_OINS, --allow-test-oins), in demo and tests",
-        )
-        return False
-    presented = presented_signature(record)
-    if isinstance(presented, Reason):
-        decision.fail(ReasonCode.VERDICT_INVALID, presented.detail)
-        return False
-    header = presented.header
-    key = version.key(verdict.reviewer, header.kid)
-    if key is None:
-        # A kid the file lists (someone else's) is ours to record; any other is the sender's word (G7).
-        listed = any(r.kid == header.kid for r in version.reviewers)
-        decision.kid = header.kid if listed else KeyId(masked(header.kid, 64))
-        decision.fail(ReasonCode.VERDICT_INVALID, f"reviewers {version.version} list no key with this kid for reviewer")
-        return False
-    decision.kid = header.kid
-    if header.alg != key.alg:
-        decision.fail(ReasonCode.VERDICT_INVALID, f"signature: alg must be {key.alg} for this kid")
-    elif not key.valid_at(record.received_at):
-        decision.fail(ReasonCode.VERDICT_INVALID, "the reviewer's key is not valid at the time of receipt")
-    elif not verify_detached(presented.token, record.value or b"", key.key, key.alg, header):
-        decision.fail(ReasonCode.VERDICT_INVALID, "the signature does not verify")
-    else:
-        decision.verified = True
-        return True
-    return False
+    decision.verified = True
+    return True

@@ -11,14 +11,14 @@ from typing import Any
 
 from contracts.jsonio import dumps, strict_loads
 from gateway.decision import Decision
-from gateway.errors import BrokerError, UsageError
+from gateway.errors import UsageError
 from gateway.inbound import InboundRecord, Position
 from gateway.kafka.fetch import RecordFetcher
 from gateway.kafka.follower import read_once
-from gateway.kafka.roundtrip import MaybeSentError, NotSentError, UnansweredError, send_and_await
 from gateway.pipeline import Rules, decide_again
 from gateway.review.state import Item, ReviewState
 from gateway.review.verdict import Verdict, parse_item
+from gateway.signed_send import Signed, send_signed
 from gateway.topics import Topics
 
 
@@ -86,33 +86,16 @@ async def send_and_wait(
     bootstrap: str, topics: Topics, verdict: Verdict, signature: str, limit_seconds: float, **client: Any
 ) -> tuple[Position, dict[str, Any]]:
     """Publish the signed verdict; return where it went and the gateway's audit record of it."""
-
-    def decided(record: InboundRecord) -> Position:
-        return Position.of(strict_loads(record.value or b"")["inbound"])
-
-    try:
-        position, audit = await send_and_await(
-            bootstrap,
-            topics.audit,
-            decided,
-            (
-                topics.review,
-                dumps(verdict.as_json()),
-                str(verdict.item).encode(),
-                [("gkt-signature", signature.encode())],
-            ),
-            limit_seconds,
-            **client,
-        )
-    except UnansweredError as exc:
-        raise BrokerError(
-            f"{exc}: the verdict was written, but the gateway did not decide it in time (is it running?); it "
-            "decides it when it runs: see gkt review show"
-        ) from exc
-    except (NotSentError, MaybeSentError) as exc:
-        # Sending it again is safe: a verdict that did arrive is refused the second time (VERDICT_REPEATED).
-        raise BrokerError(f"{exc}: the verdict was not sent, or perhaps not; run the same command again") from exc
-    return position, strict_loads(audit.value or b"")
+    signed = Signed(
+        topics.review,
+        dumps(verdict.as_json()),
+        str(verdict.item).encode(),
+        signature,
+        "the verdict",
+        "see gkt review show",
+        "a verdict that did arrive is refused the second time, VERDICT_REPEATED",
+    )
+    return await send_signed(bootstrap, topics, signed, limit_seconds, **client)
 
 
 def age_days(item: Item, now: datetime) -> float | None:

@@ -11,10 +11,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from contracts.jsonio import strict_loads
 from contracts.reviewer_book import REVIEWER_ID
 from gateway.inbound import Position
 from gateway.messages import ReviewVerdict
+from gateway.signed_by import small_object
 from validators.wire import parse_rfc3339
 
 MAX_VERDICT_BYTES = 16_384  # a verdict is a few hundred bytes; grounds are at most 1,000 characters
@@ -79,16 +79,7 @@ def parse_item(text: str) -> Position | None:
 
 def read_verdict(value: bytes | None) -> Verdict:
     """The verdict in ``value``; raises ``VerdictFormatError`` saying which rule it breaks."""
-    if value is None:
-        raise VerdictFormatError("the record has no value")
-    if len(value) > MAX_VERDICT_BYTES:
-        raise VerdictFormatError(f"larger than {MAX_VERDICT_BYTES} bytes")
-    try:
-        body = strict_loads(value)
-    except ValueError:
-        raise VerdictFormatError("not UTF-8 I-JSON") from None
-    if not isinstance(body, dict):
-        raise VerdictFormatError("not a JSON object")
+    body = small_object(value, MAX_VERDICT_BYTES, VerdictFormatError)
     if any(name not in _FIELDS for name in body):
         raise VerdictFormatError(f"a member other than {', '.join(_FIELDS)}")
     kind = _text(body, "verdict")

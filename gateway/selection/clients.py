@@ -87,7 +87,7 @@ class ClientMemory:
     """
 
     _signals: dict[bytes, list[_Entry]] = field(default_factory=dict)
-    _known: set[bytes] = field(default_factory=set)
+    _known: dict[bytes, _Entry] = field(default_factory=dict)  # each signal id's entry: feedback looks it up
     # Releases read before the quarantine decision they close (another audit partition): the report's time
     # of receipt is in that record. Keyed by the item (``<topic>/<partition>/<offset>``).
     _pending: dict[str, tuple[str, str, str]] = field(default_factory=dict)
@@ -97,8 +97,8 @@ class ClientMemory:
         digest, signal_id = _digest_bytes(client), _id_bytes(signal.signal_id)
         if digest is None or signal_id is None or signal_id in self._known or not _PARTNER.fullmatch(signal.partner):
             return
-        self._known.add(signal_id)
-        bisect.insort(self._signals.setdefault(digest, []), (signal.received_ms, signal_id, sys.intern(signal.partner)))
+        entry = self._known[signal_id] = (signal.received_ms, signal_id, sys.intern(signal.partner))
+        bisect.insort(self._signals.setdefault(digest, []), entry)
 
     def earlier(self, client: str, received_ms: int) -> Earlier:
         """The signals about ``client`` whose reports were received in the five years before ``received_ms``."""
@@ -112,6 +112,15 @@ class ClientMemory:
         )
         return Earlier(end - start, recent)
 
+    def signal(self, signal_id: str) -> EarlierSignal | None:
+        """The signal ``signal_id`` when the gateway routed or released it (in the window), else None."""
+        key = _id_bytes(signal_id)
+        entry = self._known.get(key) if key is not None else None
+        if entry is None:
+            return None
+        received_ms, _, partner = entry
+        return EarlierSignal(received_ms, signal_id, partner)
+
     def prune(self, before_ms: int) -> int:
         """Forget signals received before ``before_ms``: five years before the oldest report still to be
         decided (a report held in quarantine is released with its own time of receipt)."""
@@ -119,7 +128,8 @@ class ClientMemory:
         for digest in list(self._signals):
             entries = self._signals[digest]
             cut = bisect.bisect_left(entries, before_ms, key=_received)
-            self._known.difference_update(signal_id for _, signal_id, _ in entries[:cut])
+            for _, signal_id, _ in entries[:cut]:
+                del self._known[signal_id]
             dropped += cut
             if cut == len(entries):
                 del self._signals[digest]

@@ -55,6 +55,7 @@ def by(principal: str) -> set[tuple[str, str, str]]:
 def test_every_topic_of_the_spec_is_provisioned() -> None:
     expected = {TOPICS.inbound(p) for p in PARTNERS} | {TOPICS.feedback(p) for p in PARTNERS} | set(DESTINATIONS)
     expected |= {TOPICS.quarantine, TOPICS.review, TOPICS.deadletter, TOPICS.audit, TOPICS.reference}
+    expected |= {TOPICS.terugkoppeling}
     assert set(topics_created()) == expected
 
 
@@ -71,6 +72,10 @@ def test_topic_configs() -> None:
     assert created[TOPICS.review].startswith("1 ")
     assert ("DescribeConfigs", "topic", TOPICS.review) in by("gateway")
     assert ("DescribeConfigs", "topic", "gkt.in.*") in by("gateway")
+    # Feedback: dated by the broker, kept as long as the audit log that decides it (spec/selection.md).
+    assert "message.timestamp.type=LogAppendTime" in created[TOPICS.terugkoppeling]
+    assert "retention.ms=-1" in created[TOPICS.terugkoppeling]
+    assert ("DescribeConfigs", "topic", TOPICS.terugkoppeling) in by("gateway")
 
 
 @pytest.mark.parametrize("partner", PARTNERS)
@@ -83,10 +88,16 @@ def test_a_partner_writes_only_its_inbound_topic_and_reads_only_its_feedback(par
     assert re.search(rf"^user {partner} ", PLAN, re.M)
 
 
-def test_detection_consumers_read_only_the_detection_topics() -> None:
-    topics = {name for op, kind, name in by("detectie") if kind == "topic"}
-    assert topics == set(DESTINATIONS)
-    assert all(op == "Read" for op, _, _ in by("detectie"))
+def test_detection_consumers_read_only_the_detection_topics_and_write_only_feedback() -> None:
+    read = {name for op, kind, name in by("detectie") if kind == "topic" and op == "Read"}
+    assert read == set(DESTINATIONS)
+    assert {(op, name) for op, kind, name in by("detectie") if op != "Read"} == {("Write", TOPICS.terugkoppeling)}
+
+
+def test_only_detection_teams_give_feedback_and_only_the_gateway_and_auditors_read_it() -> None:
+    writers = {who for who, op, kind, name in acls() if name == TOPICS.terugkoppeling and op == "Write"}
+    readers = {who for who, op, kind, name in acls() if name == TOPICS.terugkoppeling and op == "Read"}
+    assert (writers, readers) == ({"detectie"}, {"gateway", "auditors"})
 
 
 def test_the_gateway_reads_and_writes_what_it_must() -> None:

@@ -18,7 +18,7 @@ AT = datetime(2026, 6, 1, tzinfo=UTC)
 @pytest.fixture
 def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    for name in ("GKT_AGREEMENTS", "GKT_REVIEWERS", "GKT_POLICIES"):
+    for name in ("GKT_AGREEMENTS", "GKT_REVIEWERS", "GKT_TEAMS", "GKT_POLICIES"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 

@@ -1,0 +1,96 @@
+"""Through the broker: detection teams' steps on ``bd.terugkoppeling`` (spec/selection.md) are decided by the
+running gateway, one audit record each in chains of their own, also after a restart (the signals come back from
+the audit log); ``gkt feedback send`` prints the outcome; nothing reaches a partner's feedback topic."""
+
+import asyncio
+import json
+import os
+import sys
+from asyncio.subprocess import PIPE
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from contracts.jsonio import strict_loads
+from gateway.audit.verify import verify
+from gateway.demo import samples as s
+from gateway.keyset import KeySet
+from gateway.signed_send import Signed, send_signed
+from gateway.types import PartnerId
+from routing.calendar import day_of_receipt
+from tests.integration.harness import Harness
+from tests.integration.test_earlier_signals import decide
+
+pytestmark = pytest.mark.kafka
+
+KEYS = Path(os.environ["GKT_DEMO_KEYS"])
+GKT = Path(sys.executable).parent / "gkt"
+
+
+async def step(harness: Harness, signal_id: str, status: str, on: str, team: str = "mkb-oost") -> dict[str, object]:
+    """One signed step, as ``gkt feedback send`` publishes it; the gateway's audit record of it."""
+    value = s.feedback(signal_id, status, on, team)
+    signed = Signed(
+        harness.topics.terugkoppeling,
+        value,
+        signal_id.encode(),
+        s.sign_feedback(value, team).decode(),
+        "the step",
+        "-",
+        "-",
+    )
+    _, audit = await send_signed(harness.bootstrap, harness.topics, signed, 60.0)
+    return audit
+
+
+async def run(command: list[str]) -> tuple[int | None, str, str]:
+    """A command as a process, without blocking the gateway that runs in this event loop."""
+    process = await asyncio.create_subprocess_exec(*command, stdout=PIPE, stderr=PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_steps_are_decided_by_the_running_gateway_and_after_a_restart(harness: Harness) -> None:
+    today = day_of_receipt(datetime.now(UTC)).isoformat()
+    async with harness.gateway():
+        _, routed, data = await decide(harness, "nla")
+        signal_id = data["signaalId"]
+        recorded = await step(harness, signal_id, "geselecteerd", today)
+        assert recorded["outcome"] == "recorded", recorded["reasons"]
+        assert str(recorded["chain"]).startswith(f"{harness.topics.terugkoppeling}/")
+        assert recorded["feedback"] == {
+            "signal_id": signal_id,
+            "status": "geselecteerd",
+            "op": today,
+            "team": "mkb-oost",
+            "partner": "nla",
+        }
+        unknown = await step(harness, "0b9c2f1e-7d3a-5c11-9e4b-2a6f8d0c4e17", "geselecteerd", today)
+        assert unknown["outcome"] == "rejected"
+        assert [r["code"] for r in unknown["reasons"]] == ["FEEDBACK_INVALID"]  # type: ignore[attr-defined]
+    async with harness.gateway():  # a restart: the signal is known again from the audit log
+        again = await step(harness, signal_id, "onderzoek_gestart", today, team="mkb-west")
+        assert again["outcome"] == "recorded", again["reasons"]
+        # The command a team types, as a process: exit 0 and the outcome printed.
+        command = [
+            str(GKT), "feedback", "send", signal_id, "--status", "boete_opgelegd",
+            "--key", str(KEYS / "mkb-oost-2025.pem"), "--kid", "mkb-oost-2025", "--team", "mkb-oost",
+            "--bootstrap", harness.bootstrap, "--topic-prefix", harness.topics.prefix, "--json",
+        ]  # fmt: skip
+        code, out, err = await run(command)
+        assert code == 0, err
+        printed = json.loads(out)
+        assert (printed["outcome"], printed["status"], printed["op"]) == ("recorded", "boete_opgelegd", today)
+        code, out, err = await run([*command[:3], "0b9c2f1e-7d3a-5c11-9e4b-2a6f8d0c4e17", *command[4:]])
+        assert code == 1, err
+        assert json.loads(out)["reasons"] == [{"code": "FEEDBACK_INVALID", "path": None}]
+
+    audit = await harness.audit()
+    assert verify(audit, KeySet.of(harness.signer)).ok
+    steps = [a for a in audit if "feedback" in a]
+    assert [a["outcome"] for a in steps] == ["recorded", "rejected", "recorded", "recorded", "rejected"]
+    # Nothing of it reaches the partner: its feedback topic holds the one receipt of its report.
+    receipts = [strict_loads(r.value or b"") for r in await harness.records(harness.topics.feedback(PartnerId("nla")))]
+    assert [r["outcome"] for r in receipts] == ["accepted"]
+    assert routed["destination"]["signal_id"] == signal_id
