@@ -174,6 +174,9 @@ class AuditReason(TypedDict):
 class AuditDestination(TypedDict):
     topic: str | None
     signal_id: str | None
+    vervolg: NotRequired[
+        Annotated[str, Field(description="routed and released: the signal's handhaving.vervolg, for gkt report")]
+    ]
 
 
 @with_config(_Closed)

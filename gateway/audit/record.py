@@ -83,6 +83,14 @@ def _versions(decision: Decision | None) -> AuditVersions:
     }
 
 
+def _signal_destination(decision: Decision) -> AuditDestination:
+    """Where a routed or released report's signal went, its id, and its ``vervolg`` (spec/selection.md, figures)."""
+    destination: AuditDestination = {"topic": decision.destination, "signal_id": decision.signal_id}
+    if decision.enforcement is not None:
+        destination["vervolg"] = decision.enforcement.vervolg
+    return destination
+
+
 def _signed_record_event(record: InboundRecord, kid: str | None) -> AuditEvent:
     """``event`` of a verdict or feedback step: no CloudEvent, only the record's digest and the signer's kid."""
     return {"id": None, "source": None, "type": None, "dataschema": None, "digest": record.digest, "kid": kid}
@@ -112,7 +120,7 @@ def audit_record(
 
     destination: AuditDestination | None = None
     if decision.outcome is Outcome.ROUTED:
-        destination = {"topic": decision.destination, "signal_id": decision.signal_id}
+        destination = _signal_destination(decision)
     elif decision.outcome is Outcome.QUARANTINED:
         destination = {"topic": decision.destination, "signal_id": None}
     return {
@@ -145,7 +153,7 @@ def verdict_audit_record(
     verdict = decision.verdict
     destination: AuditDestination | None = None
     if decision.outcome is Outcome.RELEASED and report is not None:
-        destination = {"topic": report.destination, "signal_id": report.signal_id}
+        destination = _signal_destination(report)
     return {
         **_placed(record, head, decided_at),
         "event": _signed_record_event(record, decision.kid),

@@ -34,6 +34,7 @@ from gateway.cli.options import (
 )
 from gateway.cli.options import settings as settings_for
 from gateway.cli.reference import reference_app
+from gateway.cli.report import report
 from gateway.cli.review import review_app
 from gateway.cli.topics import topics_app
 from gateway.errors import BrokerError, GatewayError, UsageError
@@ -77,6 +78,7 @@ app.add_typer(contracts_app, name="contracts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 app.add_typer(feedback_app, name="feedback")
+app.command("report")(report)
 
 
 def _read_file(path: Path) -> bytes:

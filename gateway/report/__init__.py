@@ -1,0 +1,1 @@
+"""``gkt report``: figures for the programme from the audit log (spec/selection.md, docs/report.md)."""
