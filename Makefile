@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench fuzz clean
+.PHONY: demo test lint typecheck unit bench fuzz clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,17 @@ demo: $(STAMP)
 	$(BIN)/gkt demo
 	@echo "gkt is in $(BIN): 'source $(BIN)/activate' puts it on your PATH (README, docs/)"
 
-test: lint typecheck
+test: lint typecheck chromium
 	$(BIN)/gkt contracts check
 	$(BIN)/pytest
+
+# Debian's chromium for the report page test (tests/e2e/test_report_page.py). Installed when missing and we may
+# (root: CI, containers); otherwise that test fails and says how to install it: it never skips.
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { echo "installing Debian's chromium for the report page test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	    echo "could not install chromium (as root: apt-get install chromium); tests/e2e/test_report_page.py will fail"; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,15 +4,12 @@
 No skip: where the setup could not install Chromium this test fails and says so (README, "Two commands")."""
 
 import re
-import shutil
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 from gateway.report.html import page
+from tests.browser import Browser
 from tests.report_log import NOON, YEAR, Log
-
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def built_page(path: Path, *, threshold: bool) -> int:
@@ -30,15 +27,6 @@ def built_page(path: Path, *, threshold: bool) -> int:
     return sum(1 for table in tables if table.rows)
 
 
-def chromium(*args: str) -> subprocess.CompletedProcess[str]:
-    assert BROWSER is not None, (
-        "Debian's chromium is not installed: `make test` installs it (apt-get, as root); without it the report "
-        "page cannot be checked"
-    )
-    command = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
 def test_the_page_is_self_contained() -> None:
     html = page(YEAR, list(Log().tables().values()), 0, threshold=True)
     assert "<script" not in html
@@ -52,16 +40,34 @@ def test_the_page_renders_in_chromium_with_every_chart_and_no_console_error(tmp_
     path = tmp_path / "figures.html"
     charts = built_page(path, threshold=False)
     assert charts == 6
-    shot = tmp_path / "figures.png"
-    rendered = chromium(f"--screenshot={shot}", "--window-size=1200,4000", path.as_uri())
-    assert rendered.returncode == 0, rendered.stderr[-2000:]
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert shot.stat().st_size > 50_000, "a blank page is a few KB"
-    errors = [line for line in rendered.stderr.splitlines() if "CONSOLE" in line or "Failed to load" in line]
-    assert errors == []
-    dom = chromium("--dump-dom", path.as_uri())
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    assert len(re.findall(r'<svg[^>]*role="img"', dom.stdout)) == charts  # every chart in the rendered page
-    assert dom.stdout.count("<table>") == 6  # and every figure in a table beneath it
-    assert "Days from signal to geselecteerd".lower() in dom.stdout.lower()
-    assert [line for line in dom.stderr.splitlines() if "CONSOLE" in line] == []
+    browser = Browser()
+    try:
+        visit = browser.open(path)
+        assert visit.errors == []
+        assert visit.requests == [path.as_uri()], "the page asks for nothing but itself"
+        drawn = browser.evaluate(
+            "[...document.querySelectorAll('figure.chart svg[role=img]')]"
+            ".filter(svg => svg.getBoundingClientRect().width > 200 && svg.getBoundingClientRect().height > 100)"
+            ".length"
+        )
+        assert drawn == charts  # every chart rendered at a readable size
+        assert browser.evaluate("document.querySelectorAll('section table tbody tr').length") >= 6
+        shot = browser.screenshot()
+        (tmp_path / "figures.png").write_bytes(shot)
+        assert shot[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(shot) > 50_000, "a blank page is a few KB"
+    finally:
+        browser.close()
+
+
+def test_the_browser_check_hears_console_errors_and_requests(tmp_path: Path) -> None:
+    """The check above could fail: a page that logs an error and fetches an image is caught."""
+    bad = tmp_path / "bad.html"
+    bad.write_text('<html><body><img src="missing.png"><script>console.error("boom")</script></body></html>')
+    browser = Browser()
+    try:
+        visit = browser.open(bad)
+    finally:
+        browser.close()
+    assert any("boom" in error for error in visit.errors), visit.errors
+    assert any(url.endswith("missing.png") for url in visit.requests), visit.requests

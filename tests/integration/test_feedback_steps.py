@@ -44,14 +44,14 @@ async def step(harness: Harness, signal_id: str, status: str, on: str, team: str
     return audit
 
 
-async def run(command: list[str]) -> tuple[int | None, str, str]:
+async def run(command: list[str], env: dict[str, str] | None = None) -> tuple[int | None, str, str]:
     """A command as a process, without blocking the gateway that runs in this event loop."""
-    process = await asyncio.create_subprocess_exec(*command, stdout=PIPE, stderr=PIPE)
+    process = await asyncio.create_subprocess_exec(*command, stdout=PIPE, stderr=PIPE, env=env)
     out, err = await asyncio.wait_for(process.communicate(), 120)
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_steps_are_decided_by_the_running_gateway_and_after_a_restart(harness: Harness) -> None:
+async def test_steps_are_decided_by_the_running_gateway_and_after_a_restart(harness: Harness, tmp_path: Path) -> None:
     today = day_of_receipt(datetime.now(UTC)).isoformat()
     async with harness.gateway():
         _, routed, data = await decide(harness, "nla")
@@ -94,3 +94,62 @@ async def test_steps_are_decided_by_the_running_gateway_and_after_a_restart(harn
     receipts = [strict_loads(r.value or b"") for r in await harness.records(harness.topics.feedback(PartnerId("nla")))]
     assert [r["outcome"] for r in receipts] == ["accepted"]
     assert routed["destination"]["signal_id"] == signal_id
+
+    await report_on_it(harness, tmp_path, today)
+
+
+async def report_on_it(harness: Harness, tmp_path: Path, today: str) -> None:
+    """``gkt report`` on that log: from Kafka, for one partner (counts under 10 hidden) and published to it; and
+    refused on a tampered export."""
+    keys = tmp_path / "gateway-keys.json"
+    keys.write_text(json.dumps(KeySet.of(harness.signer).as_jwks()))
+    pem = tmp_path / "gateway.pem"
+    pem.write_bytes(harness.signer.private_pem())
+    where = ["--bootstrap", harness.bootstrap, "--topic-prefix", harness.topics.prefix, "--keys", str(keys)]
+    window = ["--from", today, "--to", today, "--by", "month"]
+    code, out, err = await run([str(GKT), "report", *window, *where, "--json"])
+    assert code == 0, err
+    figures = json.loads(out)
+    period = today[:7]
+    assert figures["tables"]["reports"]["rows"] == [
+        {"period": period, "partner": "nla", "outcome": "routed", "count": 1}
+    ]
+    assert figures["tables"]["feedback"]["rows"] == [
+        {"period": period, "partner": "nla", "status": status, "signals": 1}
+        for status in ("boete_opgelegd", "geselecteerd", "onderzoek_gestart")
+    ]
+    env = {**os.environ, "GKT_SIGNING_KEY": str(pem), "GKT_SIGNING_KID": harness.signer.kid}
+    process = await asyncio.create_subprocess_exec(
+        str(GKT),
+        "report",
+        *window,
+        *where,
+        "--partner",
+        "nla",
+        "--publish",
+        "--json",
+        stdout=PIPE,
+        stderr=PIPE,
+        env=env,
+    )
+    out_bytes, err_bytes = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err_bytes.decode()
+    hidden = json.loads(out_bytes)["tables"]["reports"]["rows"]
+    assert hidden == [{"period": period, "partner": "nla", "outcome": "routed", "count": "<10"}]
+    on_topic = await harness.records(harness.topics.feedback(PartnerId("nla")))
+    [summary] = [r for r in on_topic if b"samenvatting" in (r.value or b"")]
+    event = strict_loads(summary.value or b"")
+    assert event["type"] == "nl.belastingdienst.gkt.terugkoppeling.samenvatting"
+    assert event["data"]["tabellen"]["reports"]["rows"] == hidden
+    signature = dict(summary.headers)["gkt-signature"]
+    assert KeySet.of(harness.signer).verifies(signature, summary.value or b"", datetime.now(UTC))
+    # A tampered export: one step's status changed; the report refuses it (exit 1), figures or not.
+    audit = await harness.audit()
+    changed = next(i for i, a in enumerate(audit) if a.get("feedback", {}).get("status") == "geselecteerd")
+    audit[changed]["feedback"]["status"] = "boete_opgelegd"
+    export = tmp_path / "tampered.jsonl"
+    export.write_text("".join(json.dumps(a) + "\n" for a in audit))
+    code, out, err = await run([str(GKT), "report", *window, "--file", str(export), "--keys", str(keys)])
+    assert code == 1
+    assert "does not verify" in err
+    assert out == ""
