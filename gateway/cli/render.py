@@ -4,6 +4,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.demo.run import DemoResult
+from gateway.report.render import to_console
 
 
 def print_demo(result: DemoResult, console: Console | None = None) -> None:
@@ -45,6 +46,16 @@ def print_demo(result: DemoResult, console: Console | None = None) -> None:
     selection = result.selection
     colour = "green" if selection.as_expected else "red"
     console.print(f"[{colour}]{selection.line()}[/{colour}]")
+    steps = Table(title="feedback from detection teams on bd.terugkoppeling (docs/feedback.md)")
+    for column in ("#", "team", "status", "about", "outcome", "ok"):
+        steps.add_column(column)
+    for number, given in enumerate(result.feedback, start=1):
+        ok = "[green]yes[/green]" if given.as_expected else "[red]NO[/red]"
+        steps.add_row(str(number), given.team, given.status, given.signal, given.outcome or "(none)", ok)
+    console.print(steps)
+    window, tables = result.figures
+    to_console(console, window, tables, result.audit.records)
+    console.print("the same figures for a period of your choice: gkt report (docs/report.md)")
     audit = result.audit
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(audit.outcomes.items()))
     if audit.ok:

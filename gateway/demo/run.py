@@ -13,6 +13,7 @@ from contracts.reviewer_book import DEFAULT_DIR as DEFAULT_REVIEWERS
 from contracts.team_book import DEFAULT_DIR as DEFAULT_TEAMS
 from gateway.audit.verify import VerifyReport, verify
 from gateway.demo import samples as s
+from gateway.demo.feedback_story import FeedbackRow, give_feedback, quarter_figures
 from gateway.demo.keys import DemoFiles, make_demo_files
 from gateway.demo.review_story import UNKNOWN, StepRow, tell
 from gateway.demo.scenario import Sample, samples
@@ -26,6 +27,7 @@ from gateway.kafka.runner import new_partner_producer, running_gateway
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
 from gateway.provision.plan import topic_specs
+from gateway.report.figures import Table, Window
 from gateway.rules_loader import load_client_key, load_rules
 from gateway.settings import Settings
 from gateway.signing import Signer
@@ -68,6 +70,8 @@ class DemoResult:
     audit: VerifyReport
     story: list[StepRow]
     selection: SelectionRow
+    feedback: list[FeedbackRow]
+    figures: tuple[Window, list[Table]]
 
     @property
     def ok(self) -> bool:
@@ -76,6 +80,7 @@ class DemoResult:
             and all(row.as_expected for row in self.rows)
             and all(row.as_expected for row in self.story)
             and self.selection.as_expected
+            and all(row.as_expected for row in self.feedback)
         )
 
 
@@ -189,8 +194,12 @@ async def _run(bootstrap: str, now: datetime | None, files: DemoFiles) -> DemoRe
         held = {row.sample.label: (row.position, str(row.audit["event"]["digest"])) for row in rows if row.audit}
         story = await tell(bootstrap, rules, held, knows_client)
         selection = await _second_report(bootstrap, rules, story)
+        routed = [str(row.audit["destination"]["signal_id"]) for row in rows
+                  if row.audit and row.outcome == "routed" and row.sample.partner == "nla"]  # fmt: skip
+        feedback = await give_feedback(bootstrap, rules, routed[:2])
         report = await verify_audit(bootstrap, rules, signer)
-    return DemoResult(rows, report, story, selection)
+        figures = await quarter_figures(bootstrap, rules)
+    return DemoResult(rows, report, story, selection, feedback, figures)
 
 
 async def _second_report(bootstrap: str, rules: Rules, story: list[StepRow]) -> SelectionRow:

@@ -147,6 +147,8 @@ def test_demo_shows_every_sample_and_exits_0() -> None:
     assert " NO " not in result.stdout
     flat = " ".join(result.stdout.split())  # rich wraps long lines at the terminal's width
     assert "the second report about a client (KVK, after the NLA report released above) arrived with 1 earlier" in flat
+    assert "feedback from detection teams on bd.terugkoppeling" in flat
+    assert "Feedback: signals per partner that reached each" in flat  # the quarter's figures, as gkt report
     for code in ("REFERENCE_UNKNOWN", "EVENT_TOO_LARGE", "DUPLICATE", "EVIDENCE_INSUFFICIENT", "VERDICT_REPEATED"):
         assert code in result.stdout
     for outcome in ("pending", "released", "discarded"):
