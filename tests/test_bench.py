@@ -109,3 +109,12 @@ def test_the_rebuild_measure_rebuilds_every_signal_and_measures_the_client_memor
     assert figures["bare_read_s"] > 0
     assert figures["rebuild_ratio"] > 0
     assert 100 < figures["bytes_per_client"] < 2_000  # 32-byte digest, 16-byte id, their containers
+
+
+def test_the_report_measure_makes_an_export_that_verifies_and_reports_on_it(tmp_path: Path) -> None:
+    """``python -m bench.report`` small: the export it makes must verify, or gkt report refuses it (exit 1)."""
+    stdout = _module("bench.report", "--records", "3000", "--out", str(tmp_path / "export.jsonl"))
+    figures = json.loads(stdout[: stdout.rindex("}") + 1], parse_constant=_no_constants)
+    assert figures["audit_records"] == 3000
+    assert figures["feedback_rows"] > 0  # the steps it adds were recorded against signals of the export
+    assert figures["report_peak_rss_mb"] > 0

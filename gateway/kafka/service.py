@@ -502,7 +502,13 @@ def _count_verdicts_and_feedback(
 def _decided_line(decision: VerdictDecision | FeedbackDecision) -> dict[str, Any]:
     """The info line of a verdict or step: position, who, about what, outcome and codes; never content."""
     codes = [r.code.value for r in decision.reasons]
-    common = {"inbound": str(decision.position), "outcome": decision.outcome.value, "reasons": codes}
+    details = [r.detail for r in decision.reasons]  # our own words: which check failed, never what was sent
+    common = {
+        "inbound": str(decision.position),
+        "outcome": decision.outcome.value,
+        "reasons": codes,
+        "details": details,
+    }
     if isinstance(decision, FeedbackDecision):
         return {"event": "feedback_decided", "signal_id": decision.signal_id, "team": decision.team, **common}
     kind = decision.verdict.kind.value if decision.verdict else None
