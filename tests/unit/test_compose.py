@@ -175,6 +175,7 @@ def test_after_the_walk_through_every_secret_and_mount_is_there_for_the_user_tha
     for variable, sample in (("AGREEMENTS_DIR", "contracts/agreements"), ("POLICIES_DIR", "routing/policy")):
         shutil.copytree(REPO / sample, tmp_path / "docker" / example[variable])
     shutil.copytree(REPO / "contracts/reviewers", tmp_path / "docker" / example["REVIEWERS_DIR"])
+    shutil.copytree(REPO / "contracts/teams", tmp_path / "docker" / example["TEAMS_DIR"])
 
     compose = yaml.safe_load(interpolate((tmp_path / "docker" / "compose.yaml").read_text(), example))
     base = tmp_path / "docker"
