@@ -50,7 +50,9 @@ async def test_a_signal_stops_the_gateway_cleanly(kafka: str, prefix: str, tmp_p
     lines = gateway.log_lines()
     check_clean_end(lines, f"{signal.Signals(signum).name} received", 0)
     starting = next(line for line in lines if line["event"] == "starting")
-    assert sorted(starting["folders"]) == ["agreements", "policies", "reviewers"], "which folders it decides with"
+    assert sorted(starting["folders"]) == ["agreements", "policies", "reviewers", "teams"], (
+        "which folders it decides with"
+    )
     assert all(os.path.isdir(folder) for folder in starting["folders"].values())  # noqa: ASYNC240 - a stat
 
 
