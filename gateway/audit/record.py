@@ -161,7 +161,7 @@ def verdict_audit_record(
         "reasons": [r.as_audit() for r in decision.reasons],
         "original": None,
         "destination": destination,
-        "versions": {**_versions(report), "reviewers": decision.reviewers.ref if decision.reviewers else None},
+        "versions": {**_versions(report), "reviewers": decision.signers.ref if decision.signers else None},
         "review": {
             "item": decision.named_item,
             "verdict": verdict.kind.value if verdict else None,
@@ -174,10 +174,7 @@ def verdict_audit_record(
 def feedback_audit_record(decision: FeedbackDecision, head: ChainHead, decided_at: datetime) -> AuditBody:
     """The unsealed record of a team's step (spec/selection.md): ``inbound`` is the step's record, ``event`` its
     digest and the team's kid, ``feedback`` what it said of which signal, as far as that is ours to record."""
-    step, readable = decision.step, decision.readable
-    status = step.status if step is not None else readable.status
-    on = step.on if step is not None else readable.on
-    signal = decision.signal
+    readable, signal = decision.readable, decision.signal
     return {
         **_placed(decision.record, head, decided_at),  # type: ignore[typeddict-item]  # no review, client, eerdere
         "event": _signed_record_event(decision.record, decision.kid),
@@ -185,11 +182,11 @@ def feedback_audit_record(decision: FeedbackDecision, head: ChainHead, decided_a
         "reasons": [r.as_audit() for r in decision.reasons],
         "original": None,
         "destination": None,
-        "versions": {**_versions(None), "teams": decision.teams.ref if decision.teams else None},
+        "versions": {**_versions(None), "teams": decision.signers.ref if decision.signers else None},
         "feedback": {
             "signal_id": decision.signal_id,
-            "status": status,
-            "op": on.isoformat() if on is not None else None,
+            "status": readable.status,
+            "op": readable.on.isoformat() if readable.on is not None else None,
             "team": decision.team,
             "partner": signal.partner if signal is not None else None,
         },

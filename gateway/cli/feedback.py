@@ -48,15 +48,13 @@ def send(
     from datetime import UTC, datetime
 
     from contracts.jsonio import dumps
-    from gateway.feedback.step import STATUSES, FeedbackFormatError, read_step
+    from gateway.feedback.step import FeedbackFormatError, read_step
     from gateway.kafka.security import client_options
     from gateway.signed_send import Signed, send_signed
     from gateway.signing import load_private_key, sign_detached
     from gateway.topics import Topics
     from routing.calendar import day_of_receipt
 
-    if status not in STATUSES:
-        raise UsageError(f"--status must be one of {', '.join(STATUSES)}")
     day = on or day_of_receipt(datetime.now(UTC)).isoformat()
     value = dumps({"signaalId": signal_id, "status": status, "op": day, "team": team})
     try:

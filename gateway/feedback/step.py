@@ -23,7 +23,14 @@ _TEAM = re.compile(TEAM_ID)
 
 
 class FeedbackFormatError(ValueError):
-    """The value is not a feedback step; the message names a field of ours, never what was sent."""
+    """The value is not a feedback step; the message names a field of ours, never what was sent.
+
+    ``readable``: what could still be read in our form, for the audit record of the refusal.
+    """
+
+    def __init__(self, message: str, readable: "Readable | None" = None) -> None:
+        super().__init__(message)
+        self.readable = readable if readable is not None else Readable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +40,10 @@ class FeedbackStep:
     on: date  # ``op``: the day of the step
     team: str
 
+    @property
+    def readable(self) -> "Readable":
+        return Readable(self.signal_id, self.status, self.on, self.team)
+
     def as_json(self) -> FeedbackRecord:
         """The value a team signs (``gkt feedback send``)."""
         return {"signaalId": self.signal_id, "status": self.status, "op": self.on.isoformat(), "team": self.team}
@@ -40,7 +51,7 @@ class FeedbackStep:
 
 @dataclass(frozen=True, slots=True)
 class Readable:
-    """What could be read of a step that is not valid as a whole: the audit record keeps what is ours to keep."""
+    """What could be read of a step, each member in our form or None: what its audit record may keep."""
 
     signal_id: str | None = None
     status: FeedbackStatus | None = None
@@ -50,25 +61,23 @@ class Readable:
 
 def read_step(value: bytes | None) -> FeedbackStep:
     """The step in ``value``; raises ``FeedbackFormatError`` saying which rule it breaks."""
-    body = _object(value)
+    body = small_object(value, MAX_FEEDBACK_BYTES, FeedbackFormatError)
+    readable = _readable(body)
     if any(name not in _FIELDS for name in body):
-        raise FeedbackFormatError(f"a member other than {', '.join(_FIELDS)}")
-    readable = readable_parts(body)
+        raise FeedbackFormatError(f"a member other than {', '.join(_FIELDS)}", readable)
     if readable.signal_id is None:
-        raise FeedbackFormatError("signaalId must be a signal id (a lower-case UUID)")
+        raise FeedbackFormatError("signaalId must be a signal id (a lower-case UUID)", readable)
     if readable.status is None:
-        raise FeedbackFormatError(f"status must be one of {', '.join(STATUSES)}")
+        raise FeedbackFormatError(f"status must be one of {', '.join(STATUSES)}", readable)
     if readable.on is None:
-        raise FeedbackFormatError("op must be a date, YYYY-MM-DD")
+        raise FeedbackFormatError("op must be a date, YYYY-MM-DD", readable)
     if readable.team is None:
-        raise FeedbackFormatError("team is not a team id")
+        raise FeedbackFormatError("team is not a team id", readable)
     return FeedbackStep(readable.signal_id, readable.status, readable.on, readable.team)
 
 
-def readable_parts(body: Any) -> Readable:
-    """Each member of ``body`` that has our form, else None: what a refused step's audit record may name."""
-    if not isinstance(body, dict):
-        return Readable()
+def _readable(body: dict[str, Any]) -> Readable:
+    """Each member of ``body`` that has our form, else None."""
     signal_id, status, on, team = (body.get(name) for name in _FIELDS)
     return Readable(
         signal_id if isinstance(signal_id, str) and _SIGNAL_ID.fullmatch(signal_id) else None,
@@ -76,18 +85,6 @@ def readable_parts(body: Any) -> Readable:
         _date(on),
         team if isinstance(team, str) and _TEAM.fullmatch(team) else None,
     )
-
-
-def read_readable(value: bytes | None) -> Readable:
-    """``readable_parts`` of ``value``, or nothing when it is no JSON object."""
-    try:
-        return readable_parts(_object(value))
-    except FeedbackFormatError:
-        return Readable()
-
-
-def _object(value: bytes | None) -> dict[str, Any]:
-    return small_object(value, MAX_FEEDBACK_BYTES, FeedbackFormatError)
 
 
 def _date(value: object) -> date | None:

@@ -6,7 +6,7 @@ record give the same decision every time, so replay reproduces it.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from contracts.masking import masked
 from contracts.reviewer_book import ReviewerVersion
@@ -16,32 +16,20 @@ from gateway.pipeline import Rules, decide_again
 from gateway.reasons import Outcome, Reason, ReasonCode
 from gateway.review.state import Item, ReviewState
 from gateway.review.verdict import Verdict, VerdictFormatError, VerdictKind, read_verdict
-from gateway.signed_by import signed_by
-from gateway.stages.read import untrusted_time
-from gateway.types import KeyId
+from gateway.signed_by import SignedDecision
 
 REVIEWERS_NEEDED = 2  # vier-ogenprincipe: release and discard need two different reviewers
 REPORT_GONE = "the held report is no longer on its inbound topic, so it cannot be decided again"
 
 
 @dataclass
-class VerdictDecision:
+class VerdictDecision(SignedDecision[ReviewerVersion]):
     """One verdict's decision, with everything it depended on; built here, read by outputs and audit."""
 
-    record: InboundRecord
-    outcome: Outcome = Outcome.REJECTED
-    reasons: list[Reason] = field(default_factory=list)
     verdict: Verdict | None = None
-    kid: KeyId | None = None  # as the reviewers file lists it; masked when it lists no such key (G7)
-    reviewers: ReviewerVersion | None = None
     item: Item | None = None  # the open item the verdict is about
     named_item: str | None = None  # the item id it names: masked unless the audit log knows that item (G7)
     report: Decision | None = None  # the held report decided again (recheck, or the second release)
-    verified: bool = False  # the reviewer's signature verified: only then is the claimed reviewer recorded
-
-    @property
-    def position(self) -> Position:
-        return self.record.position
 
     @property
     def reviewer(self) -> str | None:
@@ -49,10 +37,6 @@ class VerdictDecision:
         it would pin an attempt on the person named (spec/review.md)."""
         verdict = self.verdict
         return verdict.reviewer if verdict is not None and self.verified else None
-
-    def fail(self, code: ReasonCode, detail: str) -> "VerdictDecision":
-        self.outcome, self.reasons = Outcome.REJECTED, [Reason(code, None, detail)]
-        return self
 
 
 def decide_verdict(
@@ -119,27 +103,16 @@ def _decide_again(
 
 def _authentic(decision: VerdictDecision, rules: Rules) -> bool:
     """Step 1: dated by the broker, readable, and signed by a key of ``reviewer`` valid at that moment."""
-    record = decision.record
-    untrusted = untrusted_time(record, trust_producer_time=rules.trust_producer_time)
-    if untrusted is not None:
-        decision.fail(untrusted.code, untrusted.detail)
-        return False
-    if not record.dated:
-        decision.fail(ReasonCode.VERDICT_INVALID, "the Kafka timestamp is outside 1970-9999: cannot be dated")
+    invalid = ReasonCode.VERDICT_INVALID
+    if not decision.dated(invalid, trust_producer_time=rules.trust_producer_time):
         return False
     try:
-        verdict = decision.verdict = read_verdict(record.value)
+        verdict = decision.verdict = read_verdict(decision.record.value)
     except VerdictFormatError as exc:
-        decision.fail(ReasonCode.VERDICT_INVALID, str(exc))
+        decision.fail(invalid, str(exc))
         return False
-    if record.key != str(verdict.item).encode():
+    if decision.record.key != str(verdict.item).encode():
         # One partition, keyed by item: every verdict on an item reaches one process, in order (wire.md).
-        decision.fail(ReasonCode.VERDICT_INVALID, "key is not the item: the record's Kafka key must be the item id")
+        decision.fail(invalid, "key is not the item: the record's Kafka key must be the item id")
         return False
-    checked = signed_by(record, rules.reviewers, verdict.reviewer, allow_test=rules.allow_test_oins)
-    decision.reviewers, decision.kid = checked.version, checked.kid  # type: ignore[assignment]
-    if checked.failure is not None:
-        decision.fail(ReasonCode.VERDICT_INVALID, checked.failure)
-        return False
-    decision.verified = True
-    return True
+    return decision.signed_by(rules.reviewers, verdict.reviewer, invalid, allow_test=rules.allow_test_oins)

@@ -96,3 +96,28 @@ def test_a_key_file_that_is_no_private_key_is_a_usage_error(
     assert err.strip().splitlines() == [
         "gkt: --key /etc/hostname: not an Ed25519, P-256 or RSA private key in PEM form"
     ]
+
+
+SIGNAL = "6f1c0a52-1d2e-5f3a-9b4c-7d8e9f0a1b2c"
+TEAM_KEY = ["--key", "/nonexistent.pem", "--kid", "k", "--team", "mkb-oost"]
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (["feedback", "send", SIGNAL, "--status", "verdacht", *TEAM_KEY], "status must be one of geselecteerd"),
+        (["feedback", "send", "not-a-signal", "--status", "geselecteerd", *TEAM_KEY], "signaalId must be a signal"),
+        (["feedback", "send", SIGNAL, "--status", "geselecteerd", "--op", "gisteren", *TEAM_KEY], "op must be a date"),
+        (["report", "--from", "2026-02-01", "--to", "2026-01-01"], "--from is after --to"),
+        (["report", "--from", "2026-01-01", "--to", "2026-03-31", "--by", "week"], "--by must be month"),
+        (["report", "--from", "2026-01-01", "--to", "2026-03-31", "--publish"], "--publish needs --partner"),
+        (["report", "--from", "2026-01-01", "--to", "2026-03-31", "--json", "--csv"], "at most one of"),
+    ],
+)
+def test_feedback_and_report_refuse_what_they_cannot_use_before_kafka_is_asked(
+    words: list[str], said: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(monkeypatch, capsys, *words)
+    assert code == 2, err
+    assert said in err
+    assert err.count("\n") == 1, err
