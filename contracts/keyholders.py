@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, cast
 
 from pydantic import Field, PrivateAttr, StrictBool, StrictStr, model_validator
 
@@ -98,14 +98,19 @@ V = TypeVar("V", bound=HolderVersion)
 class HolderBook(Generic[V]):
     """Every version, current and archived, and which one is in force at a moment."""
 
-    LIST: ClassVar[str] = "signers"  # as the versions name their list: reviewers, teams
+    MODEL: ClassVar[type[HolderVersion]]  # the version a subclass holds: ReviewerVersion, TeamVersion
 
     def __init__(self, versions: list[V], archived: list[V] | None = None) -> None:
         self._versions = sorted(versions, key=lambda v: v.in_force.from_)
         self._all = [*self._versions, *(archived or [])]
 
+    @property
+    def LIST(self) -> str:  # noqa: N802  (the versions' own name for their list)
+        return self.MODEL.LIST
+
     @classmethod
-    def read(cls, directory: Path, model: type[V]) -> Self:
+    def load(cls, directory: Path) -> Self:
+        model = cast(type[V], cls.MODEL)
         what = model.LIST
         if not directory.is_dir():
             raise DefinitionError(f"{directory}: {what} directory does not exist")

@@ -5,7 +5,7 @@ names the list ``reviewers`` and the folder.
 """
 
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated
 
 from pydantic import Field
 
@@ -27,8 +27,6 @@ class ReviewerVersion(HolderVersion):
 
 
 class ReviewerBook(HolderBook[ReviewerVersion]):
-    LIST = ReviewerVersion.LIST
+    """Every reviewer version, current and archived, and which one is in force at a moment."""
 
-    @classmethod
-    def load(cls, directory: Path) -> Self:
-        return cls.read(directory, ReviewerVersion)
+    MODEL = ReviewerVersion

@@ -6,7 +6,7 @@ rules as the reviewers file (``contracts.keyholders``), with the list named
 """
 
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated
 
 from pydantic import Field
 
@@ -25,8 +25,6 @@ class TeamVersion(HolderVersion):
 
 
 class TeamBook(HolderBook[TeamVersion]):
-    LIST = TeamVersion.LIST
+    """Every team version, current and archived, and which one is in force at a moment."""
 
-    @classmethod
-    def load(cls, directory: Path) -> Self:
-        return cls.read(directory, TeamVersion)
+    MODEL = TeamVersion
