@@ -22,9 +22,7 @@ from gateway.cli.options import settings as settings_for
 from gateway.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from gateway.audit.verify import ChainVerifier
+    from gateway.audit.verify import VerifyReport
     from gateway.keyset import KeySet
     from gateway.report.figures import FigureCounter, Table, Window
     from gateway.settings import Settings
@@ -60,20 +58,19 @@ def report(
     from gateway.report.threshold import hide_small
     from gateway.rules_loader import load_keyset
 
-    window = Window(_day(first, "--from"), _day(last, "--to"), _period(by), partner)
-    if window.first > window.last:
+    start, end, period = _day(first, "--from"), _day(last, "--to"), _period(by)
+    if start > end:
         raise UsageError("--from is after --to")
     if publish and partner is None:
         raise UsageError("--publish needs --partner: a partner gets only its own figures")
     if sum([as_json, as_csv, html_file is not None]) > 1:
         raise UsageError("give at most one of --json, --csv and --html")
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
-    window = Window(window.first, window.last, window.by, partner, settings.topic_prefix)
+    window = Window(start, end, period, partner, settings.topic_prefix)
     keyset = KeySet.load(keys) if keys else load_keyset(settings)
     counter = FigureCounter(window)
     with Console(stderr=True).status("reading and verifying the audit log"):
-        verifier = _read(settings, file, keyset, counter)
-    checked = verifier.finish()
+        checked = _read(settings, file, keyset, counter)
     if not checked.ok:
         typer.echo(
             "gkt: the audit log does not verify, so it gives no figures: run gkt audit verify to see where",
@@ -82,7 +79,8 @@ def report(
         raise typer.Exit(1)
     records = checked.records
     tables = counter.tables()
-    if partner is not None or publish:
+    leaves = partner is not None  # a partner's figures may leave the Belastingdienst (and --publish needs one)
+    if leaves:
         tables = [hide_small(table) for table in tables]
     if publish:
         _publish(settings, window, tables)
@@ -97,7 +95,7 @@ def report(
     elif html_file is not None:
         from gateway.report.html import page
 
-        html_file.write_text(page(window, tables, records, threshold=partner is not None), encoding="utf-8")
+        html_file.write_text(page(window, tables, records, threshold=leaves), encoding="utf-8")
         typer.echo(f"wrote {html_file}")
     else:
         from gateway.report.render import to_console
@@ -105,21 +103,35 @@ def report(
         to_console(Console(), window, tables, records)
 
 
-def _read(settings: "Settings", file: Path | None, keyset: "KeySet", counter: "FigureCounter") -> "ChainVerifier":
-    """Verify and count every record of the export or the topic; the verifier, not yet finished."""
+def _read(settings: "Settings", file: Path | None, keyset: "KeySet", counter: "FigureCounter") -> "VerifyReport":
+    """Verify every record of the export or the topic, and count them into ``counter``.
+
+    An export is verified first (every core) and counted only when it verifies. From Kafka, one pass verifies
+    and counts; the counter takes any record (a forged one included) without failing, and a log that does not
+    verify gives no figures anyway.
+    """
     import orjson
 
     from gateway.audit.parallel import verify_export
     from gateway.audit.sources import export_lines
     from gateway.audit.verify import ChainVerifier
 
+    def count(raw: bytes) -> None:
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return  # the verifier fails the log for it
+        if isinstance(record, dict):
+            counter.add(record)
+
     if file is not None:
         if not file.is_file():
             raise UsageError(f"{file}: no such export file")
-        verifier = verify_export(file, keyset)  # every core; the figures in a second, plain pass
-        for _, line in export_lines(file):
-            _count(counter, orjson.loads, line)
-        return verifier
+        checked = verify_export(file, keyset).finish()
+        if checked.ok:
+            for _, line in export_lines(file):
+                count(line)
+        return checked
     if not settings.bootstrap:
         raise UsageError("give --file, or --bootstrap to read the audit log from Kafka")
     from gateway.inbound import InboundRecord
@@ -131,26 +143,16 @@ def _read(settings: "Settings", file: Path | None, keyset: "KeySet", counter: "F
 
     def take(record: InboundRecord) -> None:
         verifier.feed_bytes(record.value or b"", str(record.position))
-        _count(counter, orjson.loads, record.value or b"")
+        count(record.value or b"")
 
     asyncio.run(read_once(settings.bootstrap, Topics(settings.topic_prefix).audit, take, **client_options(settings)))
-    return verifier
-
-
-def _count(counter: "FigureCounter", loads: "Callable[[bytes], object]", raw: bytes) -> None:
-    """Count one record; one that is no JSON object is left to the verifier, which fails the log for it."""
-    try:
-        record = loads(raw)
-    except ValueError:
-        return
-    if isinstance(record, dict):
-        counter.add(record)
+    return verifier.finish()
 
 
 def _publish(settings: "Settings", window: "Window", tables: "list[Table]") -> None:
     from contracts.jsonio import dumps
+    from gateway.kafka.roundtrip import send_one
     from gateway.kafka.security import client_options
-    from gateway.kafka.writer import write_once
     from gateway.outputs import signed
     from gateway.report.summary import summary_event
     from gateway.rules_loader import load_signer
@@ -163,8 +165,10 @@ def _publish(settings: "Settings", window: "Window", tables: "list[Table]") -> N
     signer = load_signer(settings)
     event = summary_event(window, tables, settings.gateway_source, datetime.now(UTC))
     topic = Topics(settings.topic_prefix).feedback(PartnerId(window.partner))
-    message = signed(topic, event["id"], dumps(event), signer)
-    asyncio.run(write_once(settings.bootstrap, [message], **client_options(settings)))
+    message = signed(topic, event["id"], dumps(event), signer)  # signed as the gateway signs a receipt
+    # Sent again after a failure, the summary keeps its id: a partner sees a copy, not a second summary.
+    record = (message.topic, message.value, message.key, list(message.headers))
+    asyncio.run(send_one(settings.bootstrap, record, **client_options(settings)))
     typer.echo(f"published the summary {event['id']} on {topic}", err=True)
 
 

@@ -63,7 +63,7 @@ async def send_and_await(
         except BrokerError as exc:
             raise NotSentError(str(exc)) from exc
         listening = True
-        position = await _send(bootstrap, send, **client)
+        position = await send_one(bootstrap, send, **client)
         try:
             async with asyncio.timeout(limit_seconds):
                 while position not in seen:
@@ -77,10 +77,11 @@ async def send_and_await(
         await follower.stop()
 
 
-async def _send(
+async def send_one(
     bootstrap: str, send: tuple[str, bytes, bytes | None, list[tuple[str, bytes]]], **client: Any
 ) -> Position:
-    """Write one record and say where it went; a failure says whether it can have been written."""
+    """Write one record ``(topic, value, key, headers)`` and say where it went; a failure says whether it can
+    have been written (``NotSentError``, ``MaybeSentError``)."""
     producer = new_partner_producer(bootstrap, **client)
     try:
         await producer.start()

@@ -88,18 +88,3 @@ class Writer:
         for (topic, partition), batch in batches.items():
             submitted.append(await producer.send_batch(batch, topic, partition=partition))
         return submitted
-
-
-async def write_once(bootstrap: str, messages: list[OutMessage], **client: Any) -> None:
-    """Write ``messages`` with a producer of their own and wait for every acknowledgement (commands, not the
-    service: ``gkt report --publish``)."""
-    producer = new_producer(bootstrap, **client)
-    try:
-        await producer.start()
-    except KafkaError as exc:
-        await producer.stop()
-        raise BrokerError(f"cannot reach Kafka at {bootstrap}: {type(exc).__name__}") from exc
-    try:
-        await Writer(producer).write(messages)
-    finally:
-        await producer.stop()

@@ -38,6 +38,16 @@ class Table:
     counts: tuple[str, ...]  # the columns that count records: these get the threshold (``<10``)
     sizes: tuple[str, ...] = ()  # columns that are figures over a number of records (medians): hidden under 10
 
+    @property
+    def figures(self) -> tuple[str, ...]:
+        """The columns that hold numbers (counts and medians), in column order."""
+        return tuple(c for c in self.columns if c in self.counts or c in self.sizes)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """What a row is about besides its period: partner, outcome, destination…"""
+        return tuple(c for c in self.columns if c not in self.figures and c != "period")
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -85,66 +95,64 @@ class FigureCounter:
     _released: list[tuple[bytes, str, str]] = field(default_factory=list)  # signal, item, partner
 
     def add(self, record: Mapping[str, Any]) -> None:
-        outcome = record.get("outcome")
-        chain = str(record.get("chain", ""))
+        """Count one record. Any JSON object is taken without failing (from Kafka a forged one may come before
+        the verifier refuses the log); what is not in the gateway's form is left out."""
+        outcome, received = record.get("outcome"), received_ms(record)
+        if not isinstance(outcome, str) or received is None:
+            return
+        chain = str(record.get("chain"))
         if "feedback" in record:
-            self._feedback(record)
+            self._feedback(_member(record, "feedback"), outcome)
         elif "review" in record:
-            self._verdict(record, outcome)
+            self._verdict(record, outcome, received)
         elif chain.startswith(self.window.prefix + INBOUND_PREFIX):
-            self._report(record, outcome, chain)
+            self._report(record, outcome, received, chain)
 
-    def _report(self, record: Mapping[str, Any], outcome: object, chain: str) -> None:
-        topic = chain.rsplit("/", 1)[0]
-        partner = topic.removeprefix(self.window.prefix + INBOUND_PREFIX)
-        received = received_ms(record)
-        if outcome == "quarantined" and received is not None:
-            inbound = record.get("inbound") or {}
+    def _report(self, record: Mapping[str, Any], outcome: str, received: int, chain: str) -> None:
+        partner = chain.rsplit("/", 1)[0].removeprefix(self.window.prefix + INBOUND_PREFIX)
+        if outcome == "quarantined":
+            inbound = _member(record, "inbound")
             self._held[f"{inbound.get('topic')}/{inbound.get('partition')}/{inbound.get('offset')}"] = (
                 received,
                 partner,
             )
         if outcome == "routed":
-            self._signal(record, received, partner)
+            signal_id = self._signal(record, received, partner)
+            if signal_id is not None:
+                self._signal_at[signal_id] = (received, partner)
         period = self.window.period_of(received)
-        if period is None or not self.window.counts_partner(partner) or not isinstance(outcome, str):
+        if period is None or not self.window.counts_partner(partner):
             return
         self.reports[period, partner, outcome] += 1
         if outcome == "rejected":
-            for code in {str(r.get("code")) for r in record.get("reasons") or [] if isinstance(r, dict)}:
+            reasons = record.get("reasons")
+            codes = {str(r.get("code")) for r in reasons if isinstance(r, dict)} if isinstance(reasons, list) else ()
+            for code in codes:
                 self.rejections[period, partner, code] += 1
 
-    def _signal(self, record: Mapping[str, Any], received: int | None, partner: str) -> None:
-        """A signal written now (routed, or released by ``record``): counted when it is written, remembered
-        with its report's time of receipt for the feedback figures."""
-        destination = record.get("destination") or {}
-        signal_id = _id_bytes(destination.get("signal_id"))
-        if received is not None and signal_id is not None:
-            self._signal_at[signal_id] = (received, partner)
-        period = self.window.period_of(received_ms(record))
+    def _signal(self, record: Mapping[str, Any], written: int, partner: str) -> bytes | None:
+        """A signal written at ``written`` (a routed report, a release) counted in its period; its id."""
+        destination = _member(record, "destination")
+        period = self.window.period_of(written)
         if period is not None and self.window.counts_partner(partner):
             name = str(destination.get("topic") or "").removeprefix(self.window.prefix)
             self.signals[period, name, str(destination.get("vervolg") or "-")] += 1
+        return _id_bytes(destination.get("signal_id"))
 
-    def _verdict(self, record: Mapping[str, Any], outcome: object) -> None:
+    def _verdict(self, record: Mapping[str, Any], outcome: str, received: int) -> None:
         if outcome not in ("released", "discarded"):
             return
-        item = str((record.get("review") or {}).get("item"))
-        at = received_ms(record)
-        if at is not None:
-            self._closed.append((item, str(outcome), at))
+        item = str(_member(record, "review").get("item"))
+        self._closed.append((item, outcome, received))
         if outcome == "released":
-            agreement = str((record.get("versions") or {}).get("agreement") or "")
-            partner = agreement.split(":", 1)[0]
-            self._signal(record, None, partner)  # its report's time of receipt is the held item's
-            signal_id = _id_bytes((record.get("destination") or {}).get("signal_id"))
-            if signal_id is not None:
+            partner = str(_member(record, "versions").get("agreement") or "").split(":", 1)[0]
+            signal_id = self._signal(record, received, partner)
+            if signal_id is not None:  # its report's time of receipt is the held item's (``tables``)
                 self._released.append((signal_id, item, partner))
 
-    def _feedback(self, record: Mapping[str, Any]) -> None:
-        feedback = record.get("feedback") or {}
+    def _feedback(self, feedback: Mapping[str, Any], outcome: str) -> None:
         signal_id = _id_bytes(feedback.get("signal_id"))
-        if record.get("outcome") != "recorded" or signal_id is None:
+        if outcome != "recorded" or signal_id is None:
             return
         try:
             on = date.fromisoformat(str(feedback.get("op")))
@@ -237,6 +245,11 @@ def _table(
 ) -> Table:
     rows: list[tuple[Cell, ...]] = [(*key, count) for key, count in sorted(counter.items())]
     return Table(name, title, ("period", *keys, column), rows, counts=(column,))
+
+
+def _member(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = record.get(name)
+    return value if isinstance(value, dict) else {}
 
 
 def _id_bytes(value: object) -> bytes | None:

@@ -57,8 +57,7 @@ def _figure(table: Table) -> str:
     """A bar chart of ``table`` (each figure column, per period, one bar per row key), as inline SVG."""
     if not table.rows:
         return '<p class="note">Nothing to draw in this window.</p>'
-    figures = [c for c in table.columns if c in table.counts or c in table.sizes]
-    keys = [c for c in table.columns if c not in figures and c != "period"]
+    keys = table.keys
     if keys:  # one figure per row key: the median where the table has one (days), else the count
         drawn = [table.sizes[0]] if table.sizes else [table.counts[0]]
     else:  # counts side by side, without their total (the last count)
@@ -96,7 +95,7 @@ def _figure(table: Table) -> str:
 
 
 def _html_table(table: Table) -> str:
-    numeric = {c for c in table.columns if c in table.counts or c in table.sizes}
+    numeric = table.figures
     head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in table.columns)
     body = []
     for row in table.rows:

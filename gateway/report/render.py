@@ -24,8 +24,7 @@ def to_console(console: Console, window: Window, tables: list[Table], records: i
     for table in tables:
         shown = RichTable(title=table.title, title_justify="left")
         for column in table.columns:
-            numeric = column in table.counts or column in table.sizes
-            shown.add_column(column, justify="right" if numeric else "left")
+            shown.add_column(column, justify="right" if column in table.figures else "left")
         for row in table.rows:
             shown.add_row(*("-" if cell is None else str(cell) for cell in row))
         if not table.rows:
@@ -50,11 +49,9 @@ def to_csv(tables: list[Table]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["table", "period", "dimensions", "figure", "value"])
     for table in tables:
-        figures = [c for c in table.columns if c in table.counts or c in table.sizes]
-        keys = [c for c in table.columns if c not in figures and c != "period"]
         for row in table.rows:
             cells = dict(zip(table.columns, row, strict=True))
-            dimensions = ";".join(f"{key}={cells[key]}" for key in keys)
-            for figure in figures:
+            dimensions = ";".join(f"{key}={cells[key]}" for key in table.keys)
+            for figure in table.figures:
                 writer.writerow([table.name, cells["period"], dimensions, figure, cells[figure]])
     return out.getvalue()

@@ -5,8 +5,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gateway.report.figures import Table, Window
+from gateway.report.figures import FigureCounter, Table, Window
 from gateway.report.render import to_csv, to_json
 from gateway.report.summary import SUMMARY_TYPE, summary_event
 from gateway.report.threshold import HIDDEN, hide_small
@@ -135,3 +137,37 @@ def test_the_partner_summary_is_a_cloudevent_with_a_stable_id() -> None:
     ]
     other = summary_event(Window(window.first, window.last, "month", "kvk"), tables, "urn:gkt", NOON)
     assert other["id"] != first["id"]
+
+
+# Any record: from Kafka the counter reads a record before the verifier has refused a forged log
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+_NAMES = ["chain", "outcome", "inbound", "reasons", "destination", "review", "versions", "feedback", "x"]
+_VALUES = st.one_of(
+    _JSON,
+    st.sampled_from(["routed", "rejected", "quarantined", "released", "discarded", "recorded", "gkt.in.nla/0"]),
+    st.fixed_dictionaries(
+        {
+            "timestamp": st.sampled_from(
+                ["2026-02-10T12:00:00Z", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00-14:00", "2026-02-10"]
+            )
+        }
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(records=st.lists(st.dictionaries(st.sampled_from(_NAMES), _VALUES, max_size=9), max_size=6))
+def test_any_record_is_counted_or_left_out_and_never_fails(records: list[dict[str, Any]]) -> None:
+    counter = FigureCounter(YEAR)
+    for record in records:
+        counter.add(record)
+    for table in counter.tables():
+        for row in table.rows:
+            assert len(row) == len(table.columns)
+    to_csv(counter.tables())  # every output can be rendered
