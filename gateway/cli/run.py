@@ -33,10 +33,10 @@ def run_service(settings: Settings, workers: int = 1) -> None:
 
         # A wrong key stops the parent at start, not N children.
         checked = load_signer(settings, rules.reviewers, rules.teams) if settings.signing_key is not None else None
-        client_key_for(settings)
+        client_key = client_key_for(settings)
         with bootstrap_or_embedded(settings.bootstrap) as bootstrap:
             _start_up_summary(settings, rules, bootstrap)
-            stop, failure = run_workers(settings, workers, bootstrap, checked)
+            stop, failure = run_workers(settings, workers, bootstrap, checked, client_key)
         _exit(stop, failure)
         return
     if settings.signing_key is None and not settings.bootstrap:

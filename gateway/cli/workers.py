@@ -154,10 +154,13 @@ class Supervisor:
         log.info("workers_stopped", exit_codes=codes)
 
 
-def run_workers(settings: Settings, count: int, bootstrap: str, signer: Signer | None) -> tuple[Stop, Exception | None]:
+def run_workers(
+    settings: Settings, count: int, bootstrap: str, signer: Signer | None, client_key: ClientKey
+) -> tuple[Stop, Exception | None]:
     """Start ``count`` workers on ``bootstrap`` and supervise them until SIGTERM or Ctrl-C.
 
     ``signer``: the key of ``signing_key``, loaded and checked by the caller; None only on the embedded broker.
+    ``client_key``: the caller's (``client_key_for``): the file's, or one made for this run on the embedded broker.
     """
     with tempfile.TemporaryDirectory(prefix="gkt-workers-") as scratch:
         key = settings.signing_key
@@ -169,11 +172,10 @@ def run_workers(settings: Settings, count: int, bootstrap: str, signer: Signer |
             key.write_bytes(signer.private_pem())
             log.warning("ephemeral_signing_key", kid=settings.signing_kid, reason="no GKT_SIGNING_KEY; embedded broker")
         if settings.client_key_file is None:
-            # As the signing key: one ephemeral client key for all workers, or each would know clients apart.
-            client_key = Path(scratch) / "ephemeral-client.key"
-            client_key.write_text(ClientKey.generate().text())
-            settings = settings.model_copy(update={"client_key_file": client_key})
-            log.warning("ephemeral_client_key", reason="no GKT_CLIENT_KEY_FILE; embedded broker")
+            # As the signing key: the one ephemeral client key for all workers, or each would know clients apart.
+            ephemeral = Path(scratch) / "ephemeral-client.key"
+            ephemeral.write_text(client_key.text())
+            settings = settings.model_copy(update={"client_key_file": ephemeral})
         # Each worker has a crypto helper only when the machine has cores beyond the workers.
         settings = settings.model_copy(update={"crypto_helper": crypto_helper_for(settings, processes=count)})
         jwks = dumps(load_keyset(settings, signer).as_jwks())  # what /.well-known/jwks.json serves
