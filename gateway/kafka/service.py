@@ -465,10 +465,9 @@ class GatewayService:
             REASONS.labels(*labels).inc(count)
         for chain, head in self.heads.items():
             CHAIN_SEQ.labels(chain).set(head.seq)
-        self.decided += len(result.decisions) + len(result.verdicts) + len(result.feedback)
-        log.info(
-            "batch", decided=len(result.decisions) + len(result.verdicts), skipped=result.skipped, total=self.decided
-        )
+        count = len(result.decisions) + len(result.verdicts) + len(result.feedback)
+        self.decided += count
+        log.info("batch", decided=count, skipped=result.skipped, total=self.decided)
 
     def _observe_quarantine(self) -> None:
         """R5: the queue reviewers work through, from the audit log (every process shows the whole queue)."""
