@@ -38,6 +38,7 @@ GKT = Path(sys.executable).parent / "gkt"
 def records(sample: list[dict[str, Any]], count: int, start: datetime) -> Iterator[dict[str, Any]]:
     """``count`` bodies (unsealed) like ``sample``'s, spread over a year, with feedback on some signals."""
     step = timedelta(days=365) / count
+    signals: list[tuple[str, datetime]] = []  # the last hundred signals written: steps are about these
     for n in range(count):
         at = start + n * step
         if n % 10 == 9 and signals:  # every tenth record: a step on a recent signal
@@ -55,9 +56,6 @@ def records(sample: list[dict[str, Any]], count: int, start: datetime) -> Iterat
             signals.append((body["destination"]["signal_id"], at))
             del signals[:-100]
         yield body
-
-
-signals: list[tuple[str, datetime]] = []
 
 
 def feedback(signal_id: str, received: datetime, at: datetime, n: int) -> dict[str, Any]:
