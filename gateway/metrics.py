@@ -31,6 +31,9 @@ BATCH_SECONDS = Histogram(
     registry=REGISTRY,
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+CHECKPOINTS = Counter(
+    "gkt_checkpoints_total", "Checkpoints of audit chains written to gkt.checkpoints (witness.md)", registry=REGISTRY
+)
 CHAIN_SEQ = Gauge("gkt_audit_chain_seq", "Seq of the last audit record per chain", ["chain"], registry=REGISTRY)
 REFERENCE_RECORDS = Gauge("gkt_reference_records", "Clients in the reference table", registry=REGISTRY)
 REFERENCE_SKIPPED = Counter("gkt_reference_invalid_total", "Reference records skipped as invalid", registry=REGISTRY)

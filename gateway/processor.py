@@ -53,6 +53,7 @@ class BatchResult:
     timings: list[tuple[Stage, float]] = field(default_factory=list)
     skipped: int = 0
     commit: dict[tuple[str, int], int] = field(default_factory=dict)
+    heads: dict[ChainId, ChainHead] = field(default_factory=dict)  # of the chains ``audits`` continue, after them
 
 
 class Processor:
@@ -135,6 +136,7 @@ class Processor:
             sign_checkpoint(sealed_records[-1].record, self.signer)
             audit_topic, key = self.rules.topics.audit, chain.encode()
             result.audits += [OutMessage(audit_topic, key, sealed.encoded()) for sealed in sealed_records]
+            result.heads[chain] = heads[chain]
         return result
 
     def _report(

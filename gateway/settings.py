@@ -81,6 +81,15 @@ class Settings(BaseSettings):
         "urn:nld:oin:00000001003214345000:gkt",
         description="CloudEvents source of the gateway's signals",
     )
+    origin: str = Field(
+        "gkt.belastingdienst.nl",
+        pattern=r"^[!-*,-~]{1,200}$",
+        description="the gateway's name in its checkpoints: origin lines <origin>/audit/<chain> and the key name of"
+        " its signature (spec/witness.md); witnesses and verifiers are given the same",
+    )
+    checkpoint_seconds: float = Field(
+        60, ge=0.1, le=86_400, description="the gateway writes a checkpoint of each chain it writes at most this often"
+    )
     group_id: str = Field("gkt-gateway", min_length=1, description="consumer group of the gateway processes")
     partitions: int = Field(3, ge=1, le=1000, description="partitions of topics the gateway creates")
     replication_factor: int = Field(1, ge=1, le=10)

@@ -43,6 +43,16 @@ class Topics:
         return f"{self.prefix}gkt.audit"
 
     @property
+    def checkpoints(self) -> str:
+        """The gateway's signed checkpoints of the audit chains (spec/witness.md)."""
+        return f"{self.prefix}gkt.checkpoints"
+
+    @property
+    def witness(self) -> str:
+        """Witnesses' cosigned checkpoints (spec/witness.md)."""
+        return f"{self.prefix}gkt.witness"
+
+    @property
     def reference(self) -> str:
         return f"{self.prefix}bd.ref.opdrachtgevers"
 

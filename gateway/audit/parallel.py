@@ -67,11 +67,12 @@ def verify_export(
     workers: int | None = None,
     progress: Callable[[int], None] = lambda _: None,
     slice_bytes: int = SLICE_BYTES,
+    verifier: ChainVerifier | None = None,
 ) -> ChainVerifier:
     """Check every record of the export ``path``; ``progress`` hears the line number reached.
-    Returns the verifier, not yet finished (``missing`` and ``finish`` follow)."""
+    Returns the verifier (``verifier`` when given), not yet finished (``missing`` and ``finish`` follow)."""
     count = max(1, workers or os.cpu_count() or 1)
-    verifier = ChainVerifier(keys)
+    verifier = verifier if verifier is not None else ChainVerifier(keys)
     jobs = [(str(path), start, end, line) for start, end, line in slices(path, slice_bytes)]
     if count == 1 or len(jobs) == 1:
         number = 0

@@ -24,7 +24,9 @@ from gateway.signing import SignatureFormatError, read_protected_header, verify_
 class Problem:
     chain: str
     seq: int | None
-    kind: str  # "tampered", "unverifiable" (key not given) or "missing" (an inbound record without decision)
+    # "tampered", "unverifiable" (key not given), "missing" (an inbound record without decision), "truncated"
+    # (shorter than a checkpoint names: gateway.witness.contained) or "empty" (no record at all)
+    kind: str
     what: str
 
 
@@ -34,6 +36,10 @@ def plain(problem: Problem) -> str:
     what = problem.what
     if problem.kind == "missing":
         return f"{problem.chain}: inbound records that were received have no decision in the audit log ({what})"
+    if problem.kind == "truncated":
+        return f"chain {problem.chain} is shorter than a checkpoint says it was: its last records were removed ({what})"
+    if problem.kind == "empty":
+        return "there is no audit record at all: an empty log proves nothing"
     if problem.kind == "unverifiable":
         if "not covered by a signature" in what:
             return f"the last records of chain {problem.chain} are not signed yet: nothing vouches for them ({what})"
@@ -208,6 +214,15 @@ class ChainVerifier:
         self.keys = keys
         self.report = VerifyReport()
         self.decided: dict[str, set[int]] = {}
+        self._wanted: dict[str, set[int]] = {}  # seqs whose hash a checkpoint names (gateway.witness.contained)
+        self._seen: dict[tuple[str, int], str] = {}
+
+    def want(self, chain: str, seq: int) -> None:
+        """Keep the hash of ``chain``'s record ``seq`` when it verifies in order (``seen_hash``)."""
+        self._wanted.setdefault(chain, set()).add(seq)
+
+    def seen_hash(self, chain: str, seq: int) -> str | None:
+        return self._seen.get((chain, seq))
 
     def feed_bytes(self, raw: bytes, where: str) -> None:
         """One record as written (an export line, a Kafka value)."""
@@ -243,6 +258,8 @@ class ChainVerifier:
         assert checked.seq is not None, "_in_order refused a record without seq"
         assert checked.offset is not None, "_in_order refused a record without offset"
         state.last_seq, state.last_hash, state.last_offset = checked.seq, str(checked.hash), checked.offset
+        if self._wanted and checked.seq in self._wanted.get(chain, ()):
+            self._seen[chain, checked.seq] = state.last_hash
         state.pending[checked.outcome] = state.pending.get(checked.outcome, 0) + 1
         if not checked.signed:
             state.unsigned_since = state.last_seq if state.unsigned_since is None else state.unsigned_since
@@ -261,6 +278,8 @@ class ChainVerifier:
         every earlier one through the ``prev`` links, but records after the last
         signature are vouched for by nothing yet.
         """
+        if not self.report.chains and not self.report.problems:
+            self.report.problems.append(Problem("(the log)", None, "empty", "no audit record: nothing was verified"))
         for chain, state in self.report.chains.items():
             if state.unsigned_since is not None and not state.broken:
                 first, last = state.unsigned_since, state.last_seq

@@ -37,6 +37,7 @@ from gateway.cli.reference import reference_app
 from gateway.cli.report import report
 from gateway.cli.review import review_app
 from gateway.cli.topics import topics_app
+from gateway.cli.witness import witness
 from gateway.errors import BrokerError, GatewayError, UsageError
 from gateway.types import PartnerId
 
@@ -79,6 +80,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 app.add_typer(feedback_app, name="feedback")
 app.command("report")(report)
+app.command("witness")(witness)
 
 
 def _read_file(path: Path) -> bytes:

@@ -19,6 +19,9 @@ from gateway.kafka.security import client_options
 if TYPE_CHECKING:
     from gateway.audit.verify import VerifyReport
     from gateway.inbound import InboundRecord
+    from gateway.keyset import KeySet
+    from gateway.settings import Settings
+    from gateway.witness.contained import Claims
 
 audit_app = typer.Typer(help="The audit log: verify, replay, export.", no_args_is_help=True)
 
@@ -43,12 +46,21 @@ def verify(
         int | None,
         typer.Option("--workers", min=1, help="processes checking chains at once (default: one per core)"),
     ] = None,
+    witnesses: Annotated[
+        Path | None,
+        typer.Option("--witnesses", help="the witnesses' public keys, one per line (gkt witness --print-vkey)"),
+    ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option("--checkpoints", help="with --file: an export of gkt.checkpoints and gkt.witness"),
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Check every chain: seq, links, hashes, signatures (key valid at decided_at), increasing offsets.
+    """Check every chain: seq, links, hashes, signatures (key valid at decided_at), increasing offsets; with
+    --witnesses, that no chain is shorter than a checkpoint a witness cosigned (spec/witness.md).
 
     Exit 0 when everything verifies, 1 when anything is wrong.
-    Example: gkt audit verify --file audit-2025.jsonl --keys gateway-keys.json
+    Example: gkt audit verify --file audit-2025.jsonl --keys gateway-keys.json --checkpoints cp.jsonl --witnesses w.txt
     """
     from gateway.audit.parallel import verify_export
     from gateway.audit.sources import export_lines, inbound_offsets
@@ -63,6 +75,10 @@ def verify(
     keyset = KeySet.load(keys) if keys else load_keyset(settings)
     verifier = ChainVerifier(keyset)
     console = Console(stderr=True)
+    if checkpoints is not None and file is None:
+        raise UsageError("--checkpoints goes with --file; from Kafka, gkt.checkpoints and gkt.witness are read")
+    claims = _claims(settings, keyset, file, checkpoints, witnesses)
+    claims.expect(verifier)
 
     with progress_for(console) as progress:
         task = progress.add_task("verifying", total=None)
@@ -71,7 +87,7 @@ def verify(
                 raise UsageError(f"{file}: no such export file")
             progress.update(task, total=sum(1 for _ in export_lines(file)))  # a first pass: the total to show
             # Chains are independent: one process per core checks its share of them.
-            verifier = verify_export(file, keyset, workers, lambda done: progress.update(task, completed=done))
+            verify_export(file, keyset, workers, lambda done: progress.update(task, completed=done), verifier=verifier)
         else:
             if not settings.bootstrap:
                 raise UsageError("give --file, or --bootstrap to read the audit log from Kafka")
@@ -98,14 +114,56 @@ def verify(
                 for chain, offsets in sorted(present.items()):
                     verifier.missing(chain, offsets)
     report = verifier.finish()
+    report.problems += claims.problems(verifier)
+    coverage = _coverage(report, claims, witnesses is not None)
     if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2))
+        typer.echo(json.dumps({**report.as_json(), "witnessed": coverage}, indent=2))
     else:
-        _print_report(report)
+        _print_report(report, coverage)
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _print_report(report: "VerifyReport") -> None:
+def _claims(
+    settings: "Settings", keyset: "KeySet", file: Path | None, checkpoints: Path | None, witnesses: Path | None
+) -> "Claims":
+    """The checkpoints at hand (from Kafka, or the ``--checkpoints`` export), and which a known witness cosigned."""
+    from gateway.kafka.follower import read_once
+    from gateway.topics import Topics
+    from gateway.witness.checkpoint import gateway_verifiers
+    from gateway.witness.contained import Claims, export_notes, load_witnesses
+
+    known = load_witnesses(witnesses) if witnesses is not None else []
+    gateway = gateway_verifiers(keyset, settings.origin)
+    claims = Claims()
+    if file is not None:
+        for note in export_notes(checkpoints) if checkpoints is not None else ():
+            claims.add(note, settings.origin, gateway, known)
+        return claims
+    if settings.bootstrap:
+        topics = Topics(settings.topic_prefix)
+
+        def take(record: "InboundRecord") -> None:
+            claims.add(record.value or b"", settings.origin, gateway, known)
+
+        for topic in (topics.checkpoints, topics.witness):
+            asyncio.run(read_once(settings.bootstrap, topic, take, **client_options(settings)))
+    return claims
+
+
+def _coverage(report: "VerifyReport", claims: "Claims", with_witnesses: bool) -> dict[str, Any]:
+    """What the checkpoints could prove of this log: which chains a witness vouches for, and what is left open."""
+    chains = sorted(report.chains)
+    cosigned = {chain: list(claim.witnesses) for chain, claim in sorted(claims.cosigned.items())}
+    if not with_witnesses:
+        open_ = "without --witnesses, a chain cut after its last checkpoint, or left out whole, cannot be detected"
+    elif uncovered := [c for c in chains if c not in cosigned]:
+        open_ = f"no witness cosigned a checkpoint of {', '.join(uncovered)}: a cut there cannot be detected"
+    else:
+        open_ = "records written after each chain's last cosigned checkpoint are vouched for by the gateway alone"
+    return {"cosigned": cosigned, "gateway_signed": len(claims.signed), "not_detectable": open_}
+
+
+def _print_report(report: "VerifyReport", coverage: dict[str, Any]) -> None:
     from gateway.audit.verify import plain
 
     console = Console(width=None if Console().is_terminal else 140)
@@ -126,12 +184,18 @@ def _print_report(report: "VerifyReport") -> None:
         where = f"{problem.chain} seq {problem.seq}" if problem.seq is not None else problem.chain
         console.print(f"[red]{problem.kind}[/red]: {where}: {problem.what}", soft_wrap=True)
         console.print(f"  in words: {plain(problem)}", soft_wrap=True)
+    if coverage["cosigned"]:
+        named = sorted({w for names in coverage["cosigned"].values() for w in names})
+        console.print(f"witnessed: {len(coverage['cosigned'])} chains cosigned by {', '.join(named)}", soft_wrap=True)
+    console.print(f"[yellow]not detectable[/yellow]: {coverage['not_detectable']}", soft_wrap=True)
     if report.ok:
         console.print("[green]every chain verifies[/green]")
     console.print(
         "hash: a fingerprint of a record; any change to it gives another hash. prev: the hash of the record "
-        "before, so records cannot be removed, added or reordered unnoticed. sig: the gateway's signature on "
-        "the last record of each write, which vouches for it and, through prev, for every record before it.",
+        "before, so records cannot be changed, inserted or reordered unnoticed. sig: the gateway's signature on "
+        "the last record of each write, which vouches for it and, through prev, for every record before it. "
+        "A checkpoint a witness cosigned says how long a chain was: only against it can removing the last "
+        "records, or a whole chain, be noticed.",
         soft_wrap=True,
         style="dim",
     )
@@ -140,13 +204,17 @@ def _print_report(report: "VerifyReport") -> None:
 @audit_app.command("export")
 def export(
     out: Annotated[Path, typer.Option("--out", help="the JSON Lines file to write")],
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option("--checkpoints", help="also write gkt.checkpoints and gkt.witness here (a note per line)"),
+    ] = None,
     config: Config = None,
     bootstrap: Bootstrap = None,
     topic_prefix: TopicPrefix = None,
 ) -> None:
     """Write the audit log as JSON Lines, for archiving and offline verification.
 
-    Example: gkt audit export --out audit-2025.jsonl --bootstrap kafka:9092
+    Example: gkt audit export --out audit-2025.jsonl --checkpoints checkpoints-2025.jsonl --bootstrap kafka:9092
     """
     from gateway.kafka.follower import read_once
     from gateway.topics import Topics
@@ -154,11 +222,12 @@ def export(
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)
     if not settings.bootstrap:
         raise UsageError("--bootstrap is required: the audit log lives in Kafka")
+    topics = Topics(settings.topic_prefix)
     count = 0
     with out.open("wb") as handle, progress_for(Console(stderr=True)) as progress:
         task = progress.add_task("exporting", total=None)
 
-        def write(record) -> None:  # type: ignore[no-untyped-def]
+        def write(record: "InboundRecord") -> None:
             nonlocal count
             handle.write((record.value or b"") + b"\n")
             count += 1
@@ -167,9 +236,21 @@ def export(
         def sized(total: int) -> None:
             progress.update(task, total=total)
 
-        audit = Topics(settings.topic_prefix).audit
-        asyncio.run(read_once(settings.bootstrap, audit, write, sized, **client_options(settings)))
+        asyncio.run(read_once(settings.bootstrap, topics.audit, write, sized, **client_options(settings)))
     typer.echo(f"exported {count} audit records to {out}")
+    if checkpoints is not None:
+        notes = 0
+        with checkpoints.open("w", encoding="utf-8") as lines:
+
+            def note(record: "InboundRecord") -> None:
+                nonlocal notes
+                # One JSON string a line: a note spans lines. Bytes that are no UTF-8 stay visible as escapes.
+                lines.write(json.dumps((record.value or b"").decode("utf-8", errors="surrogateescape")) + "\n")
+                notes += 1
+
+            for topic in (topics.checkpoints, topics.witness):
+                asyncio.run(read_once(settings.bootstrap, topic, note, **client_options(settings)))
+        typer.echo(f"exported {notes} checkpoints and cosigned checkpoints to {checkpoints}")
 
 
 @audit_app.command("replay")

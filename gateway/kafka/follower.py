@@ -7,7 +7,7 @@ response is right there and on Apache Kafka alike.
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import structlog
@@ -39,10 +39,17 @@ class TopicFollower:
         topic: str,
         apply: Callable[[InboundRecord], None],
         sized: Callable[[int], None] | None = None,
+        start: Mapping[int, int] | None = None,
+        partitions: Collection[int] | None = None,
         **client: Any,
     ) -> None:
         """``sized``, when given, hears after every poll how many records the topic holds so far (for a
-        progress bar with a total): those read plus those still to read up to each high watermark."""
+        progress bar with a total): those read plus those still to read up to each high watermark.
+        ``start``: the offset to start at per partition (the others from their start); an offset past a
+        partition's end starts it from its start again, which the caller sees in the offsets it gets.
+        ``partitions``: only these partitions (default: all)."""
+        self._start = dict(start or {})
+        self._only = None if partitions is None else set(partitions)
         self._bootstrap = bootstrap
         self._topic = topic
         self._apply = apply
@@ -67,9 +74,12 @@ class TopicFollower:
             if not partitions:
                 await self._consumer.stop()
                 raise BrokerError(f"topic {self._topic} does not exist (is the topic prefix right?)")
-            tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+            tps = [TopicPartition(self._topic, p) for p in sorted(partitions) if self._only is None or p in self._only]
             self._consumer.assign(tps)
-            await self._consumer.seek_to_beginning(*tps)
+            await self._consumer.seek_to_beginning(*(tp for tp in tps if not self._start.get(tp.partition)))
+            for tp in tps:
+                if self._start.get(tp.partition):
+                    self._consumer.seek(tp, self._start[tp.partition])
         except KafkaError as exc:
             await self._consumer.stop()
             # The class, not aiokafka's message: that one is a repr of address tuples (it logs its own line).
@@ -183,10 +193,12 @@ async def read_once(
     topic: str,
     apply: Callable[[InboundRecord], None],
     sized: Callable[[int], None] | None = None,
+    start: Mapping[int, int] | None = None,
+    partitions: Collection[int] | None = None,
     **client: Any,
 ) -> None:
-    """Apply every record of ``topic`` written so far, then stop (commands, tests, replay)."""
-    follower = TopicFollower(bootstrap, topic, apply, sized, **client)
+    """Apply every record of ``topic`` written so far (from ``start``, of ``partitions``), then stop."""
+    follower = TopicFollower(bootstrap, topic, apply, sized, start, partitions, **client)
     await follower.start()
     try:
         await follower.caught_up(limit_seconds=600)

@@ -51,6 +51,7 @@ from gateway.memories import AuditMemories
 from gateway.metrics import (
     BATCH_SECONDS,
     CHAIN_SEQ,
+    CHECKPOINTS,
     CONSUMER_LAG,
     DECISIONS,
     QUARANTINE_OLDEST,
@@ -73,6 +74,7 @@ from gateway.selection.key import ClientKey
 from gateway.settings import Settings, crypto_helper_for
 from gateway.signing import Signer
 from gateway.types import ChainId
+from gateway.witness.schedule import CheckpointSchedule
 from routing.reference import ReferenceTable
 
 log = structlog.get_logger("gkt.service")
@@ -85,6 +87,7 @@ class _Unaudited:
 
     audits: list[OutMessage]
     commit: Offsets
+    heads: dict[ChainId, ChainHead]  # of the chains the audit records continue, after them
 
 
 async def _stop_each(*stops: Callable[[], Awaitable[None]]) -> None:
@@ -112,7 +115,7 @@ class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
         heads: dict[ChainId, ChainHead],
         index: AuditIndex,
         busy: asyncio.Lock,
-        finish: Callable[[], Awaitable[None]],
+        finish: Callable[[list[ChainId]], Awaitable[None]],
     ) -> None:
         self._heads = heads
         self._index = index
@@ -127,7 +130,7 @@ class _ChainLoader(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self._busy:
-            await self._finish()
+            await self._finish([ChainId(f"{tp.topic}/{tp.partition}") for tp in revoked])
             self._forget(revoked)
             BLOCKED.forget(revoked)
 
@@ -188,6 +191,9 @@ class GatewayService:
         self._busy = asyncio.Lock()  # a batch in hand: a rebalance waits for it (_ChainLoader)
         self._unaudited: _Unaudited | None = None
         self._commits = HeldCommits()
+        self._checkpoints = CheckpointSchedule(
+            rules.topics.checkpoints, settings.origin, signer, settings.checkpoint_seconds
+        )
         self._failed: BrokerError | None = None
         # The labelled children once: a labels() lookup for each of ~7 stages of every record adds up.
         self._stage_seconds = {stage: STAGE_SECONDS.labels(stage.value) for stage in Stage}
@@ -319,7 +325,9 @@ class GatewayService:
             **self.client,
         )
         self._consumer = consumer
-        listener = _ChainLoader(self.heads, self.index, self._busy, lambda: self._write_audits(consumer, writer))
+        listener = _ChainLoader(
+            self.heads, self.index, self._busy, lambda leaving: self._write_audits(consumer, writer, leaving)
+        )
         consumer.subscribe(self.inbound_topics, listener=listener)
         try:
             await consumer.start()
@@ -347,7 +355,7 @@ class GatewayService:
                 raise BrokerError(f"Kafka failed: {type(exc).__name__}; exiting for a restart") from exc
         try:
             async with self._busy:
-                await self._write_audits(consumer, writer)  # a clean stop leaves nothing to decide again
+                await self._write_audits(consumer, writer, stopping=True)  # a clean stop leaves nothing to decide
         except KafkaError as exc:
             raise BrokerError(f"Kafka failed at stop: {type(exc).__name__}; the last batch is decided again") from exc
 
@@ -380,7 +388,9 @@ class GatewayService:
         # everything its decision caused; a crash before it is written decides the batch again.
         unaudited, self._unaudited = self._unaudited, None
         await writer.write(result.outputs + (unaudited.audits if unaudited else []))
-        self._unaudited = _Unaudited(result.audits, result.commit)
+        self._unaudited = _Unaudited(result.audits, result.commit, result.heads)
+        if unaudited is not None:
+            await self._checkpoint(writer, unaudited.heads)
         written = time.perf_counter()
         if unaudited is not None:
             await self._commit(consumer, unaudited.commit, now=False)
@@ -392,16 +402,41 @@ class GatewayService:
             if highwater is not None:
                 CONSUMER_LAG.labels(f"{topic}/{partition}").set(max(0, highwater - position))
 
-    async def _write_audits(self, consumer: AIOKafkaConsumer, writer: Writer) -> None:
-        """Write the audit records still held and commit every audited offset (idle, before a rebalance, at stop)."""
+    async def _write_audits(
+        self,
+        consumer: AIOKafkaConsumer,
+        writer: Writer,
+        leaving: list[ChainId] | None = None,
+        *,
+        stopping: bool = False,
+    ) -> None:
+        """Write the audit records still held and commit every audited offset (idle, before a rebalance, at stop);
+        checkpoint the chains ``leaving`` this process, or every chain when ``stopping``."""
         unaudited, self._unaudited = self._unaudited, None  # never written twice, even if this write fails
-        if unaudited is not None:
-            try:
+        try:
+            if unaudited is not None:
                 await writer.write(unaudited.audits)
-            except BrokerError as exc:
-                self._failed = exc  # also when a rebalance listener met it: the consume loop exits on it
-                raise
+            await self._checkpoint(writer, unaudited.heads if unaudited else {}, leaving, stopping=stopping)
+        except BrokerError as exc:
+            self._failed = exc  # also when a rebalance listener met it: the consume loop exits on it
+            raise
         await self._commit(consumer, unaudited.commit if unaudited else {}, now=True)
+
+    async def _checkpoint(
+        self,
+        writer: Writer,
+        written: dict[ChainId, ChainHead],
+        leaving: list[ChainId] | None = None,
+        *,
+        stopping: bool = False,
+    ) -> None:
+        """After audit records are acknowledged: the checkpoints that are due (spec/witness.md), in one write."""
+        self._checkpoints.written(written)
+        due = self._checkpoints.leaving(leaving) if leaving else []
+        due += self._checkpoints.due(stopping=stopping)
+        if due:
+            await writer.write(due)
+            CHECKPOINTS.inc(len(due))
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: Offsets, *, now: bool) -> None:
         """Commit ``offsets`` (all audited) with those held before: ``now``, or when due (gateway.kafka.commits)."""

@@ -57,14 +57,22 @@ def topic_specs(topics: Topics, partners: list[PartnerId], destinations: list[st
         TopicSpec(topics.deadletter, 1, dict(_THIRTY_DAYS)),
         # The audit log is never deleted: auditors answer questions years later.
         TopicSpec(topics.audit, partitions, dict(_FOREVER)),
+        # Checkpoints and cosignatures prove how long each chain was, as long as the log lives (spec/witness.md).
+        TopicSpec(topics.checkpoints, partitions, dict(_FOREVER)),
+        TopicSpec(topics.witness, partitions, dict(_FOREVER)),
         TopicSpec(topics.reference, partitions, {"cleanup.policy": "compact"}),
     ]
     return specs
 
 
+def witness_principal(partner: PartnerId) -> str:
+    """The principal a partner's witness logs in with: not the one its reports are sent with."""
+    return f"{partner}-witness"
+
+
 def principals(partners: list[PartnerId]) -> list[str]:
-    """One SCRAM principal per partner and per role."""
-    return [*partners, *ROLES]
+    """One SCRAM principal per partner, per partner's witness and per role."""
+    return [*partners, *(witness_principal(p) for p in partners), *ROLES]
 
 
 def acls(topics: Topics, partners: list[PartnerId], destinations: list[str], gateway_group: str) -> list[Acl]:
@@ -79,6 +87,12 @@ def acls(topics: Topics, partners: list[PartnerId], destinations: list[str], gat
             Acl(partner, "Write", "topic", topics.inbound(partner)),
             Acl(partner, "Read", "topic", topics.feedback(partner)),
             Acl(partner, "Read", "group", f"{partner}-", prefixed=True),
+            # A partner's witness (spec/witness.md), a principal of its own: it reads the log and the
+            # checkpoints, and writes its cosignatures. Kafka grants per topic, not per record key, so it
+            # can read other chains' records too (digests and codes): docs/witness.md says so.
+            Acl(witness_principal(partner), "Read", "topic", topics.audit),
+            Acl(witness_principal(partner), "Read", "topic", topics.checkpoints),
+            Acl(witness_principal(partner), "Write", "topic", topics.witness),
         ]
     rules += [
         Acl(GATEWAY, "Read", "topic", inbound_all, prefixed=True),
@@ -94,6 +108,7 @@ def acls(topics: Topics, partners: list[PartnerId], destinations: list[str], gat
         Acl(GATEWAY, "Write", "topic", topics.quarantine),
         Acl(GATEWAY, "Write", "topic", topics.deadletter),
         Acl(GATEWAY, "Write", "topic", topics.audit),
+        Acl(GATEWAY, "Write", "topic", topics.checkpoints),
         Acl(GATEWAY, "Read", "topic", topics.audit),
         Acl(GATEWAY, "Read", "topic", topics.reference),
         Acl(GATEWAY, "IdempotentWrite", "cluster"),
@@ -116,6 +131,10 @@ def acls(topics: Topics, partners: list[PartnerId], destinations: list[str], gat
         Acl(AUDITORS, "Read", "topic", topics.reference),
         Acl(AUDITORS, "Read", "topic", topics.review),
         Acl(AUDITORS, "Read", "topic", topics.terugkoppeling),
+        # The internal audit department witnesses every chain; verify with witnesses reads both topics.
+        Acl(AUDITORS, "Read", "topic", topics.checkpoints),
+        Acl(AUDITORS, "Read", "topic", topics.witness),
+        Acl(AUDITORS, "Write", "topic", topics.witness),
         # The Belastingdienst's reference data: written by its own principal only.
         Acl(REFERENCE, "Write", "topic", topics.reference),
     ]

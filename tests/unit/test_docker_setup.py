@@ -55,7 +55,7 @@ def by(principal: str) -> set[tuple[str, str, str]]:
 def test_every_topic_of_the_spec_is_provisioned() -> None:
     expected = {TOPICS.inbound(p) for p in PARTNERS} | {TOPICS.feedback(p) for p in PARTNERS} | set(DESTINATIONS)
     expected |= {TOPICS.quarantine, TOPICS.review, TOPICS.deadletter, TOPICS.audit, TOPICS.reference}
-    expected |= {TOPICS.terugkoppeling}
+    expected |= {TOPICS.terugkoppeling, TOPICS.checkpoints, TOPICS.witness}
     assert set(topics_created()) == expected
 
 
@@ -86,6 +86,25 @@ def test_a_partner_writes_only_its_inbound_topic_and_reads_only_its_feedback(par
         ("Read", "group", f"{partner}-*"),
     }
     assert re.search(rf"^user {partner} ", PLAN, re.M)
+
+
+@pytest.mark.parametrize("partner", PARTNERS)
+def test_a_partners_witness_reads_the_log_and_checkpoints_and_writes_only_cosignatures(partner: str) -> None:
+    assert by(f"{partner}-witness") == {
+        ("Read", "topic", TOPICS.audit),
+        ("Read", "topic", TOPICS.checkpoints),
+        ("Write", "topic", TOPICS.witness),
+    }
+    assert re.search(rf"^user {partner}-witness ", PLAN, re.M)
+
+
+def test_only_the_gateway_writes_checkpoints_and_only_witnesses_cosign() -> None:
+    writers = {who for who, op, kind, name in acls() if name == TOPICS.checkpoints and op == "Write"}
+    cosigners = {who for who, op, kind, name in acls() if name == TOPICS.witness and op == "Write"}
+    assert writers == {"gateway"}
+    assert cosigners == {"auditors", *(f"{p}-witness" for p in PARTNERS)}
+    assert "retention.ms=-1" in topics_created()[TOPICS.checkpoints]
+    assert "retention.ms=-1" in topics_created()[TOPICS.witness]
 
 
 def test_detection_consumers_read_only_the_detection_topics_and_write_only_feedback() -> None:

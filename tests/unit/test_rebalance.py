@@ -22,8 +22,8 @@ async def test_a_revoke_waits_for_the_batch_in_hand_and_writes_held_audit_record
     heads = {CHAIN: ChainHead(CHAIN, 7, "sha256:" + "0" * 64, 41)}
     index = AuditIndex()
 
-    async def finish() -> None:
-        events.append(f"audit records written, head known: {CHAIN in heads}")
+    async def finish(leaving: list[ChainId]) -> None:
+        events.append(f"audit records written, head known: {CHAIN in heads}, checkpointed: {leaving}")
 
     loader = _ChainLoader(heads, index, busy, finish)
     await busy.acquire()  # a batch is being decided and written
@@ -33,6 +33,6 @@ async def test_a_revoke_waits_for_the_batch_in_hand_and_writes_held_audit_record
     events.append("batch written")
     busy.release()
     await revoke
-    assert events == ["batch written", "audit records written, head known: True"]
+    assert events == ["batch written", f"audit records written, head known: True, checkpointed: {[CHAIN]}"]
     assert CHAIN not in heads, "then the head is forgotten, to be read again from the log"
     assert index.head(CHAIN).seq == 7, "and handed to the index, never older than what was written"
