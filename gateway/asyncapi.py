@@ -132,6 +132,20 @@ def asyncapi_document(rules: Rules, bootstrap: str = "kafka:9092") -> dict[str, 
         schema=AuditRecord,
         description="Every decision, hash-chained per inbound partition; key: chain id. Never deleted.",
     )
+    broker.publisher(
+        topics.checkpoints,
+        title=topics.checkpoints,
+        schema=str,
+        description="Checkpoints of the audit chains: C2SP signed notes (text: origin <origin>/audit/<chain>, "
+        "records, head hash, time; signed with the gateway's Ed25519 key under its origin); key: chain id. At most "
+        "every checkpoint_seconds per chain, and at stop (spec/witness.md). Never deleted.",
+    )
+    broker.subscriber(
+        topics.witness,
+        title=topics.witness,
+        description="Witnesses' cosigned checkpoints: a checkpoint of gkt.checkpoints with a C2SP tlog-cosignature "
+        "v1 line added by a partner's or the internal audit department's witness; key: chain id (spec/witness.md).",
+    )(_handler(str))
     broker.subscriber(
         topics.reference,
         title=topics.reference,

@@ -4,6 +4,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.demo.run import DemoResult
+from gateway.demo.witness_story import WITNESS_NAME
 from gateway.report.render import to_console
 
 
@@ -58,8 +59,15 @@ def print_demo(result: DemoResult, console: Console | None = None) -> None:
     console.print("the same figures for a period of your choice: gkt report (docs/report.md)")
     audit = result.audit
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(audit.outcomes.items()))
+    witnessed = result.witnessed
+    console.print(
+        f"witnessed: {WITNESS_NAME} cosigned the checkpoints of {len(witnessed.cosigned)} chains "
+        f"({sum(witnessed.cosigned.values())} records); refused {len(witnessed.refused)} (docs/witness.md)"
+    )
     if audit.ok:
-        console.print(f"audit log verified: {len(audit.chains)} chains, {audit.records} records ({outcomes})")
+        console.print(
+            f"audit log verified with the witness: {len(audit.chains)} chains, {audit.records} records ({outcomes})"
+        )
     else:
         for problem in audit.problems:
             console.print(f"[red]audit problem[/red] {problem.chain} seq {problem.seq}: {problem.kind}: {problem.what}")

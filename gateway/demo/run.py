@@ -11,20 +11,20 @@ from contracts.agreement_book import DEFAULT_DIR as DEFAULT_AGREEMENTS
 from contracts.jsonio import strict_loads
 from contracts.reviewer_book import DEFAULT_DIR as DEFAULT_REVIEWERS
 from contracts.team_book import DEFAULT_DIR as DEFAULT_TEAMS
-from gateway.audit.verify import VerifyReport, verify
+from gateway.audit.verify import VerifyReport
 from gateway.demo import samples as s
 from gateway.demo.feedback_story import FeedbackRow, give_feedback, quarter_figures
 from gateway.demo.keys import DemoFiles, make_demo_files
 from gateway.demo.review_story import UNKNOWN, StepRow, tell
 from gateway.demo.scenario import Sample, samples
 from gateway.demo.selection_story import SelectionRow, find_signal, second_report
+from gateway.demo.witness_story import Witnessed, witness_and_verify
 from gateway.errors import BrokerError
 from gateway.inbound import Position
 from gateway.kafka.admin import ensure_topics
 from gateway.kafka.embedded import EmbeddedBroker
 from gateway.kafka.follower import read_all
 from gateway.kafka.runner import new_partner_producer, running_gateway
-from gateway.keyset import KeySet
 from gateway.pipeline import Rules
 from gateway.provision.plan import topic_specs
 from gateway.report.figures import Table, Window
@@ -72,11 +72,13 @@ class DemoResult:
     selection: SelectionRow
     feedback: list[FeedbackRow]
     figures: tuple[Window, list[Table]]
+    witnessed: Witnessed
 
     @property
     def ok(self) -> bool:
         return (
             self.audit.ok
+            and self.witnessed.ok
             and all(row.as_expected for row in self.rows)
             and all(row.as_expected for row in self.story)
             and self.selection.as_expected
@@ -162,11 +164,6 @@ async def collect(bootstrap: str, rules: Rules, rows: list[Row], limit_seconds: 
         await asyncio.sleep(0.2)
 
 
-async def verify_audit(bootstrap: str, rules: Rules, signer: Signer) -> VerifyReport:
-    records = [strict_loads(r.value) for r in await read_all(bootstrap, rules.topics.audit) if r.value is not None]
-    return verify(records, KeySet.of(signer))
-
-
 async def run_demo(now: datetime | None = None) -> DemoResult:
     """The whole flow, with keys made for this run (no private key ships with the package)."""
     with tempfile.TemporaryDirectory(prefix="gkt-demo-") as work, EmbeddedBroker() as broker:
@@ -197,9 +194,10 @@ async def _run(bootstrap: str, now: datetime | None, files: DemoFiles) -> DemoRe
         routed = [str(row.audit["destination"]["signal_id"]) for row in rows
                   if row.audit and row.outcome == "routed" and row.sample.partner == "nla"]  # fmt: skip
         feedback = await give_feedback(bootstrap, rules, routed[:2])
-        report = await verify_audit(bootstrap, rules, signer)
         figures = await quarter_figures(bootstrap, rules)
-    return DemoResult(rows, report, story, selection, feedback, figures)
+    # Stopped, the gateway wrote a checkpoint of every chain: a witness cosigns them, verify holds the log to them.
+    witnessed, report = await witness_and_verify(bootstrap, rules, signer, settings.origin)
+    return DemoResult(rows, report, story, selection, feedback, figures, witnessed)
 
 
 async def _second_report(bootstrap: str, rules: Rules, story: list[StepRow]) -> SelectionRow:

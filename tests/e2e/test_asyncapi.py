@@ -49,6 +49,8 @@ def test_every_topic_and_message_is_described() -> None:
             "acc.bd.terugkoppeling",
             "acc.gkt.deadletter",
             "acc.gkt.audit",
+            "acc.gkt.checkpoints",
+            "acc.gkt.witness",
             "acc.bd.ref.opdrachtgevers",
         ]
     )

@@ -143,7 +143,8 @@ def test_demo_shows_every_sample_and_exits_0() -> None:
     result = gkt("demo", timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all 26 samples and 9 review steps got their expected outcome" in result.stdout
-    assert "audit log verified" in result.stdout
+    assert "audit log verified with the witness" in result.stdout
+    assert re.search(r"witness\.demo\.example cosigned the checkpoints of [1-9]\d* chains .*; refused 0", result.stdout)
     assert " NO " not in result.stdout
     flat = " ".join(result.stdout.split())  # rich wraps long lines at the terminal's width
     assert "the second report about a client (KVK, after the NLA report released above) arrived with 1 earlier" in flat

@@ -75,6 +75,7 @@ async def test_a_three_partner_folder_is_provisioned_from_its_plan(kafka: str, t
     )
     bin_dir = tools(tmp_path / "bin")
     passwords = {f"{name.upper()}_PASSWORD": f"pw-{name}" for name in ("nla", "kvk", "uwv")}
+    passwords |= {f"{name.upper()}_WITNESS_PASSWORD": f"pw-{name}-witness" for name in ("nla", "kvk", "uwv")}
     passwords |= {f"{r.upper()}_PASSWORD": f"pw-{r}" for r in ("gateway", "detectie", "reviewers", "auditors")}
     run = {"KAFKA_BIN": str(bin_dir), "PLAN": str(plan), "BOOTSTRAP": kafka, "KAFKA_ADMIN_PASSWORD": "pw-admin"}
     missing = await provision({**env, **run, **passwords})
@@ -85,7 +86,7 @@ async def test_a_three_partner_folder_is_provisioned_from_its_plan(kafka: str, t
     passwords["REFERENTIE_PASSWORD"] = "pw-referentie"
     done = await provision({**env, **run, **passwords})
     assert done.returncode == 0, done.stderr
-    assert "provisioned: 8 principals" in done.stdout
+    assert "provisioned: 11 principals" in done.stdout
 
     topics = Topics(prefix)
     partners = ["kvk", "nla", "uwv"]
@@ -102,7 +103,8 @@ async def test_a_three_partner_folder_is_provisioned_from_its_plan(kafka: str, t
 
     calls = [shlex.split(line) for line in (bin_dir / "calls.log").read_text().splitlines()]
     users = {call[call.index("--entity-name") + 1] for call in calls if call[0] == "kafka-configs.sh"}
-    assert users == {"nla", "kvk", "uwv", "gateway", "detectie", "reviewers", "auditors", "referentie"}
+    witnesses = {"nla-witness", "kvk-witness", "uwv-witness"}
+    assert users == {"nla", "kvk", "uwv", *witnesses, "gateway", "detectie", "reviewers", "auditors", "referentie"}
     assert [part for call in calls if "uwv" in call and call[0] == "kafka-configs.sh" for part in call[-2:]] == [
         "--add-config",
         "SCRAM-SHA-512=[iterations=8192,password=pw-uwv]",
@@ -112,4 +114,11 @@ async def test_a_three_partner_folder_is_provisioned_from_its_plan(kafka: str, t
         f"User:uwv --operation Write --topic {prefix}gkt.in.uwv",
         f"User:uwv --operation Read --topic {prefix}gkt.feedback.uwv",
         "User:uwv --operation Read --group uwv- --resource-pattern-type prefixed",
+    }
+    # Its witness logs in as a principal of its own, reads the log and checkpoints and writes only cosignatures.
+    witness = {" ".join(call[call.index("--operation") - 1 :]) for call in calls if "User:uwv-witness" in call}
+    assert witness == {
+        f"User:uwv-witness --operation Read --topic {prefix}gkt.audit",
+        f"User:uwv-witness --operation Read --topic {prefix}gkt.checkpoints",
+        f"User:uwv-witness --operation Write --topic {prefix}gkt.witness",
     }
