@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import measure
-from bench.workload import MIX, mixed
+from bench.workload import MIX, expected_outcomes, mixed
 from gateway.kafka.embedded import EmbeddedBroker
 
 TARGETS = {
@@ -189,6 +189,9 @@ async def _gateway_latency(bootstrap: str, prefix: str, rate: int, seconds: floa
 def failures(results: dict[str, Any]) -> list[str]:
     """What makes a run no result at all (not a missed target): a lost or repeated decision, a log that fails."""
     found = []
+    outcomes, expected = results["workload"]["outcomes"], expected_outcomes(results["workload"]["reports"])
+    if outcomes != expected:
+        found.append(f"the gateway decided {outcomes}, not the workload's mix {expected}: not the work measured")
     if not results["exactly_one_decision_per_record"]:
         found.append("the gateway lost or repeated a decision")
     if not results["audit_verified"]:

@@ -55,7 +55,10 @@ class Checkpoint:
             raise NoteError(f"the origin line does not name a chain of {origin}")
         if not _SIZE.fullmatch(size) or not _HASH.fullmatch(digest) or not _TIME.fullmatch(moment):
             raise NoteError("size, head hash or time is not in the checkpoint's form")
-        written = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        try:
+            written = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError as exc:  # month 13, hour 25: the form, not a time
+            raise NoteError("the checkpoint's time is no time") from exc
         return cls(ChainId(chain), int(size), digest, written)
 
 

@@ -139,6 +139,7 @@ def test_a_checkpoint_reads_back_as_written_and_only_with_the_gateway_key_valid_
         "gkt.test.example/audit/gkt.in.nla/0\n1\nsha256:" + "0" * 63 + "\n2026-03-02T10:15:00Z\n",  # short hash
         "gkt.test.example/audit/gkt.in.nla\n1\nsha256:" + "0" * 64 + "\n2026-03-02T10:15:00Z\n",  # no partition
         "gkt.test.example/audit/gkt.in.nla/0\n1\nsha256:" + "0" * 64 + "\n2026-03-02\n",  # no time
+        "gkt.test.example/audit/gkt.in.nla/0\n1\nsha256:" + "0" * 64 + "\n2026-13-02T25:15:00Z\n",  # no such time
         "gkt.test.example/audit/gkt.in.nla/0\n1\nsha256:" + "0" * 64 + "\n2026-03-02T10:15:00Z\nmore\n",
     ],
 )
