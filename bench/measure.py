@@ -168,6 +168,22 @@ class GatewayProcess:
     def decided(self) -> int:
         return sum(self.outcomes().values())
 
+    def budget_us(self, decisions: int) -> dict[str, float]:
+        """Microseconds a decision in each stage and batch phase (wall time in the gateway's main process, from
+        its own ``gkt_stage_seconds`` and ``gkt_batch_seconds``): where a decision's time goes."""
+        _, text = self._get("/metrics")
+        spent: dict[str, float] = {}
+        for name, value in re.findall(r'^gkt_stage_seconds_sum\{stage="(\w+)"[^}]*\} (\S+)$', text, re.M):
+            spent[name] = spent.get(name, 0.0) + float(value)
+        phases: dict[str, float] = {}
+        for name, value in re.findall(r'^gkt_batch_seconds_sum\{phase="(\w+)"[^}]*\} (\S+)$', text, re.M):
+            phases[name] = phases.get(name, 0.0) + float(value)
+        stages = sum(spent.values())
+        # What the decide phase spends beyond the stages: the signal, receipt and audit record, and the loop.
+        spent["outputs and audit"] = phases.get("decide", 0.0) - stages
+        spent["write"] = phases.get("write", 0.0)
+        return {name: round(seconds / max(1, decisions) * 1e6, 1) for name, seconds in spent.items() if seconds > 0}
+
     def shares(self) -> list[int]:
         """Decisions per worker (``gkt run --workers``: the parent labels each worker's metrics)."""
         _, text = self._get("/metrics")
@@ -414,19 +430,24 @@ def _exactly_once(audit: list[dict[str, Any]], sent: int) -> bool:
 
 async def verify_throughput(
     bootstrap: str, audit_topic: str, signer: Signer, workers: int | None = None
-) -> tuple[float, int, bool]:
+) -> tuple[float, int, bool, float]:
     """``gkt audit verify --file``'s work over an export of every audit record: parallel over chains with
-    ``workers`` processes (default one per core), each hash checked from the record's bytes."""
+    ``workers`` processes (default one per core), each hash checked from the record's bytes; and its floor
+    in the same run: the same export read in the same slices by as many processes, every line hashed."""
+    from bench.floors import hash_floor_per_s
     from gateway.audit.parallel import verify_export
     from gateway.kafka.follower import read_all
 
     raw = [r.value for r in await read_all(bootstrap, audit_topic) if r.value is not None]
     export = scratch() / "audit.jsonl"
     export.write_bytes(b"\n".join(raw) + b"\n")
-    started = time.perf_counter()
-    report = verify_export(export, KeySet.of(signer), workers).finish()
-    elapsed = time.perf_counter() - started
-    return len(raw) / elapsed, len(raw), report.ok and report.records == len(raw)
+    best, ok = 0.0, True
+    for _ in range(3):  # the best of three, as the floor: a rate is what the machine can do
+        started = time.perf_counter()
+        report = verify_export(export, KeySet.of(signer), workers).finish()
+        best = max(best, len(raw) / (time.perf_counter() - started))
+        ok = ok and report.ok and report.records == len(raw)
+    return best, len(raw), ok, hash_floor_per_s(export, workers)
 
 
 async def passthrough_latency(bootstrap: str, prefix: str, rate: int, seconds: float) -> LatencyRun:

@@ -46,9 +46,9 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert results["workload"]["outcomes"] == expected_outcomes(300)
     for figure in ("passthrough_per_s", "gateway_per_s", "throughput_ratio", "verify_per_s", "peak_rss_mb"):
         assert results[figure] > 0, figure
-    # The highest rate runs its rounds, pooled: every report of both rounds has its signal.
+    # Every rate runs its rounds, pooled: every report of both rounds has its signal.
     assert [(lat["rate_per_s"], lat["rounds"], lat["reports"], lat["received"]) for lat in results["latency"]] == [
-        (50, 1, 50, 50),
+        (50, 2, 100, 100),
         (100, 2, 200, 200),
     ]
     top = results["latency"][1]
@@ -67,6 +67,24 @@ def test_the_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     alike = results["scale_out"]["one_process_alike"]
     assert (alike["processes"], alike["crypto_helper"], alike["exactly_one_decision_per_record"]) == (1, False, True)
     assert "gateway, one process" in stdout
+    # Every target a ratio against a figure of the same run (issue #29), printed with whether it is met.
+    floor = results["signature_floor_us"]
+    assert floor > 0
+    assert results["cpu_to_signature_floor"] == pytest.approx(results["gateway_cpu_us_per_decision"] / floor, rel=0.02)
+    assert {"read", "authenticate", "contract", "outputs and audit", "write"} <= set(results["budget_us"])
+    assert results["verify_to_hash_floor"] == pytest.approx(
+        results["verify_per_s"] / results["verify_hash_floor_per_s"], rel=0.02
+    )
+    assert results["verify_one_process_hash_floor_per_s"] > 0
+    for row in ("CPU a decision / signature floor", "verify / hash floor", "latency at 100/s", "targets met: "):
+        assert row in stdout, row
+
+
+def test_latency_is_measured_at_a_quarter_and_half_of_the_measured_throughput() -> None:
+    from bench.__main__ import rates_at_load
+
+    assert rates_at_load(2_800) == [700, 1_400]
+    assert rates_at_load(2) == [1, 1], "never a rate of zero"
 
 
 def test_the_growth_measure_reads_back_what_it_produces_past_a_fill() -> None:

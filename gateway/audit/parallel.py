@@ -1,12 +1,14 @@
 """``gkt audit verify --file`` over several processes (spec/audit.md: verify "may check them in parallel").
 
-What costs time is per record and needs nothing but the record: parsing it,
-checking its hash, checking a checkpoint's signature (``verify.check_bytes``).
-Workers do that for consecutive slices of the export, each reading its own
-byte range; the main process takes their results in file order and does the
-cheap checks that need order (seq, prev, increasing offsets, counting), so
-the report is exactly the one-process report, however few the chains. Work is
-handed out a slice at a time, so a long export is never held in memory.
+Workers take consecutive slices of the export, each reading its own byte range,
+and check them whole: every record's hash and signature, and, in order, each
+chain's records within the slice (``verify.SliceVerifier``). The main process
+joins the slices in file order (``ChainVerifier.join``): it checks only that
+each chain's first record in a slice follows where the chain stood, and adds
+up. So the report is exactly the one-process report, however few the chains,
+and the main process handles a few values per chain and slice, not every
+record. Work is handed out a slice at a time, so a long export is never held
+in memory.
 """
 
 import multiprocessing
@@ -15,11 +17,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gateway.audit.sources import export_lines
-from gateway.audit.verify import ChainVerifier, Checked, check_bytes
+from gateway.audit.verify import ChainVerifier, Problem, SliceChain, SliceVerifier
 from gateway.keyset import KeySet
 
 SLICE_BYTES = 1 << 20  # about a thousand records per hand-over
-_WORKER: dict[str, KeySet] = {}  # a pool worker's keys, handed over at fork (key objects do not pickle)
+_WORKER: dict[str, object] = {}  # a pool worker's keys and wanted seqs, handed over at fork (keys do not pickle)
 
 
 def slices(path: Path, size: int = SLICE_BYTES) -> Iterator[tuple[int, int, int]]:
@@ -40,25 +42,31 @@ def slices(path: Path, size: int = SLICE_BYTES) -> Iterator[tuple[int, int, int]
             start, line = end, line + lines
 
 
-def _check_slice(job: tuple[str, int, int, int], keys: KeySet) -> list[tuple[int, Checked | None]]:
+Checked = tuple[list[SliceChain], list[Problem], int]  # a slice's chains, its unreadable lines, its last line
+
+
+def _check_slice(job: tuple[str, int, int, int], keys: KeySet, wanted: dict[str, set[int]]) -> Checked:
     name, start, end, first = job
     with Path(name).open("rb") as handle:
         handle.seek(start)
         block = handle.read(end - start)
-    checked = []
+    verifier = SliceVerifier(keys, wanted)
     for number, raw in enumerate(block.split(b"\n"), start=first):
         line = raw.rstrip(b"\r")
         if line.strip():
-            checked.append((number, check_bytes(line, keys)))
-    return checked
+            verifier.feed_bytes(line, f"{name}:{number}")
+    parts = verifier.parts()
+    chains = {part.first.chain for part in parts}
+    unreadable = [problem for problem in verifier.report.problems if problem.chain not in chains]
+    return parts, unreadable, first + block.count(b"\n") - (1 if block.endswith(b"\n") else 0)
 
 
-def _init_worker(keys: KeySet) -> None:
-    _WORKER["keys"] = keys
+def _init_worker(keys: KeySet, wanted: dict[str, set[int]]) -> None:
+    _WORKER["keys"], _WORKER["wanted"] = keys, wanted
 
 
-def _check_in_worker(job: tuple[str, int, int, int]) -> list[tuple[int, Checked | None]]:
-    return _check_slice(job, _WORKER["keys"])
+def _check_in_worker(job: tuple[str, int, int, int]) -> Checked:
+    return _check_slice(job, _WORKER["keys"], _WORKER["wanted"])  # type: ignore[arg-type]
 
 
 def verify_export(
@@ -83,22 +91,15 @@ def verify_export(
         progress(number)
         return verifier
     # fork: the workers get the keys as they are; imap hands back results in file order.
-    with multiprocessing.get_context("fork").Pool(count, initializer=_init_worker, initargs=(keys,)) as pool:
-        _take_all(verifier, path, pool.imap(_check_in_worker, jobs), progress)
+    wanted = verifier.wanted
+    with multiprocessing.get_context("fork").Pool(count, initializer=_init_worker, initargs=(keys, wanted)) as pool:
+        _join_all(verifier, pool.imap(_check_in_worker, jobs), progress)
     return verifier
 
 
-def _take_all(
-    verifier: ChainVerifier,
-    path: Path,
-    results: Iterator[list[tuple[int, Checked | None]]],
-    progress: Callable[[int], None],
-) -> None:
-    for checked in results:  # in file order: imap keeps it
-        for number, item in checked:
-            if item is None:
-                verifier.unparsable(f"{path}:{number}")
-            else:
-                verifier.take(item)
-        if checked:
-            progress(checked[-1][0])
+def _join_all(verifier: ChainVerifier, results: Iterator[Checked], progress: Callable[[int], None]) -> None:
+    for parts, unreadable, last in results:  # in file order: imap keeps it
+        for part in parts:
+            verifier.join(part)
+        verifier.report.problems += unreadable
+        progress(last)

@@ -5,8 +5,8 @@ Tells *tampered* (a hash or link does not match) apart from *unverifiable*
 makes old records look forged.
 """
 
+import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from contracts.jsonio import sha256_digest, strict_loads
+from contracts.jsonio import strict_loads
 from gateway.audit.record import GENESIS, record_hash
 from gateway.keyset import KeySet
 from gateway.signing import SignatureFormatError, read_protected_header, verify_detached
@@ -67,6 +67,16 @@ class ChainState:
     unsigned_since: int | None = None  # first seq after the last signed record; None when the tail is signed
     verified: int = 0  # records a verified signature covers
     pending: dict[str, int] = field(default_factory=dict)  # outcomes of records no signature covers yet
+    outcomes: dict[str, int] = field(default_factory=dict)  # outcomes of the records a signature covers
+
+    def vouched(self, report: "VerifyReport") -> None:
+        """A verified signature vouches for every record still pending: only now do they count."""
+        self.unsigned_since = None
+        for name, count in self.pending.items():
+            report.outcomes[name] = report.outcomes.get(name, 0) + count
+            self.outcomes[name] = self.outcomes.get(name, 0) + count
+            self.verified += count
+        self.pending.clear()
 
 
 @dataclass
@@ -116,21 +126,38 @@ def sealed_digest(raw: bytes, record: Mapping[str, Any]) -> str | None:
     the slow, exact way.
     """
     digest, sig = record.get("hash"), record.get("sig")
-    if not isinstance(digest, str) or not (sig is None or isinstance(sig, str)):
+    if type(digest) is not str or not (sig is None or type(sig) is str):
         return None
     hash_member = b',"hash":' + _json_string(digest)
     sig_member = b',"sig":' + (b"null" if sig is None else _json_string(sig))
-    if raw.count(hash_member) != 1 or raw.count(sig_member) != 1:
+    at_hash, at_sig = _once(raw, hash_member), _once(raw, sig_member)
+    if at_hash is None or at_sig is None:
         return None
-    body = raw.replace(hash_member, b"", 1).replace(sig_member, b"", 1)
-    return digest if sha256_digest(body) == digest else None
+    # The two members cut out of the bytes, without a copy: the hash is taken over the three pieces.
+    if at_hash < at_sig:
+        first, first_end, second, second_end = at_hash, at_hash + len(hash_member), at_sig, at_sig + len(sig_member)
+    else:
+        first, first_end, second, second_end = at_sig, at_sig + len(sig_member), at_hash, at_hash + len(hash_member)
+    if first_end > second:
+        return None
+    view = memoryview(raw)
+    hashed = hashlib.sha256(view[:first])
+    hashed.update(view[first_end:second])
+    hashed.update(view[second_end:])
+    return digest if "sha256:" + hashed.hexdigest() == digest else None
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9:._-]*")  # digests and JWS: nothing JSON would escape
+def _once(raw: bytes, member: bytes) -> int | None:
+    """Where ``member`` occurs in ``raw``, if it occurs exactly once."""
+    at = raw.find(member)
+    if at < 0 or raw.find(member, at + 1) >= 0:
+        return None
+    return at
 
 
 def _json_string(text: str) -> bytes:
-    if _PLAIN.fullmatch(text):
+    """``text`` as JSON writes it: digests and JWS need no escape, anything else is encoded exactly."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return b'"' + text.encode("ascii") + b'"'
     return json.dumps(text, ensure_ascii=False).encode("utf-8")
 
@@ -210,6 +237,8 @@ def check_record(record: Mapping[str, Any], keys: KeySet, digest: str | None = N
 class ChainVerifier:
     """Checks records one at a time, in log order, so a long log is never held in memory."""
 
+    keeps_offsets = True  # the inbound offsets decided, for ``missing`` (from Kafka, with the inbound topics)
+
     def __init__(self, keys: KeySet) -> None:
         self.keys = keys
         self.report = VerifyReport()
@@ -220,6 +249,10 @@ class ChainVerifier:
     def want(self, chain: str, seq: int) -> None:
         """Keep the hash of ``chain``'s record ``seq`` when it verifies in order (``seen_hash``)."""
         self._wanted.setdefault(chain, set()).add(seq)
+
+    @property
+    def wanted(self) -> dict[str, set[int]]:
+        return self._wanted
 
     def seen_hash(self, chain: str, seq: int) -> str | None:
         return self._seen.get((chain, seq))
@@ -245,7 +278,7 @@ class ChainVerifier:
             state = report.chains[chain] = ChainState()
             self.decided[chain] = set()
         state.records += 1
-        if checked.offset is not None:
+        if self.keeps_offsets and checked.offset is not None:
             self.decided[chain].add(checked.offset)
         if state.broken:
             return
@@ -264,12 +297,46 @@ class ChainVerifier:
         if not checked.signed:
             state.unsigned_since = state.last_seq if state.unsigned_since is None else state.unsigned_since
             return
-        # A verified signature vouches for this record and every earlier one: only now do they count.
-        state.unsigned_since = None
-        for name, count in state.pending.items():
+        state.vouched(report)  # for this record and, through the prev links, every earlier one
+
+    def join(self, part: "SliceChain") -> None:
+        """Go on with a chain from a slice a worker checked (``SliceVerifier``), as if each record were taken here.
+
+        Only the slice's first record is checked against where the chain stood (``_in_order``,
+        as ``take`` does); the rest the worker checked in order already. A signature in the
+        slice vouches for what was pending before it too; a break in it loses that, as here.
+        """
+        report, chain, local = self.report, part.first.chain, part.state
+        state = report.chains.get(chain)
+        if state is None:
+            state = report.chains[chain] = ChainState()
+            self.decided[chain] = set()
+        state.records += local.records
+        if state.broken:
+            return
+        problem = _in_order(part.first, state)
+        if problem is not None:
+            state.broken = True
+            state.pending.clear()
+            report.problems.append(Problem(chain, part.first.seq, *problem))
+            return
+        if part.signed:
+            state.vouched(report)
+        elif local.broken:
+            state.pending.clear()
+        pending = dict(state.pending)
+        for name, count in local.pending.items():
+            pending[name] = pending.get(name, 0) + count
+        for name, count in local.outcomes.items():
             report.outcomes[name] = report.outcomes.get(name, 0) + count
-            state.verified += count
-        state.pending.clear()
+            state.outcomes[name] = state.outcomes.get(name, 0) + count
+        carried = state.unsigned_since is not None and not part.signed  # unsigned records before the slice
+        unsigned_since = state.unsigned_since if carried else local.unsigned_since
+        state.last_seq, state.last_hash, state.last_offset = local.last_seq, local.last_hash, local.last_offset
+        state.broken, state.unsigned_since, state.pending = local.broken, unsigned_since, pending
+        state.verified += local.verified
+        report.problems += part.problems
+        self._seen.update({(chain, seq): digest for seq, digest in part.seen.items()})
 
     def finish(self) -> VerifyReport:
         """The report, once every record was fed: a chain whose last records no signature covers is unverifiable.
@@ -302,6 +369,68 @@ class ChainVerifier:
             self.report.problems.append(
                 Problem(chain, None, "missing", f"inbound offset {undecided[0]}{more} has no decision")
             )
+
+
+@dataclass
+class SliceChain:
+    """One chain's records in one slice of an export, checked in order by a worker (``SliceVerifier``): what the
+    main process needs to go on from where the chain stood before the slice (``ChainVerifier.join``)."""
+
+    first: Checked  # the chain's first record in the slice
+    state: ChainState  # after the slice, as if the first record followed what came before
+    signed: bool  # a signature in the slice verified before anything broke: what was pending before counts
+    problems: list[Problem]
+    seen: dict[int, str]  # hashes at the seqs a checkpoint names
+
+
+class SliceVerifier(ChainVerifier):
+    """``ChainVerifier`` over one slice of an export, each chain taken up at its first record in the slice.
+
+    A worker of ``gkt audit verify --file`` runs it over consecutive lines; the main process joins the
+    slices in file order, so its report is the one-process report and it never handles single records.
+    An export has no inbound topics to compare with: the offsets decided are not kept.
+    """
+
+    keeps_offsets = False
+
+    def __init__(self, keys: KeySet, wanted: dict[str, set[int]]) -> None:
+        super().__init__(keys)
+        self._wanted = wanted
+        self._first: dict[str, Checked] = {}
+        self._signed: set[str] = set()
+
+    def take(self, checked: Checked) -> None:
+        chain = checked.chain
+        if chain not in self._first:
+            self._first[chain] = checked
+            seq = checked.seq if checked.seq is not None else 0
+            offset = checked.offset if checked.offset is not None else 0
+            # As if the record before it were the one it names: the main process checks that it is.
+            self.report.chains[chain] = ChainState(
+                last_seq=seq - 1, last_hash=str(checked.prev), last_offset=offset - 1
+            )
+            self.decided[chain] = set()
+        state = self.report.chains[chain]
+        was_broken = state.broken
+        super().take(checked)
+        if checked.signed and not was_broken and not state.broken:
+            self._signed.add(chain)
+
+    def parts(self) -> list[SliceChain]:
+        """Each chain of the slice, in the order it first appeared."""
+        problems: dict[str, list[Problem]] = {}
+        for problem in self.report.problems:
+            problems.setdefault(problem.chain, []).append(problem)
+        return [
+            SliceChain(
+                first,
+                self.report.chains[chain],
+                chain in self._signed,
+                problems.get(chain, []),
+                {seq: digest for (c, seq), digest in self._seen.items() if c == chain},
+            )
+            for chain, first in self._first.items()
+        ]
 
 
 def verify(records: Iterable[Mapping[str, Any]], keys: KeySet) -> VerifyReport:
