@@ -15,6 +15,7 @@ Pure: no Kafka, no clock. The service feeds it the audit log and its own decisio
 """
 
 import bisect
+import functools
 import re
 import sys
 import uuid
@@ -42,8 +43,7 @@ class EarlierSignal:
     partner: str
 
     def as_signal(self) -> dict[str, str]:
-        received = utc_iso(from_millis(self.received_ms))
-        return {"signaalId": self.signal_id, "partner": self.partner, "ontvangenOp": received}
+        return _as_signal(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,23 @@ class Selected:
 
 # One entry: (received ms, the signal id's 16 bytes, the partner). Tuples sort by time first.
 _Entry = tuple[int, bytes, str]
+
+
+# A client signalled often is looked up for each of its signals, and its ten most recent move by one each
+# time: nine of the ten entries were made text the time before. Both caches hold immutable values (the dict
+# is only ever serialised), at most a few thousand, whatever the memory holds.
+@functools.lru_cache(maxsize=4096)
+def _earlier_signal(entry: _Entry) -> EarlierSignal:
+    received_ms, signal_id, partner = entry
+    return EarlierSignal(received_ms, str(uuid.UUID(bytes=signal_id)), partner)
+
+
+@functools.lru_cache(maxsize=4096)
+def _as_signal(signal: EarlierSignal) -> dict[str, str]:
+    received = utc_iso(from_millis(signal.received_ms))
+    return {"signaalId": signal.signal_id, "partner": signal.partner, "ontvangenOp": received}
+
+
 HeldSince = Callable[[str], int | None]
 """When the held report a verdict names (``review.item``) was received, in ms; None if the log has not said yet."""
 
@@ -107,10 +124,7 @@ class ClientMemory:
         start = bisect.bisect_left(entries, received_ms - WINDOW_MS, key=_received)
         end = bisect.bisect_left(entries, received_ms, key=_received)
         newest = entries[max(start, end - MOST_RECENT) : end]
-        recent = tuple(
-            EarlierSignal(ms, str(uuid.UUID(bytes=signal_id)), partner) for ms, signal_id, partner in reversed(newest)
-        )
-        return Earlier(end - start, recent)
+        return Earlier(end - start, tuple(_earlier_signal(entry) for entry in reversed(newest)))
 
     def signal(self, signal_id: str) -> EarlierSignal | None:
         """The signal ``signal_id`` when the gateway routed or released it (in the window), else None."""
