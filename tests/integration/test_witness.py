@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from structlog.testing import capture_logs
 
 from contracts.jsonio import strict_loads
 from gateway.audit.record import seal, sign_checkpoint
@@ -21,6 +22,7 @@ from gateway.demo.scenario import samples
 from gateway.kafka.writer import Writer, new_producer
 from gateway.keyset import KeySet
 from gateway.outputs import OutMessage
+from gateway.signing import Signer
 from gateway.witness.checkpoint import DEFAULT_ORIGIN, Checkpoint, checkpoint_note, gateway_verifiers
 from gateway.witness.note import COSIGNATURE_V1, Note, NoteSigner
 from gateway.witness.round import Witness, witness_round
@@ -108,9 +110,25 @@ async def test_a_witness_cosigns_a_running_gateway_and_refuses_every_rewrite(
         await harness.publish(batch)
         first = await harness.wait_for_audit(len(batch))
     inbound = {c for c in by_chain(first) if c.startswith(f"{prefix}gkt.in.")}
-    report = await witness_round(witness(), state)
+    # Anyone who can write gkt.checkpoints: garbage, a stranger's note, the gateway's note under another key.
+    some = sorted(inbound)[0]
+    stranger = Signer.generate("stranger")
+    planted = checkpoint_note(Checkpoint(some, 1, "sha256:" + "0" * 64, datetime.now(UTC)), DEFAULT_ORIGIN, stranger)  # type: ignore[arg-type]
+    real = checkpoint_note(Checkpoint(some, 1, first[0]["hash"], datetime.now(UTC)), DEFAULT_ORIGIN, harness.signer)  # type: ignore[arg-type]
+    hostile = [(some, b"\xff\x00BSN-123456782 " * 40), (some, planted), (sorted(inbound)[-1], real)]
+    producer = new_producer(harness.bootstrap)
+    await producer.start()
+    try:
+        for chain, value in hostile:
+            await producer.send_and_wait(harness.topics.checkpoints, value, key=chain.encode())
+    finally:
+        await producer.stop()
+    with capture_logs() as logs:
+        report = await witness_round(witness(), state)
     assert report.exit_code == 0
     assert not report.refused
+    assert report.skipped == len(hostile), "each is passed by and counted, nothing refused for it"
+    assert "BSN" not in str(logs), "a sender's bytes never reach a log line"
     assert set(report.cosigned) == inbound, "every inbound chain the gateway wrote is cosigned at its size"
     for chain, size in report.cosigned.items():
         assert size == len(by_chain(first)[chain])
