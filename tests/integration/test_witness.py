@@ -5,7 +5,9 @@ refuses, exits 3 and keeps the evidence, and ``gkt audit verify --witnesses`` re
 import asyncio
 import json
 import shutil
+import signal
 import sys
+import urllib.request
 from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from structlog.testing import capture_logs
 from contracts.jsonio import strict_loads
 from gateway.audit.record import seal, sign_checkpoint
 from gateway.demo.scenario import samples
+from gateway.kafka.embedded import free_port
 from gateway.kafka.writer import Writer, new_producer
 from gateway.keyset import KeySet
 from gateway.outputs import OutMessage
@@ -225,3 +228,59 @@ async def test_a_witness_cosigns_a_running_gateway_and_refuses_every_rewrite(
     code, out, _ = await run("audit", "verify", "--file", str(real_export), "--keys", str(jwks), "--checkpoints",
                              str(checkpoints_file), "--witnesses", str(witnesses))  # fmt: skip
     assert code == 0, out
+
+
+async def test_partitions_moving_between_two_gateways_never_look_like_a_rollback(
+    kafka: str, prefix: str, tmp_path: Path
+) -> None:
+    """Operators run several processes: each checkpoints the chains it gives up before they move, so a witness
+    running all along (here: the long-running ``gkt witness`` with its metrics) sees every chain only grow."""
+    harness = await Harness(kafka, prefix, checkpoint_seconds=0.2, trust_producer_time=True).setup()
+    private = Ed25519PrivateKey.generate()
+    pem = tmp_path / "witness.pem"
+    pem.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    jwks = tmp_path / "gateway-keys.json"
+    jwks.write_text(json.dumps(KeySet.of(harness.signer).as_jwks()))
+    port = free_port()
+    witness = await asyncio.create_subprocess_exec(
+        str(GKT), "witness", "--chains", "*", "--key", str(pem), "--name", "witness.test.example",
+        "--state", str(tmp_path / "state"), "--interval", "1", "--http-port", str(port),
+        "--bootstrap", kafka, "--topic-prefix", prefix, "--keys", str(jwks), stdout=PIPE, stderr=PIPE,
+    )  # fmt: skip
+    batch = samples()
+    async with harness.gateway():
+        await harness.publish(batch)
+        await harness.wait_for_audit(len(batch))
+        async with harness.gateway():  # a second process joins: partitions move, twice over
+            await harness.publish(batch)
+            await harness.wait_for_audit(2 * len(batch))
+        await harness.publish(batch)  # the second left: the first takes its partitions back
+        audit = await harness.wait_for_audit(3 * len(batch))
+    sizes = {c: len(r) for c, r in by_chain(audit).items()}
+    metrics = ""
+    for _ in range(200):  # the witness cosigns every chain at its final size within a few rounds
+        metrics = await asyncio.to_thread(scrape, port)
+        if all(f'gkt_witness_cosigned_size{{chain="{c}"}} {float(n)}' in metrics for c, n in sizes.items()):
+            break
+        await asyncio.sleep(0.2)
+    assert witness.returncode is None, "a witness that saw a rollback would have exited 3"
+    assert "gkt_witness_refused" not in metrics.replace("# HELP gkt_witness_refused", "").replace(
+        "# TYPE gkt_witness_refused", ""
+    )
+    for chain, size in sizes.items():
+        assert f'gkt_witness_cosigned_size{{chain="{chain}"}} {float(size)}' in metrics, chain
+    witness.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(witness.communicate(), 30)
+    assert witness.returncode == 0, err.decode()
+
+
+def scrape(port: int) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            return str(response.read().decode())
+    except OSError:
+        return ""
