@@ -30,8 +30,12 @@ def load_cosigner(path: Path, name: str) -> "NoteSigner":
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    from gateway.witness.note import COSIGNATURE_V1, NoteError, NoteSigner
+    from gateway.witness.note import COSIGNATURE_V1, NoteError, NoteSigner, check_name
 
+    try:
+        check_name(name)
+    except NoteError as exc:
+        raise UsageError(f"--name {name!r}: {exc}") from exc
     if not path.is_file():
         raise UsageError(f"--key {path}: no such file")
     content = path.read_bytes()
@@ -52,10 +56,14 @@ def load_cosigner(path: Path, name: str) -> "NoteSigner":
 
 
 def witness(
-    chains: Annotated[str, typer.Option("--chains", help="the chains to witness, a glob: 'gkt.in.nla/*', or '*'")],
     key: Annotated[Path, typer.Option("--key", help="the witness's own Ed25519 private key (PEM)")],
     name: Annotated[str, typer.Option("--name", help="the witness's key name, e.g. witness.nlarbeidsinspectie.nl")],
-    state: Annotated[Path, typer.Option("--state", help="the witness's state folder: what it cosigned, evidence")],
+    chains: Annotated[
+        str | None, typer.Option("--chains", help="the chains to witness, a glob: 'gkt.in.nla/*', or '*'")
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="the witness's state folder: what it cosigned, evidence")
+    ] = None,
     once: Annotated[bool, typer.Option("--once", help="one round, then exit (for a cron job)")] = False,
     interval: Annotated[
         float, typer.Option("--interval", min=1.0, help="seconds between rounds when running on")
@@ -80,17 +88,15 @@ def witness(
     from gateway.rules_loader import load_keyset
     from gateway.topics import Topics
     from gateway.witness.checkpoint import gateway_verifiers
-    from gateway.witness.note import NoteError
     from gateway.witness.round import Witness
     from gateway.witness.state import WitnessState
 
-    try:
-        cosigner = load_cosigner(key, name)
-    except NoteError as exc:
-        raise UsageError(f"--name {name!r}: {exc}") from exc
+    cosigner = load_cosigner(key, name)
     if print_vkey:
         typer.echo(cosigner.verifier.vkey)
         return
+    if chains is None or state is None:
+        raise UsageError("give --chains and --state: which chains to witness, and the witness's state folder")
     from gateway import logs
 
     settings = settings_for(config, bootstrap=bootstrap, topic_prefix=topic_prefix)

@@ -121,3 +121,35 @@ def test_feedback_and_report_refuse_what_they_cannot_use_before_kafka_is_asked(
     assert code == 2, err
     assert said in err
     assert err.count("\n") == 1, err
+
+
+def test_witness_usage_errors_name_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    def pem(private) -> str:  # type: ignore[no-untyped-def]
+        path = tmp_path / f"{type(private).__name__}.pem"
+        path.write_bytes(
+            private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        return str(path)
+
+    ed25519, p256 = pem(Ed25519PrivateKey.generate()), pem(ec.generate_private_key(ec.SECP256R1()))
+    cases = [
+        (["--key", str(tmp_path / "none.pem"), "--name", "w.example"], "no such file"),
+        (["--key", p256, "--name", "w.example", "--chains", "*", "--state", str(tmp_path)], "Ed25519"),
+        (["--key", ed25519, "--name", "w example", "--print-vkey"], "--name 'w example': a key name"),
+        (["--key", ed25519, "--name", "w.example"], "give --chains and --state"),
+    ]
+    for words, said in cases:
+        code, err = run(monkeypatch, capsys, "witness", *words)
+        assert code == 2, (words, err)
+        assert said in err, (words, err)
+        assert "Traceback" not in err
+    code, _ = run(monkeypatch, capsys, "witness", "--key", ed25519, "--name", "w.example", "--print-vkey")
+    assert code == 0

@@ -168,8 +168,7 @@ async def test_a_witness_cosigns_a_running_gateway_and_refuses_every_rewrite(
     assert sorted(line for line in out.splitlines() if line.startswith("cosigned ")) == [
         f"cosigned {chain} at {size} records" for chain, size in sorted(grown.cosigned.items())
     ]
-    code, vkey, _ = await run("witness", "--print-vkey", "--key", str(pem), "--name", "witness.test.example",
-                              "--chains", "*", "--state", str(tmp_path / "cron"))  # fmt: skip
+    code, vkey, _ = await run("witness", "--print-vkey", "--key", str(pem), "--name", "witness.test.example")
     witnesses = tmp_path / "witnesses.txt"
     witnesses.write_text(vkey)
     code, out, err = await run("audit", "verify", "--witnesses", str(witnesses), "--no-inbound", *common)
