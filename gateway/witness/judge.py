@@ -12,6 +12,7 @@ up on a long log holds one head per chain, not the log.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from gateway.audit.record import GENESIS
 from gateway.audit.verify import Checked
@@ -24,6 +25,7 @@ class Seen:
 
     size: int
     hash: str
+    time: datetime | None = None  # the gateway's time in that checkpoint
 
     @classmethod
     def none(cls) -> "Seen":
@@ -35,7 +37,6 @@ class Refusal:
     """Why a chain is refused for good: what the witness saw, and the two checkpoints that show it."""
 
     what: str
-    cosigned: Seen
     checkpoint: SignedCheckpoint
 
 
@@ -44,20 +45,29 @@ def _size(checkpoint: Checkpoint) -> str:
 
 
 def order_refusal(seen: Seen, checkpoints: Iterable[SignedCheckpoint]) -> Refusal | None:
-    """A checkpoint that shrinks the chain or forks it, against the cosigned one and those read before it."""
+    """A checkpoint that shrinks the chain or forks it, against the cosigned one and those read before it.
+
+    A smaller checkpoint the gateway wrote *before* the one that showed more records is no rollback: it
+    is an old checkpoint read again (anyone who may write gkt.checkpoints can copy one, and records can
+    arrive out of order). A rollback is the gateway saying, later, that the chain is shorter; dated
+    earlier to pass as a copy, it still cannot be followed by a chain that extends the cosigned head.
+    """
     known: dict[int, str] = {seen.size: seen.hash} if seen.size else {}
-    largest = seen.size
+    largest, shown = seen.size, seen.time
     for signed in checkpoints:
         checkpoint = signed.checkpoint
         if checkpoint.size < largest:
+            if shown is not None and checkpoint.time <= shown:
+                continue  # an old checkpoint again
             what = f"rollback: the gateway signed {_size(checkpoint)} after it had shown {largest} records"
-            return Refusal(what, seen, signed)
+            return Refusal(what, signed)
         earlier = known.get(checkpoint.size)
         if earlier is not None and earlier != checkpoint.hash:
             what = f"fork: the gateway signed another head at {checkpoint.size} records ({checkpoint.hash[:19]}…)"
-            return Refusal(what, seen, signed)
+            return Refusal(what, signed)
         known[checkpoint.size] = checkpoint.hash
-        largest = checkpoint.size
+        if checkpoint.size > largest or shown is None or checkpoint.time > shown:
+            largest, shown = checkpoint.size, checkpoint.time
     return None
 
 
@@ -113,15 +123,15 @@ class ChainWalk:
             if checkpoint.size <= self.seen.size:
                 continue  # the cosigned size itself: order_refusal compared it
             if self.problem is not None:
-                return Refusal(f"the chain no longer extends: {self.problem}", self.seen, signed)
+                return Refusal(f"the chain no longer extends: {self.problem}", signed)
             if checkpoint.size > self.size:
                 what = (
                     f"truncated: the gateway signed {_size(checkpoint)}, and the log holds {self.size} that follow "
                     "the cosigned head"
                 )
-                return Refusal(what, self.seen, signed)
+                return Refusal(what, signed)
             if self.at.get(checkpoint.size) != checkpoint.hash:
                 what = f"fork: the log's record {checkpoint.size - 1} is not the head the gateway signed"
-                return Refusal(what, self.seen, signed)
+                return Refusal(what, signed)
             newest = signed
         return newest

@@ -26,6 +26,7 @@ from gateway.keyset import GatewayKey, KeySet
 from gateway.topics import Topics
 from gateway.types import ChainId
 from gateway.witness.checkpoint import SignedCheckpoint, open_checkpoint
+from gateway.witness.contained import Claims
 from gateway.witness.judge import ChainWalk, Refusal, Seen, order_refusal
 from gateway.witness.metrics import COSIGNED, COSIGNED_SIZE, RECORDS_READ, REFUSED, ROUNDS, SKIPPED
 from gateway.witness.note import NoteError, NoteSigner, Verifier
@@ -232,7 +233,12 @@ async def _cosign(
             offset = walk.offsets.get(size)
             state.cosign(
                 chain,
-                Cosigned(Seen(size, signed.checkpoint.hash), note.encoded().decode("utf-8"), walk.partition, offset),
+                Cosigned(
+                    Seen(size, signed.checkpoint.hash, signed.checkpoint.time),
+                    note.encoded().decode("utf-8"),
+                    walk.partition,
+                    offset,
+                ),
             )
             report.cosigned[chain] = size
             COSIGNED.labels(chain).inc()
@@ -240,3 +246,23 @@ async def _cosign(
             log.info("witness_cosigned", chain=chain, size=size)
     finally:
         await producer.stop()
+
+
+async def read_claims(
+    bootstrap: str,
+    topics: Topics,
+    origin: str,
+    gateway: dict[bytes, tuple[Verifier, GatewayKey]],
+    witnesses: list[Verifier],
+    **client: Any,
+) -> Claims:
+    """The checkpoints on ``gkt.checkpoints`` and ``gkt.witness``, and which of ``witnesses`` cosigned them:
+    what ``gkt audit verify --witnesses`` holds the log against when it reads Kafka."""
+    claims = Claims()
+
+    def take(record: InboundRecord) -> None:
+        claims.add(record.value or b"", origin, gateway, witnesses)
+
+    for topic in (topics.checkpoints, topics.witness):
+        await read_once(bootstrap, topic, take, **client)
+    return claims

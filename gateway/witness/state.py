@@ -12,8 +12,8 @@ whole to a temporary name and then renamed, so a crash leaves the old state.
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, unquote
 
 from gateway.errors import UsageError
@@ -57,7 +57,9 @@ class WitnessState:
         if not path.is_file():
             return None
         data = json.loads(path.read_bytes())
-        return Cosigned(Seen(data["size"], data["hash"]), data["note"], data["audit_partition"], data["audit_offset"])
+        moment = datetime.fromisoformat(data["time"]) if data.get("time") else None
+        seen = Seen(data["size"], data["hash"], moment)
+        return Cosigned(seen, data["note"], data["audit_partition"], data["audit_offset"])
 
     def chains(self) -> list[ChainId]:
         return sorted(ChainId(unquote(p.name[: -len(".json")])) for p in (self.root / "chains").glob("*.json"))
@@ -67,6 +69,7 @@ class WitnessState:
             "chain": chain,
             "size": cosigned.seen.size,
             "hash": cosigned.seen.hash,
+            "time": cosigned.seen.time.isoformat() if cosigned.seen.time else None,
             "note": cosigned.note,
             "audit_partition": cosigned.audit_partition,
             "audit_offset": cosigned.audit_offset,
@@ -89,13 +92,11 @@ class WitnessState:
         path = self.root / "evidence" / _name(chain) / "what.txt"
         return path.read_text("utf-8").strip() if path.is_file() else None
 
-    def refuse(self, chain: ChainId, refusal: Refusal, cosigned: Cosigned | None, **more: Any) -> Path:
+    def refuse(self, chain: ChainId, refusal: Refusal, cosigned: Cosigned | None) -> Path:
         """Keep the evidence: the checkpoint cosigned last, the one refused, and what was seen."""
         folder = self.root / "evidence" / _name(chain)
         _write(folder / "refused.note", refusal.checkpoint.note.encoded())
         if cosigned is not None:
             _write(folder / "cosigned.note", cosigned.note.encode("utf-8"))
-        for name, content in more.items():
-            _write(folder / name, content if isinstance(content, bytes) else str(content).encode("utf-8"))
         _write(folder / "what.txt", (refusal.what + "\n").encode("utf-8"))  # last: its presence marks the refusal
         return folder

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Producer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from structlog.testing import capture_logs
@@ -150,15 +151,17 @@ async def test_a_witness_cosigns_a_running_gateway_and_refuses_every_rewrite(
     assert grown.exit_code == 0
     assert grown.cosigned == {c: len(r) for c, r in by_chain(audit).items() if c in inbound}
 
+    # Anyone who may write gkt.checkpoints copies the old checkpoints, as they are, with a client we did not
+    # write (librdkafka, zstd, in a transaction): read again after newer ones, they are no rollback.
+    old = [r for r in await harness.records(harness.topics.checkpoints) if (r.key or b"").decode() in inbound]
+    copies = [(r.key or b"", r.value or b"") for r in old]
+    await asyncio.to_thread(copy_records, harness.bootstrap, harness.topics.checkpoints, copies)
+    again = await witness_round(witness(), state)
+    assert again.exit_code == 0, again.refused
+    assert again.cosigned == {}, "nothing new to cosign"
+
     # The witness as a partner runs it: a process, once, with a state folder of its own.
-    pem = tmp_path / "witness.pem"
-    pem.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    jwks = tmp_path / "gateway-keys.json"
-    jwks.write_text(json.dumps(KeySet.of(harness.signer).as_jwks()))
+    pem, jwks = key_files(tmp_path, private, harness)
     common = ["--bootstrap", harness.bootstrap, "--topic-prefix", prefix, "--keys", str(jwks)]
     code, out, err = await run(
         "witness", "--once", "--chains", mine, "--key", str(pem), "--name", "witness.test.example",
@@ -236,14 +239,7 @@ async def test_partitions_moving_between_two_gateways_never_look_like_a_rollback
     running all along (here: the long-running ``gkt witness`` with its metrics) sees every chain only grow."""
     harness = await Harness(kafka, prefix, checkpoint_seconds=0.2, trust_producer_time=True).setup()
     private = Ed25519PrivateKey.generate()
-    pem = tmp_path / "witness.pem"
-    pem.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    jwks = tmp_path / "gateway-keys.json"
-    jwks.write_text(json.dumps(KeySet.of(harness.signer).as_jwks()))
+    pem, jwks = key_files(tmp_path, private, harness)
     port = free_port()
     witness = await asyncio.create_subprocess_exec(
         str(GKT), "witness", "--chains", "*", "--key", str(pem), "--name", "witness.test.example",
@@ -275,6 +271,25 @@ async def test_partitions_moving_between_two_gateways_never_look_like_a_rollback
     witness.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(witness.communicate(), 30)
     assert witness.returncode == 0, err.decode()
+
+
+def key_files(folder: Path, private: Ed25519PrivateKey, harness: Harness) -> tuple[Path, Path]:
+    """The witness's private key as PEM, and the gateway's public keys as a JWK set, as files."""
+    pem, jwks = folder / "witness.pem", folder / "gateway-keys.json"
+    pem.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))  # fmt: skip
+    jwks.write_text(json.dumps(KeySet.of(harness.signer).as_jwks()))
+    return pem, jwks
+
+
+def copy_records(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    """Records written again by librdkafka, compressed, in one transaction."""
+    producer = Producer({"bootstrap.servers": bootstrap, "compression.type": "zstd", "transactional.id": "copier"})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for key, value in records:
+        producer.produce(topic, value, key=key)
+    producer.commit_transaction(30)
 
 
 def scrape(port: int) -> str:

@@ -58,8 +58,8 @@ def hashes(lines: list[bytes]) -> list[str]:
     return [str(check_bytes(line, KEYS).hash) for line in lines]  # type: ignore[union-attr]
 
 
-def signed(size: int, head: str):  # type: ignore[no-untyped-def]
-    note = checkpoint_note(Checkpoint(CHAIN, size, head, START), ORIGIN, GATEWAY)
+def signed(size: int, head: str, minutes: int = 0):  # type: ignore[no-untyped-def]
+    note = checkpoint_note(Checkpoint(CHAIN, size, head, START + timedelta(minutes=minutes)), ORIGIN, GATEWAY)
     return open_checkpoint(note, ORIGIN, VERIFIERS)
 
 
@@ -107,9 +107,22 @@ def test_rollback_fork_truncation_and_rewrite_are_each_refused_with_what_was_see
     within = walk(seen, [signed(10, HASHES[9]), signed(10, "sha256:" + "e" * 64)], LINES)
     assert isinstance(within, Refusal)
     assert within.what.startswith("fork"), "two heads at one size among new checkpoints"
-    backwards = walk(seen, [signed(11, HASHES[10]), signed(9, HASHES[8])], LINES)
+    backwards = walk(seen, [signed(11, HASHES[10]), signed(9, HASHES[8], minutes=1)], LINES)
     assert isinstance(backwards, Refusal)
-    assert backwards.what.startswith("rollback"), "a smaller one after a larger one"
+    assert backwards.what.startswith("rollback"), "a smaller one, signed after a larger one"
+
+
+def test_an_old_checkpoint_read_again_is_passed_by_not_called_a_rollback() -> None:
+    """Anyone who may write gkt.checkpoints can copy an old checkpoint, and records may come out of order:
+    a smaller checkpoint the gateway signed before the larger one it had shown is no rollback."""
+    seen = Seen(8, HASHES[7], START + timedelta(minutes=5))
+    copied = walk(seen, [signed(6, HASHES[5], minutes=2), signed(12, HASHES[11], minutes=6)], LINES)
+    assert not isinstance(copied, Refusal)
+    assert copied is not None
+    assert copied.checkpoint.size == 12, "the newer one is cosigned as ever"
+    reordered = walk(seen, [signed(12, HASHES[11], minutes=6), signed(10, HASHES[9], minutes=5)], LINES)
+    assert not isinstance(reordered, Refusal)
+    assert walk(seen, [signed(6, HASHES[5], minutes=7)], LINES).what.startswith("rollback")  # type: ignore[union-attr]
 
 
 Operation = tuple[str, int]
