@@ -127,26 +127,19 @@ def _claims(
     settings: "Settings", keyset: "KeySet", file: Path | None, checkpoints: Path | None, witnesses: Path | None
 ) -> "Claims":
     """The checkpoints at hand (from Kafka, or the ``--checkpoints`` export), and which a known witness cosigned."""
-    from gateway.kafka.follower import read_once
     from gateway.topics import Topics
     from gateway.witness.checkpoint import gateway_verifiers
     from gateway.witness.contained import Claims, export_notes, load_witnesses
+    from gateway.witness.round import read_claims
 
     known = load_witnesses(witnesses) if witnesses is not None else []
     gateway = gateway_verifiers(keyset, settings.origin)
+    if file is None and settings.bootstrap:
+        topics, client = Topics(settings.topic_prefix), client_options(settings)
+        return asyncio.run(read_claims(settings.bootstrap, topics, settings.origin, gateway, known, **client))
     claims = Claims()
-    if file is not None:
-        for note in export_notes(checkpoints) if checkpoints is not None else ():
-            claims.add(note, settings.origin, gateway, known)
-        return claims
-    if settings.bootstrap:
-        topics = Topics(settings.topic_prefix)
-
-        def take(record: "InboundRecord") -> None:
-            claims.add(record.value or b"", settings.origin, gateway, known)
-
-        for topic in (topics.checkpoints, topics.witness):
-            asyncio.run(read_once(settings.bootstrap, topic, take, **client_options(settings)))
+    for note in export_notes(checkpoints) if checkpoints is not None else ():
+        claims.add(note, settings.origin, gateway, known)
     return claims
 
 

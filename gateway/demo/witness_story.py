@@ -12,14 +12,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.audit.verify import ChainVerifier, VerifyReport
-from gateway.kafka.follower import read_all, read_once
+from gateway.kafka.follower import read_all
 from gateway.keyset import KeySet
 from gateway.pipeline import Rules
 from gateway.signing import Signer
 from gateway.witness.checkpoint import gateway_verifiers
-from gateway.witness.contained import Claims
 from gateway.witness.note import COSIGNATURE_V1, NoteSigner
-from gateway.witness.round import Witness, witness_round
+from gateway.witness.round import Witness, read_claims, witness_round
 from gateway.witness.state import WitnessState
 
 WITNESS_NAME = "witness.demo.example"
@@ -45,9 +44,7 @@ async def witness_and_verify(
     with tempfile.TemporaryDirectory(prefix="gkt-demo-witness-") as state:
         witness = Witness(bootstrap, rules.topics, origin, gateway, cosigner, "*")
         report = await witness_round(witness, WitnessState(Path(state)))
-    claims = Claims()
-    for topic in (rules.topics.checkpoints, rules.topics.witness):
-        await read_once(bootstrap, topic, lambda r: claims.add(r.value or b"", origin, gateway, [cosigner.verifier]))
+    claims = await read_claims(bootstrap, rules.topics, origin, gateway, [cosigner.verifier])
     verifier = ChainVerifier(keys)
     claims.expect(verifier)
     for record in await read_all(bootstrap, rules.topics.audit):
