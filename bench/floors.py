@@ -61,7 +61,7 @@ def _hash_slice(job: tuple[str, int, int]) -> int:
 def hash_floor_per_s(path: Path, workers: int | None = None, repetitions: int = 3) -> float:
     """Lines a second of reading ``path`` in verify's slices with ``workers`` processes and hashing each line."""
     count = max(1, workers or os.cpu_count() or 1)
-    jobs = [(str(path), start, end) for start, end, _ in slices(path)]
+    jobs = [(str(path), start, end) for start, end in slices(path)]
     best = 0.0
     for _ in range(repetitions):
         started = time.perf_counter()

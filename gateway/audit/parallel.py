@@ -13,22 +13,23 @@ in memory.
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
-from gateway.audit.sources import export_lines
-from gateway.audit.verify import ChainVerifier, Problem, SliceChain, SliceVerifier
+from gateway.audit.verify import ChainVerifier, SliceChain, SliceVerifier
 from gateway.keyset import KeySet
 
 SLICE_BYTES = 1 << 20  # about a thousand records per hand-over
 _WORKER: dict[str, object] = {}  # a pool worker's keys and wanted seqs, handed over at fork (keys do not pickle)
 
 
-def slices(path: Path, size: int = SLICE_BYTES) -> Iterator[tuple[int, int, int]]:
-    """``(start, end, first line number)`` of consecutive byte ranges that end at line ends."""
+def slices(path: Path, size: int = SLICE_BYTES) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of consecutive byte ranges that end at line ends. Only the boundaries are read: the
+    workers count the lines (the line numbers only matter for naming an unreadable line)."""
     total = path.stat().st_size
     with path.open("rb") as handle:
-        start, line = 0, 1
+        start = 0
         while start < total:
             if start + size >= total:
                 end = total
@@ -36,37 +37,37 @@ def slices(path: Path, size: int = SLICE_BYTES) -> Iterator[tuple[int, int, int]
                 handle.seek(start + size)
                 handle.readline()  # to the end of the line the boundary falls in
                 end = handle.tell()
-            handle.seek(start)
-            lines = handle.read(end - start).count(b"\n")
-            yield start, end, line
-            start, line = end, line + lines
+            yield start, end
+            start = end
 
 
-Checked = tuple[list[SliceChain], list[Problem], int]  # a slice's chains, its unreadable lines, its last line
+class Slice(NamedTuple):
+    """A slice checked by a worker: its chains, its lines that are no record (counted from its first), its lines."""
+
+    parts: list[SliceChain]
+    unreadable: list[int]
+    lines: int
 
 
-def _check_slice(job: tuple[str, int, int, int], keys: KeySet, wanted: dict[str, set[int]]) -> Checked:
-    name, start, end, first = job
+def read_slice(name: str, start: int, end: int) -> bytes:
     with Path(name).open("rb") as handle:
         handle.seek(start)
-        block = handle.read(end - start)
+        return handle.read(end - start)
+
+
+def check_slice(job: tuple[str, int, int], keys: KeySet, wanted: dict[str, set[int]]) -> Slice:
+    """The slice ``(file, start, end)`` checked whole, each chain in order (``SliceVerifier``)."""
     verifier = SliceVerifier(keys, wanted)
-    for number, raw in enumerate(block.split(b"\n"), start=first):
-        line = raw.rstrip(b"\r")
-        if line.strip():
-            verifier.feed_bytes(line, f"{name}:{number}")
-    parts = verifier.parts()
-    chains = {part.first.chain for part in parts}
-    unreadable = [problem for problem in verifier.report.problems if problem.chain not in chains]
-    return parts, unreadable, first + block.count(b"\n") - (1 if block.endswith(b"\n") else 0)
+    lines, unreadable = verifier.feed_lines(read_slice(*job))
+    return Slice(verifier.parts(), unreadable, lines)
 
 
 def _init_worker(keys: KeySet, wanted: dict[str, set[int]]) -> None:
     _WORKER["keys"], _WORKER["wanted"] = keys, wanted
 
 
-def _check_in_worker(job: tuple[str, int, int, int]) -> Checked:
-    return _check_slice(job, _WORKER["keys"], _WORKER["wanted"])  # type: ignore[arg-type]
+def _check_in_worker(job: tuple[str, int, int]) -> Slice:
+    return check_slice(job, _WORKER["keys"], _WORKER["wanted"])  # type: ignore[arg-type]
 
 
 def verify_export(
@@ -81,25 +82,36 @@ def verify_export(
     Returns the verifier (``verifier`` when given), not yet finished (``missing`` and ``finish`` follow)."""
     count = max(1, workers or os.cpu_count() or 1)
     verifier = verifier if verifier is not None else ChainVerifier(keys)
-    jobs = [(str(path), start, end, line) for start, end, line in slices(path, slice_bytes)]
+    jobs = [(str(path), start, end) for start, end in slices(path, slice_bytes)]
     if count == 1 or len(jobs) == 1:
-        number = 0
-        for number, raw in export_lines(path):
-            verifier.feed_bytes(raw, f"{path}:{number}")
-            if number % 1000 == 0:
-                progress(number)
-        progress(number)
+        lines = 0
+        for job in jobs:
+            read, unreadable = verifier.feed_lines(read_slice(*job))
+            _name_unreadable(verifier, path, lines, unreadable)
+            lines += read
+            progress(lines)
         return verifier
     # fork: the workers get the keys as they are; imap hands back results in file order.
     wanted = verifier.wanted
     with multiprocessing.get_context("fork").Pool(count, initializer=_init_worker, initargs=(keys, wanted)) as pool:
-        _join_all(verifier, pool.imap(_check_in_worker, jobs), progress)
+        join_slices(verifier, path, pool.imap(_check_in_worker, jobs), progress)
     return verifier
 
 
-def _join_all(verifier: ChainVerifier, results: Iterator[Checked], progress: Callable[[int], None]) -> None:
-    for parts, unreadable, last in results:  # in file order: imap keeps it
-        for part in parts:
+def join_slices(
+    verifier: ChainVerifier, path: Path, checked: Iterable[Slice], progress: Callable[[int], None] = lambda _: None
+) -> None:
+    """Go on with every chain from the slices of ``path``, checked by workers, taken in file order."""
+    lines = 0
+    for piece in checked:
+        for part in piece.parts:
             verifier.join(part)
-        verifier.report.problems += unreadable
-        progress(last)
+        _name_unreadable(verifier, path, lines, piece.unreadable)
+        lines += piece.lines
+        progress(lines)
+
+
+def _name_unreadable(verifier: ChainVerifier, path: Path, before: int, unreadable: list[int]) -> None:
+    """Name each unreadable line of a slice by its number in the file (``before`` lines precede the slice)."""
+    for line in unreadable:
+        verifier.unparsable(f"{path}:{before + line}")

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from contracts.jsonio import strict_loads
+from gateway.audit.in_place import read_in_place
 from gateway.audit.record import GENESIS, record_hash
 from gateway.keyset import KeySet
 from gateway.signing import SignatureFormatError, read_protected_header, verify_detached
@@ -186,7 +187,15 @@ def check_bytes(raw: bytes, keys: KeySet) -> Checked | None:
     The hash is checked straight from the bytes when it can be (``sealed_digest``); otherwise
     the record is read strictly: with a repeated member name, a reader that keeps the last
     would see another record than the one hashed (an inserted "outcome" before the real one).
+    A record in the gateway's own layout is not parsed at all: its fields are read in place
+    (``gateway.audit.in_place``, which says why that is as strict).
     """
+    checked = check_in_place(raw, keys)
+    return checked if checked is not None else check_parsed(raw, keys)
+
+
+def check_parsed(raw: bytes, keys: KeySet) -> Checked | None:
+    """``raw`` parsed, then checked (``check_bytes`` for a record not in the gateway's layout)."""
     try:
         record = orjson.loads(raw)  # fast and lenient (a repeated name keeps the last): only kept if it hashes right
     except orjson.JSONDecodeError:  # a ValueError: invalid UTF-8, integers beyond 64 bits, ...
@@ -200,6 +209,17 @@ def check_bytes(raw: bytes, keys: KeySet) -> Checked | None:
         if not isinstance(record, dict):
             return None
     return check_record(record, keys, digest)
+
+
+def check_in_place(raw: bytes, keys: KeySet, start: int = 0, end: int | None = None) -> Checked | None:
+    """``raw[start:end]`` checked on its own when it is in the gateway's layout (``read_in_place``); None when
+    it is not, and must be parsed."""
+    fields = read_in_place(raw, start, end)
+    if fields is None:
+        return None
+    chain, seq, prev, digest, offset, outcome, sig, decided_at = fields
+    signature = None if sig is None else _signature(sig, digest, str(decided_at), keys)
+    return Checked(chain, seq, prev, digest, offset, outcome, sig is not None, None, signature)
 
 
 def check_record(record: Mapping[str, Any], keys: KeySet, digest: str | None = None) -> Checked:
@@ -265,6 +285,26 @@ class ChainVerifier:
         else:
             self.take(checked)
 
+    def feed_lines(self, block: bytes) -> tuple[int, list[int]]:
+        """Every line of ``block``, a run of whole lines of an export: how many lines it has, and which of them
+        (counted from 1) are no record at all, for the caller to name (``unparsable``) where it knows the line's
+        number in the file. Lines in the gateway's layout are read where they lie in the block, not copied."""
+        keys, take = self.keys, self.take
+        start, number, size, unreadable = 0, 1, len(block), []
+        while start < size:
+            end = block.find(b"\n", start)
+            end = size if end < 0 else end
+            stop = end - 1 if end > start and block[end - 1] == 0x0D else end  # a CR LF line end
+            checked = check_in_place(block, keys, start, stop)
+            if checked is None and block[start:stop].strip():
+                checked = check_parsed(block[start:stop], keys)
+                if checked is None:
+                    unreadable.append(number)
+            if checked is not None:
+                take(checked)
+            start, number = end + 1, number + 1
+        return number - 1, unreadable
+
     def feed(self, record: Mapping[str, Any]) -> None:
         """One parsed record (tests, the bench's second look): its hash recomputed."""
         self.take(check_record(record, self.keys))
@@ -275,8 +315,7 @@ class ChainVerifier:
         chain = checked.chain
         state = report.chains.get(chain)
         if state is None:  # not setdefault: that would build a ChainState and a set for every record
-            state = report.chains[chain] = ChainState()
-            self.decided[chain] = set()
+            state = self._begin(checked)
         state.records += 1
         if self.keeps_offsets and checked.offset is not None:
             self.decided[chain].add(checked.offset)
@@ -298,6 +337,12 @@ class ChainVerifier:
             state.unsigned_since = state.last_seq if state.unsigned_since is None else state.unsigned_since
             return
         state.vouched(report)  # for this record and, through the prev links, every earlier one
+
+    def _begin(self, checked: Checked) -> ChainState:
+        """A chain met for the first time, at ``checked``: it starts from nothing."""
+        self.decided[checked.chain] = set()
+        state = self.report.chains[checked.chain] = ChainState()
+        return state
 
     def join(self, part: "SliceChain") -> None:
         """Go on with a chain from a slice a worker checked (``SliceVerifier``), as if each record were taken here.
@@ -397,24 +442,16 @@ class SliceVerifier(ChainVerifier):
         super().__init__(keys)
         self._wanted = wanted
         self._first: dict[str, Checked] = {}
-        self._signed: set[str] = set()
 
-    def take(self, checked: Checked) -> None:
-        chain = checked.chain
-        if chain not in self._first:
-            self._first[chain] = checked
-            seq = checked.seq if checked.seq is not None else 0
-            offset = checked.offset if checked.offset is not None else 0
-            # As if the record before it were the one it names: the main process checks that it is.
-            self.report.chains[chain] = ChainState(
-                last_seq=seq - 1, last_hash=str(checked.prev), last_offset=offset - 1
-            )
-            self.decided[chain] = set()
-        state = self.report.chains[chain]
-        was_broken = state.broken
-        super().take(checked)
-        if checked.signed and not was_broken and not state.broken:
-            self._signed.add(chain)
+    def _begin(self, checked: Checked) -> ChainState:
+        """A chain met for the first time in the slice: as if the record before ``checked`` were the one it
+        names (the main process checks that it is, ``join``)."""
+        self._first[checked.chain] = checked
+        seq = checked.seq if checked.seq is not None else 0
+        offset = checked.offset if checked.offset is not None else 0
+        state = ChainState(last_seq=seq - 1, last_hash=str(checked.prev), last_offset=offset - 1)
+        self.report.chains[checked.chain] = state
+        return state
 
     def parts(self) -> list[SliceChain]:
         """Each chain of the slice, in the order it first appeared."""
@@ -425,7 +462,7 @@ class SliceVerifier(ChainVerifier):
             SliceChain(
                 first,
                 self.report.chains[chain],
-                chain in self._signed,
+                self.report.chains[chain].verified > 0,  # only a verified signature vouches, and nothing after a break
                 problems.get(chain, []),
                 {seq: digest for (c, seq), digest in self._seen.items() if c == chain},
             )

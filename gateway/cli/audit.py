@@ -63,7 +63,7 @@ def verify(
     Example: gkt audit verify --file audit-2025.jsonl --keys gateway-keys.json --checkpoints cp.jsonl --witnesses w.txt
     """
     from gateway.audit.parallel import verify_export
-    from gateway.audit.sources import export_lines, inbound_offsets
+    from gateway.audit.sources import inbound_offsets, line_count
     from gateway.audit.verify import ChainVerifier
     from gateway.kafka.follower import read_once
     from gateway.keyset import KeySet
@@ -85,7 +85,7 @@ def verify(
         if file is not None:
             if not file.is_file():
                 raise UsageError(f"{file}: no such export file")
-            progress.update(task, total=sum(1 for _ in export_lines(file)))  # a first pass: the total to show
+            progress.update(task, total=line_count(file))  # the total to show
             # Chains are independent: one process per core checks its share of them.
             verify_export(file, keyset, workers, lambda done: progress.update(task, completed=done), verifier=verifier)
         else:

@@ -260,6 +260,7 @@ def test_what_the_fast_parser_refuses_is_judged_on_the_exact_path(
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_several_processes_report_what_one_does(rules: Rules, tmp_path, workers: int) -> None:  # type: ignore[no-untyped-def]
     from gateway.audit.parallel import verify_export
+    from gateway.audit.sources import line_count
     from gateway.audit.verify import ChainVerifier
 
     lines = written(rules, 80)
@@ -278,7 +279,7 @@ def test_several_processes_report_what_one_does(rules: Rules, tmp_path, workers:
     assert report.outcomes == expected.outcomes
     assert sorted(report.problems, key=str) == sorted(expected.problems, key=str)
     assert {p.kind for p in report.problems} == {"tampered"}
-    assert seen[-1] == len(lines), "progress reaches every line"
+    assert seen[-1] == len(lines) == line_count(export), "progress reaches every line, and the total shown"
 
 
 _WRITTEN: list[bytes] = []
@@ -297,7 +298,7 @@ def test_slices_joined_report_exactly_what_one_process_does_whatever_was_done_to
 ) -> None:
     """The workers' slices, joined (``SliceVerifier``, ``ChainVerifier.join``), give the one-process report for
     any log: lines changed, dropped, repeated, moved or garbled, and slices cut anywhere."""
-    from gateway.audit.parallel import _check_slice, slices
+    from gateway.audit.parallel import check_slice, join_slices, slices
     from gateway.audit.verify import ChainVerifier
 
     lines = list(_written_once(rules))
@@ -325,11 +326,8 @@ def test_slices_joined_report_exactly_what_one_process_does_whatever_was_done_to
     expected = single.finish()
     joined = ChainVerifier(KEYS)
     size = data.draw(st.integers(200, 60_000), label="slice bytes")
-    for start, end, first in slices(export, size):  # as the workers cut it, in file order, in this process
-        parts, unreadable, _ = _check_slice((str(export), start, end, first), KEYS, {})
-        for part in parts:
-            joined.join(part)
-        joined.report.problems += unreadable
+    checked = (check_slice((str(export), start, end), KEYS, {}) for start, end in slices(export, size))
+    join_slices(joined, export, checked)  # as the workers cut it, in file order, in this process
     report = joined.finish()
     assert report.records == expected.records
     assert report.outcomes == expected.outcomes
