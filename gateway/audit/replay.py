@@ -260,6 +260,8 @@ def compare(record: dict[str, Any], decision: Decision | VerdictDecision | Feedb
     else:
         replayed = audit_record(decision, head, moment)
     recorded_fields, replayed_fields = _compared(record), _compared(replayed)
+    if "destination.vervolg" not in recorded_fields:  # written before the audit record kept it (signal 1.2)
+        replayed_fields.pop("destination.vervolg", None)
     event = record.get("event") or {}
     for name in sorted(recorded_fields.keys() | replayed_fields.keys()):
         if recorded_fields.get(name) != replayed_fields.get(name):
@@ -274,7 +276,8 @@ def compare(record: dict[str, Any], decision: Decision | VerdictDecision | Feedb
 
 
 def _compared(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields a decision is judged by: outcome, reasons, destination, versions (but the gateway's), review."""
+    """The fields a decision is judged by: outcome, reasons, destination (and the signal's ``vervolg``), versions
+    (but the gateway's), review, feedback."""
     destination = record.get("destination") or {}
     versions = record.get("versions") or {}
     fields: dict[str, Any] = {
@@ -282,6 +285,7 @@ def _compared(record: Mapping[str, Any]) -> dict[str, Any]:
         "reasons": [[r.get("code"), r.get("path")] for r in record.get("reasons", [])],
         "destination": destination.get("topic"),
         "signal_id": destination.get("signal_id"),
+        **({"destination.vervolg": destination["vervolg"]} if "vervolg" in destination else {}),
         **{f"versions.{name}": value for name, value in versions.items() if name != "gateway"},
     }
     if is_verdict(record):

@@ -37,3 +37,19 @@ def test_a_decision_recorded_before_version_1_was_closed_replays_with_the_archiv
     audit["versions"]["policy"] = old_ref  # type: ignore[index]
     report = Replayer(rules, [audit], lambda _moment: rules.reference).run({record.position: record})
     assert (report.identical, report.differences, report.unverifiable) == (1, [], [])
+
+
+def test_the_recorded_vervolg_is_compared_and_a_record_from_before_it_was_kept_replays(rules: Rules) -> None:
+    """``destination.vervolg`` is what the policy said to do with the signal (spec/selection.md): replay decides
+    it again; records written before the audit record kept it do not name it, and are not held to it."""
+    record = inbound(nla(at=NOW), at=NOW)
+    [audit] = decided(rules, record)
+    destination = audit["destination"]
+    assert isinstance(destination, dict)
+    assert destination["vervolg"], "a routed report's record names its vervolg"
+    destination["vervolg"] = "iets anders"
+    report = Replayer(rules, [audit], lambda _moment: rules.reference).run({record.position: record})
+    assert [(d.field, d.recorded) for d in report.differences] == [("destination.vervolg", "iets anders")]
+    del destination["vervolg"]
+    report = Replayer(rules, [audit], lambda _moment: rules.reference).run({record.position: record})
+    assert (report.identical, report.differences) == (1, [])
