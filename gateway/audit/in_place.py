@@ -95,9 +95,8 @@ def read_in_place(raw: bytes, start: int = 0, end: int | None = None) -> InPlace
     return InPlace(chain, int(seq), prev, digest, int(offset), outcome, sig.decode("ascii") or None, decided_at)
 
 
-_PLAIN = re.compile(
-    rb"[\x20\x21\x23-\x5b\x5d-\x7e]*"
-)  # string content that means its bytes: printable ASCII, no escape
+# String content that means its bytes: printable ASCII, no quote, no escape.
+_PLAIN = re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 
 
 def _natural(text: bytes) -> bool:
