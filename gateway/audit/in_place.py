@@ -92,7 +92,8 @@ def read_in_place(raw: bytes, start: int = 0, end: int | None = None) -> InPlace
             return None
         decided_at = raw[at_decided + 15 : decided_end].decode("ascii")
     chain, outcome, prev = texts[0].decode("ascii"), texts[1].decode("ascii"), texts[2].decode("ascii")
-    return InPlace(chain, int(seq), prev, digest, int(offset), outcome, sig.decode("ascii") or None, decided_at)
+    # _make, not InPlace(...): a NamedTuple's own __new__ is a Python function, and this runs once a record.
+    return InPlace._make((chain, int(seq), prev, digest, int(offset), outcome, sig.decode("ascii") or None, decided_at))
 
 
 # String content that means its bytes: printable ASCII, no quote, no escape.

@@ -219,7 +219,7 @@ def check_in_place(raw: bytes, keys: KeySet, start: int = 0, end: int | None = N
         return None
     chain, seq, prev, digest, offset, outcome, sig, decided_at = fields
     signature = None if sig is None else _signature(sig, digest, str(decided_at), keys)
-    return Checked(chain, seq, prev, digest, offset, outcome, sig is not None, None, signature)
+    return Checked._make((chain, seq, prev, digest, offset, outcome, sig is not None, None, signature))  # as InPlace
 
 
 def check_record(record: Mapping[str, Any], keys: KeySet, digest: str | None = None) -> Checked:
