@@ -190,3 +190,35 @@ def test_a_forged_record_read_in_place_is_refused_by_the_next_link(rules: Rules)
     assert [(p.seq, p.kind, p.what) for p in problems] == [
         (1, "tampered", "prev does not equal the hash of the previous record")
     ]
+
+
+@st.composite
+def edited(draw: st.DrawFn, line: bytes) -> bytes:
+    """``line`` with a few bytes changed, inserted or removed anywhere (the members' names, the digest, the sig)."""
+    data = bytearray(line)
+    for _ in range(draw(st.integers(1, 4), label="edits")):
+        at = draw(st.integers(0, len(data)), label="at")
+        kind = draw(st.sampled_from(["set", "insert", "delete"]), label="kind")
+        byte = draw(st.sampled_from([*b'",:{}[]\\0123456789abcdef', 0x00, 0x1B, 0x7F, 0xC3, 0xFF]), label="byte")
+        if kind == "insert":
+            data.insert(at, byte)
+        elif at < len(data):
+            data[at : at + 1] = b"" if kind == "delete" else bytes([byte])
+    return bytes(data)
+
+
+_LINES: list[bytes] = []
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_any_bytes_are_read_in_place_as_a_parse_reads_them_or_left_to_it(rules: Rules, data: st.DataObject) -> None:
+    """Whatever a line holds (a gateway line edited anyhow, or any bytes), reading it in place never raises,
+    and what it reads is what a parse of the same line reads; within a block too, whatever lies around it."""
+    if not _LINES:
+        _LINES.extend(written(rules, 12, partitions=1))
+    line = data.draw(st.one_of(st.sampled_from(_LINES).flatmap(edited), st.binary(max_size=300)), label="line")
+    assert check_in_place(line, KEYS) in (None, check_parsed(line, KEYS))
+    before, after = data.draw(st.binary(max_size=40), label="before"), data.draw(st.binary(max_size=40), label="after")
+    block = before + line + after
+    assert read_in_place(block, len(before), len(before) + len(line)) == read_in_place(line)
