@@ -16,11 +16,14 @@ canonical encoder would not write, a hash that does not match) is left to the
 strict parse. A line read here that the gateway did not write hashes to what
 its forger chose, and so never verifies: the next record's ``prev`` or the
 signature of the chain names the gateway's hash, and SHA-256 does not collide.
-For the lines the gateway did write, these reads are the parse's (tested on any
-record the gateway can write, ``tests/unit/test_audit_in_place.py``), and the
-members ``hash`` and ``sig`` can only sit where the layout puts them: each
-body has one ``,"inbound":`` and one ``,"versions":``, both at the top (a member
-name cannot occur inside a JSON string: its quotes would be escaped).
+What is not read is not parsed either: such
+a forged line that is no I-JSON in another field, or repeats a member, is
+taken as a record and refused by the chain, not named unreadable. For the
+lines the gateway did write, these reads are the parse's; and the members
+``hash`` and ``sig`` can only sit where the layout puts them: each body has
+one ``,"inbound":`` and one ``,"versions":``, both at the top (a member
+name cannot occur inside a JSON string: its quotes would be escaped). All of
+it is tested in tests/unit/test_audit_in_place.py.
 """
 
 import hashlib
@@ -77,12 +80,8 @@ def read_in_place(raw: bytes, start: int = 0, end: int | None = None) -> InPlace
     texts = raw[start + 10 : chain_end], raw[at_outcome + 12 : outcome_end], raw[outcome_end + 10 : prev_end], sig
     if not (_natural(seq) and _natural(offset) and _PLAIN.fullmatch(b"".join(texts))):
         return None
-    view = memoryview(raw)
-    hashed = hashlib.sha256(view[start:at_hash])
-    hashed.update(view[hash_end + 1 : at_sig])
-    hashed.update(view[sig_end:end])
     digest = raw[at_hash + 9 : hash_end].decode("ascii", "replace")
-    if hashed.hexdigest() != digest[7:]:
+    if hex_without(raw, start, end, (at_hash, hash_end + 1), (at_sig, sig_end)) != digest[7:]:
         return None
     decided_at = None
     if sig:  # signed: the signature's key must have been valid when it was decided
@@ -98,6 +97,16 @@ def read_in_place(raw: bytes, start: int = 0, end: int | None = None) -> InPlace
 
 # String content that means its bytes: printable ASCII, no quote, no escape.
 _PLAIN = re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
+def hex_without(raw: bytes, start: int, end: int, first: tuple[int, int], second: tuple[int, int]) -> str:
+    """The SHA-256 (hex) of ``raw[start:end]`` without the byte ranges ``first`` and ``second`` (in that order,
+    not overlapping): a record's bytes without its ``hash`` and ``sig`` members, hashed without a copy."""
+    view = memoryview(raw)
+    hashed = hashlib.sha256(view[start : first[0]])
+    hashed.update(view[first[1] : second[0]])
+    hashed.update(view[second[1] : end])
+    return hashed.hexdigest()
 
 
 def _natural(text: bytes) -> bool:

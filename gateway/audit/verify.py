@@ -5,7 +5,6 @@ Tells *tampered* (a hash or link does not match) apart from *unverifiable*
 makes old records look forged.
 """
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from contracts.jsonio import strict_loads
-from gateway.audit.in_place import read_in_place
+from gateway.audit.in_place import hex_without, read_in_place
 from gateway.audit.record import GENESIS, record_hash
 from gateway.keyset import KeySet
 from gateway.signing import SignatureFormatError, read_protected_header, verify_detached
@@ -134,18 +133,10 @@ def sealed_digest(raw: bytes, record: Mapping[str, Any]) -> str | None:
     at_hash, at_sig = _once(raw, hash_member), _once(raw, sig_member)
     if at_hash is None or at_sig is None:
         return None
-    # The two members cut out of the bytes, without a copy: the hash is taken over the three pieces.
-    if at_hash < at_sig:
-        first, first_end, second, second_end = at_hash, at_hash + len(hash_member), at_sig, at_sig + len(sig_member)
-    else:
-        first, first_end, second, second_end = at_sig, at_sig + len(sig_member), at_hash, at_hash + len(hash_member)
-    if first_end > second:
+    first, second = sorted([(at_hash, at_hash + len(hash_member)), (at_sig, at_sig + len(sig_member))])
+    if first[1] > second[0]:
         return None
-    view = memoryview(raw)
-    hashed = hashlib.sha256(view[:first])
-    hashed.update(view[first_end:second])
-    hashed.update(view[second_end:])
-    return digest if "sha256:" + hashed.hexdigest() == digest else None
+    return digest if "sha256:" + hex_without(raw, 0, len(raw), first, second) == digest else None
 
 
 def _once(raw: bytes, member: bytes) -> int | None:
@@ -322,18 +313,12 @@ class ChainVerifier:
         if state.broken:
             return
         seq, offset = checked.seq, checked.offset
-        # Most records have nothing wrong: that is said in one test here, and only otherwise is the first thing
-        # wrong looked for (``_in_order``), as a reader meets it. (seq None never equals; offset None is tested.)
-        fine = seq == state.last_seq + 1 and checked.prev == state.last_hash and checked.content is None
-        if not (fine and offset is not None and offset > state.last_offset and checked.signature is None):
-            problem = _in_order(checked, state)
-            assert problem is not None, "a record _in_order finds nothing wrong with passes the test above"
-            state.broken = True
-            state.pending.clear()
-            report.problems.append(Problem(chain, seq, *problem))
+        problem = _in_order(checked, state)
+        if problem is not None:
+            self._break(state, chain, seq, problem)
             return
-        assert seq is not None, "a record without seq is never fine"
-        assert offset is not None, "a record without offset is never fine"
+        assert seq is not None, "_in_order refused a record without seq"
+        assert offset is not None, "_in_order refused a record without offset"
         state.last_seq, state.last_hash, state.last_offset = seq, str(checked.hash), offset
         if self._wanted and seq in self._wanted.get(chain, ()):
             self._seen[chain, seq] = state.last_hash
@@ -342,6 +327,12 @@ class ChainVerifier:
             state.unsigned_since = state.last_seq if state.unsigned_since is None else state.unsigned_since
             return
         state.vouched(report)  # for this record and, through the prev links, every earlier one
+
+    def _break(self, state: ChainState, chain: str, seq: int | None, problem: Issue) -> None:
+        """The chain is broken at ``seq``: named once, and nothing pending or after it counts."""
+        state.broken = True
+        state.pending.clear()
+        self.report.problems.append(Problem(chain, seq, *problem))
 
     def _begin(self, checked: Checked) -> ChainState:
         """A chain met for the first time, at ``checked``: it starts from nothing."""
@@ -366,9 +357,7 @@ class ChainVerifier:
             return
         problem = _in_order(part.first, state)
         if problem is not None:
-            state.broken = True
-            state.pending.clear()
-            report.problems.append(Problem(chain, part.first.seq, *problem))
+            self._break(state, chain, part.first.seq, problem)
             return
         if part.signed:
             state.vouched(report)
