@@ -232,3 +232,48 @@ def test_a_forged_outcome_never_counts_and_the_problem_is_said_in_words(
     assert problem["plain"] == f"record 3 of chain {target['chain']} was changed after it was written"
     words = verify_file(tmp_path / "t.jsonl", keys)[1]
     assert f"in words: record 3 of chain {target['chain']} was changed after it was written" in words
+
+
+async def test_audit_records_copied_and_backdated_by_another_client_are_caught_from_kafka(
+    kafka: str, tmp_path: Path
+) -> None:
+    """Anyone who may write gkt.audit copies records with a client we did not write (librdkafka, zstd, in a
+    transaction): a record written again, and an older one again with a backdated timestamp. Verify from Kafka
+    reads the copies' bytes as the gateway wrote them (in place) and still names the chain they break."""
+    from confluent_kafka import Producer
+
+    from gateway.audit.in_place import read_in_place
+
+    harness = await Harness(kafka, f"t{uuid.uuid4().hex[:10]}.").setup()
+    batch = samples()
+    async with harness.gateway():
+        await harness.publish(batch)
+        await harness.wait_for_audit(len(batch))
+    written = await harness.records(harness.topics.audit)
+    chain = max({r.key for r in written}, key=lambda key: sum(r.key == key for r in written))
+    ours = [r for r in written if r.key == chain]
+    keys = tmp_path / "gateway-keys.json"
+    keys.write_text(json.dumps(KeySet.of(harness.signer).as_jwks()))
+    env = {**os.environ, "GKT_GATEWAY_KEYS": str(keys)}
+    command = ("audit", "verify", "--json", "--bootstrap", kafka, "--topic-prefix", harness.settings.topic_prefix)
+    assert gkt(*command, env=env).returncode == 0
+
+    producer = Producer({"bootstrap.servers": kafka, "compression.type": "zstd", "transactional.id": uuid.uuid4().hex})
+    producer.init_transactions()
+    producer.begin_transaction()
+    last, older = ours[-1], ours[0]
+    assert last.value is not None
+    assert read_in_place(last.value) is not None, "the copies are read in place, not parsed"
+    producer.produce(harness.topics.audit, last.value, key=chain, partition=last.position.partition)
+    producer.produce(
+        harness.topics.audit, older.value, key=chain, partition=older.position.partition, timestamp=86_400_000
+    )
+    producer.commit_transaction()
+
+    result = gkt(*command, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    problems = [(p["chain"], p["kind"]) for p in report["problems"]]
+    assert problems == [(chain.decode(), "tampered")]
+    assert report["problems"][0]["what"].startswith(f"seq {len(ours) - 1} follows {len(ours) - 1}")
+    assert report["records"] == len(written) + 2
