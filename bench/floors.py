@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.workload import report
-from gateway.audit.parallel import slices
+from gateway.audit.parallel import read_slice, slices
 from gateway.demo import samples as s
 from gateway.signing import Signer, read_protected_header, verify_detached
 
@@ -46,12 +46,8 @@ def signature_floor_us(count: int = 2_000, repetitions: int = 3) -> float:
 
 
 def _hash_slice(job: tuple[str, int, int]) -> int:
-    name, start, end = job
-    with Path(name).open("rb") as handle:
-        handle.seek(start)
-        block = handle.read(end - start)
     lines = 0
-    for line in block.split(b"\n"):
+    for line in read_slice(*job).split(b"\n"):
         if line:
             hashlib.sha256(line).digest()
             lines += 1
