@@ -113,8 +113,7 @@ def verify(
                 present = asyncio.run(inbound_offsets(settings.bootstrap, topics, **client_options(settings)))
                 for chain, offsets in sorted(present.items()):
                     verifier.missing(chain, offsets)
-    report = verifier.finish()
-    report.problems += claims.problems(verifier)
+    report = claims.finish(verifier)
     coverage = _coverage(report, claims, witnesses is not None)
     if as_json:
         typer.echo(json.dumps({**report.as_json(), "witnessed": coverage}, indent=2))

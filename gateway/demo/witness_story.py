@@ -49,8 +49,7 @@ async def witness_and_verify(
     claims.expect(verifier)
     for record in await read_all(bootstrap, rules.topics.audit):
         verifier.feed_bytes(record.value or b"", str(record.position))
-    verified = verifier.finish()
-    verified.problems += claims.problems(verifier)
+    verified = claims.finish(verifier)
     refused = {str(chain): what for chain, what in report.refused.items()}
     witnessed = Witnessed({c: claims.cosigned[c].size for c in sorted(claims.cosigned)}, refused)
     return witnessed, verified

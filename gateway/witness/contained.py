@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.audit.verify import ChainVerifier, Problem
+from gateway.audit.verify import ChainVerifier, Problem, VerifyReport
 from gateway.errors import UsageError
 from gateway.keyset import GatewayKey
 from gateway.witness.checkpoint import open_checkpoint
@@ -57,6 +57,12 @@ class Claims:
         """Ask the verifier for the hash at each claimed size as it reads the log."""
         for claim in (*self.signed.values(), *self.cosigned.values()):
             verifier.want(claim.chain, claim.size - 1)
+
+    def finish(self, verifier: ChainVerifier) -> VerifyReport:
+        """The verifier's report, once it has read the whole log, with each claim the log does not hold."""
+        report = verifier.finish()
+        report.problems += self.problems(verifier)
+        return report
 
     def problems(self, verifier: ChainVerifier) -> list[Problem]:
         """Each claim the log does not hold; the cosigned one of a chain first, then the gateway's own."""
