@@ -1,7 +1,6 @@
 """Writes output records in bulk and waits for the broker's acknowledgement of all of them."""
 
 import asyncio
-import functools
 import itertools
 from typing import Any
 
@@ -41,7 +40,6 @@ def murmur2(key: bytes) -> int:
     return hashed
 
 
-@functools.lru_cache(maxsize=4096)  # the audit chains' keys recur in every batch; signal ids never do
 def partition_for(key: bytes, partitions: int) -> int:
     """The partition of a keyed record: murmur2 as the Java client and aiokafka's default partitioner do."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
