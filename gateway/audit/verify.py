@@ -5,6 +5,7 @@ Tells *tampered* (a hash or link does not match) apart from *unverifiable*
 makes old records look forged.
 """
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,10 +15,12 @@ from typing import Any, NamedTuple
 import orjson
 
 from contracts.jsonio import strict_loads
+from contracts.masking import masked
 from gateway.audit.in_place import hex_without, read_in_place
 from gateway.audit.record import GENESIS, record_hash
 from gateway.keyset import KeySet
 from gateway.signing import SignatureFormatError, read_protected_header, verify_detached
+from gateway.types import CHAIN_FORM
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,14 @@ def check_parsed(raw: bytes, keys: KeySet) -> Checked | None:
     return check_record(record, keys, digest)
 
 
+@functools.lru_cache(maxsize=1024)  # a log has a few chains, each met once a record; forged names are bounded too
+def shown_chain(text: str) -> str:
+    """A record's chain as reports name it: a chain id (``<topic>/<partition>``) as it is. Anything else is the
+    word of whoever wrote the record (a forged record's chain may be a name or a BSN): masked, and in ``<>``
+    so that it is never taken for a chain id."""
+    return text if CHAIN_FORM.fullmatch(text) else f"<{masked(text, 64)}>"
+
+
 def check_in_place(raw: bytes, keys: KeySet, start: int = 0, end: int | None = None) -> Checked | None:
     """``raw[start:end]`` checked on its own when it is in the gateway's layout (``read_in_place``); None when
     it is not, and must be parsed."""
@@ -210,7 +221,7 @@ def check_in_place(raw: bytes, keys: KeySet, start: int = 0, end: int | None = N
         return None
     chain, seq, prev, digest, offset, outcome, sig, decided_at = fields
     signature = None if sig is None else _signature(sig, digest, str(decided_at), keys)
-    return Checked._make((chain, seq, prev, digest, offset, outcome, sig is not None, None, signature))  # as InPlace
+    return Checked._make((shown_chain(chain), seq, prev, digest, offset, outcome, sig is not None, None, signature))
 
 
 def check_record(record: Mapping[str, Any], keys: KeySet, digest: str | None = None) -> Checked:
@@ -233,7 +244,7 @@ def check_record(record: Mapping[str, Any], keys: KeySet, digest: str | None = N
     inbound = record.get("inbound")
     offset = inbound.get("offset") if isinstance(inbound, dict) else None
     return Checked(  # positionally: this runs once per record
-        str(record.get("chain")),
+        shown_chain(str(record.get("chain"))),
         _seq(record),
         record.get("prev"),
         record.get("hash"),

@@ -15,14 +15,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from gateway.audit.record import ChainHead
 from gateway.keyset import GatewayKey, KeySet
 from gateway.signing import Signer
-from gateway.types import ChainId
+from gateway.types import CHAIN_FORM, ChainId
 from gateway.witness.note import ED25519, Note, NoteError, NoteSigner, Verifier, check_name, sign_note
 
 DEFAULT_ORIGIN = "gkt.belastingdienst.nl"
 _HASH = re.compile(r"sha256:[0-9a-f]{64}")
 _SIZE = re.compile(r"[1-9][0-9]{0,15}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-_CHAIN = re.compile(r"[A-Za-z0-9._-]{1,249}/(0|[1-9][0-9]{0,5})")  # <topic>/<partition>, as Kafka names them
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +50,7 @@ class Checkpoint:
         head = f"{origin}/audit/"
         name, size, digest, moment = lines[:4]
         chain = name[len(head) :]
-        if not name.startswith(head) or not _CHAIN.fullmatch(chain):
+        if not name.startswith(head) or not CHAIN_FORM.fullmatch(chain):
             raise NoteError(f"the origin line does not name a chain of {origin}")
         if not _SIZE.fullmatch(size) or not _HASH.fullmatch(digest) or not _TIME.fullmatch(moment):
             raise NoteError("size, head hash or time is not in the checkpoint's form")

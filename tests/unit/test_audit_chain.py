@@ -338,3 +338,32 @@ def test_slices_joined_report_exactly_what_one_process_does_whatever_was_done_to
         assert (got.records, got.verified, got.broken, got.last_seq) == (
             state.records, state.verified, state.broken, state.last_seq
         ), chain  # fmt: skip
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+@pytest.mark.parametrize("chain", ["BSN 123456782 Jansen", "gkt.in.nla/0\x1b[2J123456782", "gkt.in.nla/007"])
+def test_a_chain_name_that_is_no_chain_id_is_named_masked(
+    rules: Rules, monkeypatch: pytest.MonkeyPatch, in_place: bool, chain: str
+) -> None:
+    """Whoever may write gkt.audit, or an export, chooses a forged record's chain: a name, a BSN, a terminal
+    escape. Verify's report names it only by its shape, in <>, whichever way the record was read."""
+    import hashlib
+
+    from gateway.audit.verify import ChainVerifier, plain
+
+    if not in_place:
+        monkeypatch.setattr("gateway.audit.verify.read_in_place", lambda *_: None)
+    raw = written(rules, 1)[0].replace(b'"chain":"gkt.in.nla/0"', b'"chain":' + json.dumps(chain).encode())
+    at, sig = raw.index(b',"hash":"sha256:'), re.search(rb',"sig":(null|"[^"]*")', raw)
+    assert sig is not None
+    body = raw[:at] + raw[at + 81 : sig.start()] + raw[sig.end() :]  # the forger's hash, made to match
+    raw = raw[:at] + b',"hash":"sha256:' + hashlib.sha256(body).hexdigest().encode() + raw[at + 80 :]
+    verifier = ChainVerifier(KEYS)
+    verifier.feed_bytes(raw, "line 1")
+    report = verifier.finish()
+    shown = json.dumps(report.as_json()) + "".join(plain(p) for p in report.problems)
+    assert "123456782" not in shown
+    assert "Jansen" not in shown
+    assert "\x1b" not in shown
+    [name] = report.chains
+    assert (name[0], name[-1]) == ("<", ">"), "never taken for a chain id"
