@@ -277,3 +277,21 @@ async def test_audit_records_copied_and_backdated_by_another_client_are_caught_f
     assert problems == [(chain.decode(), "tampered")]
     assert report["problems"][0]["what"].startswith(f"seq {len(ours) - 1} follows {len(ours) - 1}")
     assert report["records"] == len(written) + 2
+
+
+def test_a_forged_chain_name_is_never_printed(exported: tuple[Harness, Path, Path], tmp_path: Path) -> None:
+    """A line whose chain is a person's name and a BSN, its hash made to match: verify says a chain was
+    tampered with, by its shape only, on stdout and in --json."""
+    _, out, keys = exported
+    lines = out.read_text().splitlines()
+    record = json.loads(lines[0])
+    record["chain"] = "Jansen BSN 123456782"
+    record["hash"] = record_hash(record)
+    (tmp_path / "t.jsonl").write_text("\n".join([*lines, json.dumps(record)]) + "\n")
+    code, output = verify_file(tmp_path / "t.jsonl", keys)
+    as_json = gkt("audit", "verify", "--json", "--file", str(tmp_path / "t.jsonl"), "--keys", str(keys))
+    assert code == as_json.returncode == 1
+    assert "<xxxxxx xxx 999999999>" in output
+    for shown in (output, as_json.stdout + as_json.stderr):
+        assert "123456782" not in shown
+        assert "Jansen" not in shown
