@@ -63,7 +63,24 @@ def strict_loads(data: bytes) -> Any:
 
     Raises only ``ValueError`` (``UnicodeDecodeError``, ``json.JSONDecodeError``,
     ``DuplicateMemberError``, ``LoneSurrogateError``, ``TooDeepError``), whatever the bytes.
+
+    Compact JSON as orjson writes it (what most partners' encoders write) is taken from orjson's
+    parse, about four times faster: when orjson writes the value it read back as exactly ``data``,
+    ``data`` can repeat no member name (a dict holds each once), holds no lone surrogate and no
+    number orjson would have rounded (orjson refuses the one and writes the other differently), so
+    the standard library's parse below would give the same value. Anything else takes that parse.
     """
+    try:
+        value = orjson.loads(data)
+        if orjson.dumps(value) == data:
+            return value
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        pass
+    return _checked_loads(data)
+
+
+def _checked_loads(data: bytes) -> Any:
+    """``strict_loads`` for any bytes: the standard library's parser, with every check of I-JSON made."""
     try:
         value = json.loads(
             data.decode("utf-8"),

@@ -5,7 +5,6 @@ client to worker), and every indicator requires ``bron``. A new major version:
 1.x events are not valid here.
 """
 
-from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -22,7 +21,8 @@ class BronIndicator(IndicatorEntry):
 
 
 class NlaReport20(NlaReportBase):
-    indicatoren: Annotated[Sequence[BronIndicator], Field(min_length=1, max_length=12)]
+    # Narrower than 1.x's list; pydantic validates each version's own field, so the list is never mixed.
+    indicatoren: Annotated[list[BronIndicator], Field(min_length=1, max_length=12)]  # type: ignore[assignment]
     keten: Annotated[list[Intermediair], Field(default_factory=list, max_length=10)]
 
     def chain(self) -> list[Party]:
