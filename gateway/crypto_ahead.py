@@ -19,6 +19,7 @@ after ``_RESTART_AFTER_S``: decisions and bytes are the same either way, only
 where the CPU time is spent differs.
 """
 
+import select
 import socket
 import subprocess
 import sys
@@ -61,6 +62,7 @@ class CryptoAhead:
         self._signer = signer
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        self._poller: select.poll | None = None
         self._failed_at = 0.0
         self._raw: dict[int, tuple[AgreementKey, bytes]] = {}
 
@@ -86,6 +88,11 @@ class CryptoAhead:
     def connection(self) -> Connection | None:
         return self._conn
 
+    def answer_waiting(self) -> bool:
+        """Whether the helper has answered something not yet read. One poll object kept for the socket:
+        ``Connection.poll(0)`` builds and registers a selector on every call (2 % of a decision, py-spy)."""
+        return self._poller is not None and bool(self._poller.poll(0))
+
     def _helper(self) -> Connection | None:
         if not self._enabled:
             return None
@@ -104,6 +111,8 @@ class CryptoAhead:
                 stdin=subprocess.DEVNULL,
             )
         self._conn = Connection(ours.detach())
+        self._poller = select.poll()
+        self._poller.register(self._conn.fileno(), select.POLLIN)
         private = self._signer.private.private_bytes_raw()
         self._conn.send(("key", private, self._signer.protected))
         return self._conn
@@ -127,7 +136,7 @@ class CryptoAhead:
 
     def close(self) -> None:
         conn, process = self._conn, self._process
-        self._conn = self._process = None
+        self._conn = self._process = self._poller = None
         if conn is not None:
             conn.close()  # the helper reads the end of its socket and returns
         if process is not None:
@@ -199,11 +208,12 @@ class CryptoBatch:
             pass
 
     def _send(self, request: tuple[object, ...], count: int, signatures: list[PendingSignature] | None) -> bool:
-        conn = self._owner.connection if self._owner is not None else None
-        if conn is None:
+        owner = self._owner
+        conn = owner.connection if owner is not None else None
+        if owner is None or conn is None:
             return False
         try:
-            while self._waiting and conn.poll(0):  # read what is there first: neither side's buffer fills up
+            while self._waiting and owner.answer_waiting():  # read what is there first: neither side's buffer fills up
                 if not self._receive():
                     return False
             conn.send(request)
