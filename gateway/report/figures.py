@@ -10,7 +10,6 @@ docs/report.md. Memory: aggregates, plus 16 bytes and a time for every signal
 """
 
 import statistics
-import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 from contracts.jsonio import from_millis
 from gateway.audit.received import received_ms
+from gateway.selection.clients import signal_id_bytes
 from gateway.topics import INBOUND_PREFIX
 from routing.calendar import NETHERLANDS
 
@@ -137,7 +137,7 @@ class FigureCounter:
         if period is not None and self.window.counts_partner(partner):
             name = str(destination.get("topic") or "").removeprefix(self.window.prefix)
             self.signals[period, name, str(destination.get("vervolg") or "-")] += 1
-        return _id_bytes(destination.get("signal_id"))
+        return signal_id_bytes(destination.get("signal_id"))
 
     def _verdict(self, record: Mapping[str, Any], outcome: str, received: int) -> None:
         if outcome not in ("released", "discarded"):
@@ -151,7 +151,7 @@ class FigureCounter:
                 self._released.append((signal_id, item, partner))
 
     def _feedback(self, feedback: Mapping[str, Any], outcome: str) -> None:
-        signal_id = _id_bytes(feedback.get("signal_id"))
+        signal_id = signal_id_bytes(feedback.get("signal_id"))
         if outcome != "recorded" or signal_id is None:
             return
         try:
@@ -250,16 +250,6 @@ def _table(
 def _member(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = record.get(name)
     return value if isinstance(value, dict) else {}
-
-
-def _id_bytes(value: object) -> bytes | None:
-    """A signal id (the gateway's UUIDs) as 16 bytes; anything else None."""
-    if not isinstance(value, str) or len(value) != 36:
-        return None
-    try:
-        return uuid.UUID(value).bytes
-    except ValueError:
-        return None
 
 
 def window_bounds(first: date, last: date) -> tuple[datetime, datetime]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.selection.clients import MOST_RECENT, WINDOW_MS, ClientMemory, EarlierSignal
+from gateway.selection.clients import MOST_RECENT, WINDOW_MS, ClientMemory, EarlierSignal, signal_id_bytes
 from gateway.selection.key import ClientKey, ClientKeyError
 
 KEY = ClientKey(b"k" * 32)
@@ -211,3 +211,35 @@ def test_only_what_the_gateway_writes_is_remembered() -> None:
     memory.remember("hmac-sha256:" + "zz" * 32, EarlierSignal(6, sid(5), "nla"))
     assert [s.signal_id for s in memory.earlier(client, 10).recent] == [sid(1)]
     assert len(memory) == 1
+
+
+def _uuid_round_trip(text: str) -> bytes | None:
+    """What ``signal_id_bytes`` must say: a UUID whose text ``str(uuid.UUID(...))`` writes back as it is."""
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        return None
+    return parsed.bytes if str(parsed) == text else None
+
+
+def _spelled(value: uuid.UUID, how: int) -> str:
+    text = str(value)
+    return [text, text.upper(), text.replace("-", ""), "{" + text + "}", "urn:uuid:" + text, text + "\n", " " + text][
+        how
+    ]
+
+
+@given(st.uuids(), st.integers(min_value=0, max_value=6), st.integers(min_value=0, max_value=35), st.characters())
+def test_a_signal_id_is_taken_in_the_gateways_form_only(value: uuid.UUID, how: int, at: int, char: str) -> None:
+    """Equal to parsing it as a UUID and writing it back, for every spelling UUID() takes and one character
+    changed anywhere (a digit beyond ASCII, a dash moved, upper case)."""
+    spelled = _spelled(value, how)
+    changed = spelled[:at] + char + spelled[at + 1 :]
+    for text in (spelled, changed):
+        assert signal_id_bytes(text) == _uuid_round_trip(text)
+    assert signal_id_bytes(str(value)) == value.bytes
+
+
+@given(st.text(max_size=40) | st.none() | st.integers())
+def test_anything_else_is_no_signal_id(value: object) -> None:
+    assert signal_id_bytes(value) == (_uuid_round_trip(value) if isinstance(value, str) else None)
