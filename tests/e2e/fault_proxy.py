@@ -1,4 +1,5 @@
-"""A TCP proxy between the gateway and the broker that a test can cut: refuse, or black-hole (half-open).
+"""A TCP proxy between the gateway and the broker that a test can cut: refuse, black-hole (half-open), or
+lose the connection that carries a Produce request (before or after it reaches the broker).
 
 tansu advertises the proxy's port (``EmbeddedBroker(advertised_port=...)``),
 so every connection, after bootstrap too, goes through it. Only 127.0.0.1.
@@ -10,7 +11,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, Literal
 
-Mode = Literal["open", "refuse", "blackhole"]
+Mode = Literal["open", "refuse", "blackhole", "lose_produce"]
+PRODUCE = 0  # the Produce request's api_key: the int16 after a request's 4-byte size
 
 
 class FaultProxy:
@@ -21,6 +23,8 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-proxy", daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._deliver_lost = False
+        self.lost = 0  # Produce requests whose connection was lost
 
     def start(self) -> "FaultProxy":
         self._thread.start()
@@ -49,6 +53,13 @@ class FaultProxy:
         """Connections are accepted and kept, but nothing passes either way (a half-open network)."""
         self.mode = "blackhole"
 
+    def lose_produce(self, *, delivered: bool) -> None:
+        """Every connection that carries a Produce request is reset before any answer: the request reaches the
+        broker first when ``delivered``, else never. The client cannot tell which (a write that may have
+        happened); everything else passes."""
+        self._deliver_lost = delivered
+        self.mode = "lose_produce"
+
     def restore(self) -> None:
         """Back to normal; connections that lived through a black hole are closed, as a timed-out peer would."""
         previous, self.mode = self.mode, "open"
@@ -76,7 +87,7 @@ class FaultProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
-        if self.mode != "open":
+        if self.mode in ("refuse", "blackhole"):
             await self._drain(reader)
             return
         try:
@@ -85,15 +96,42 @@ class FaultProxy:
             writer.close()
             return
         self._writers.add(upstream_writer)
-        await asyncio.gather(self._pump(reader, upstream_writer), self._pump(upstream_reader, writer))
+        await asyncio.gather(
+            self._requests(reader, upstream_writer, writer), self._pump(upstream_reader, writer, upstream_writer)
+        )
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, other: asyncio.StreamWriter
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(65_536):
-                if self.mode == "open":
+                if self.mode in ("open", "lose_produce"):
                     writer.write(data)
                     await writer.drain()
         writer.close()
+        other.close()
+
+    async def _requests(
+        self, reader: asyncio.StreamReader, upstream: asyncio.StreamWriter, client: asyncio.StreamWriter
+    ) -> None:
+        """Client to broker, one request at a time (size, then body), so that a Produce request can be lost."""
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while True:
+                size = await reader.readexactly(4)
+                body = await reader.readexactly(int.from_bytes(size, "big"))
+                if self.mode == "lose_produce" and int.from_bytes(body[:2], "big", signed=True) == PRODUCE:
+                    self.lost += 1
+                    client.close()  # first: the broker's answer must not reach the client
+                    if self._deliver_lost:
+                        upstream.write(size + body)
+                        await upstream.drain()
+                        await asyncio.sleep(0.5)  # the broker writes it before its connection goes too
+                    break
+                if self.mode in ("open", "lose_produce"):
+                    upstream.write(size + body)
+                    await upstream.drain()
+        upstream.close()
+        client.close()
 
     async def _drain(self, reader: asyncio.StreamReader) -> None:
         with contextlib.suppress(OSError):
