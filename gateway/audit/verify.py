@@ -205,12 +205,24 @@ def check_parsed(raw: bytes, keys: KeySet) -> Checked | None:
     return check_record(record, keys, digest)
 
 
-@functools.lru_cache(maxsize=1024)  # a log has a few chains, each met once a record; forged names are bounded too
+CHAIN_MAX = 256  # the longest chain id: a topic name of 249 characters, "/", a partition of six digits
+
+
 def shown_chain(text: str) -> str:
     """A record's chain as reports name it: a chain id (``<topic>/<partition>``) as it is. Anything else is the
     word of whoever wrote the record (a forged record's chain may be a name or a BSN): masked, and in ``<>``
-    so that it is never taken for a chain id."""
-    return text if CHAIN_FORM.fullmatch(text) else f"<{masked(text, 64)}>"
+    so that it is never taken for a chain id. Only names as short as a chain id are remembered: a forged
+    export could otherwise keep a thousand chain names of a megabyte each."""
+    return _shown(text) if len(text) <= CHAIN_MAX else _masked_chain(text)
+
+
+@functools.lru_cache(maxsize=1024)  # a log has a few chains, each met once a record
+def _shown(text: str) -> str:
+    return text if CHAIN_FORM.fullmatch(text) else _masked_chain(text)
+
+
+def _masked_chain(text: str) -> str:
+    return f"<{masked(text, 64)}>"
 
 
 def check_in_place(raw: bytes, keys: KeySet, start: int = 0, end: int | None = None) -> Checked | None:

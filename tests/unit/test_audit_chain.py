@@ -341,7 +341,9 @@ def test_slices_joined_report_exactly_what_one_process_does_whatever_was_done_to
 
 
 @pytest.mark.parametrize("in_place", [True, False])
-@pytest.mark.parametrize("chain", ["BSN 123456782 Jansen", "gkt.in.nla/0\x1b[2J123456782", "gkt.in.nla/007"])
+@pytest.mark.parametrize(
+    "chain", ["BSN 123456782 Jansen", "gkt.in.nla/0\x1b[2J123456782", "gkt.in.nla/007", "Jansen 123456782 " * 4_000]
+)
 def test_a_chain_name_that_is_no_chain_id_is_named_masked(
     rules: Rules, monkeypatch: pytest.MonkeyPatch, in_place: bool, chain: str
 ) -> None:
@@ -367,3 +369,19 @@ def test_a_chain_name_that_is_no_chain_id_is_named_masked(
     assert "\x1b" not in shown
     [name] = report.chains
     assert (name[0], name[-1]) == ("<", ">"), "never taken for a chain id"
+
+
+def test_only_chain_names_as_short_as_a_chain_id_are_remembered() -> None:
+    """Verify remembers how it shows each chain name; a forged export with many long names must not fill
+    memory with them (a line of a megabyte may hold a chain name of nearly that)."""
+    from gateway.audit.verify import CHAIN_MAX, _shown, shown_chain
+
+    _shown.cache_clear()
+    longest = "t" * 249 + "/999999"
+    assert len(longest) == CHAIN_MAX
+    assert shown_chain(longest) == longest
+    for n in range(50):
+        shown = shown_chain(f"Jansen {n} " + "x" * CHAIN_MAX)
+        assert (shown[0], shown[-1], len(shown)) == ("<", ">", 66)
+        assert "Jansen" not in shown
+    assert _shown.cache_info().currsize == 1
