@@ -56,6 +56,9 @@ def hostile() -> list[tuple[Record, str]]:
     crowd = escaped(s.event({**s.nla_report(), **{f"{BSN}{i}": 0 for i in range(12_000)}}, time=now()))
     traced = s.encode({**s.event(s.nla_report(), time=now()), "tracestate": f"a={NAME}," * 40})
     padded = signature + "=="  # base64url is unpadded (RFC 7515)
+    # Compact, as orjson writes, with a member repeated: orjson alone would keep the last and read a report.
+    repeated = s.encode(s.event({**s.nla_report(), NAME: 1}, time=now()))
+    repeated = repeated.replace(f'"{NAME}":1'.encode(), f'"{NAME}":1,"{NAME}":2'.encode(), 1)
     return [
         ((b'{"\\ud800": 1}', [], None), "EVENT_UNREADABLE"),
         ((signed, [(SIGNATURE_HEADER, kid_header + b"..AAAA")], None), "SIGNATURE_INVALID"),
@@ -72,6 +75,7 @@ def hostile() -> list[tuple[Record, str]]:
         ((signed, [(SIGNATURE_HEADER, padded.encode())], None), "SIGNATURE_INVALID"),
         ((traced, [(SIGNATURE_HEADER, s.sign(traced, "nla-2025-01"))], None), "EVENT_INVALID"),
         ((b"[" * 100_000, [(f"{NAME}", b"x"), (SIGNATURE_HEADER, b"\xff\xfe")], None), "EVENT_UNREADABLE"),
+        ((repeated, [(SIGNATURE_HEADER, s.sign(repeated, "nla-2025-01"))], None), "EVENT_UNREADABLE"),
     ]
 
 

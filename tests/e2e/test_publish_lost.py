@@ -18,6 +18,7 @@ from gateway.kafka.follower import read_all
 from gateway.kafka.roundtrip import MaybeSentError, send_and_await
 from gateway.provision.plan import TopicSpec
 from tests.e2e.fault_proxy import FaultProxy
+from tests.integration.test_roundtrip import never
 
 pytestmark = pytest.mark.kafka
 
@@ -31,10 +32,6 @@ def proxied() -> Iterator[tuple[str, FaultProxy]]:
             yield f"127.0.0.1:{proxy_port}", proxy
         finally:
             proxy.stop()
-
-
-def never(_: object) -> None:
-    return None
 
 
 @pytest.mark.parametrize("delivered", [True, False], ids=["written", "not-written"])
